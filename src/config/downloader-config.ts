@@ -1,0 +1,165 @@
+import * as path from 'node:path';
+import { DownloadError } from '../errors/download-error.js';
+import { DEFAULT_PLACEHOLDER_SHA256 } from '../verify/known-placeholders.js';
+
+/** Token of the resolved {@link DownloaderConfig}. */
+export const DownloaderConfig = Symbol.for('tumblr-media-downloader/DownloaderConfig');
+
+/** Token bucket settings. */
+export interface RateLimitConfig {
+  /** Requests allowed per second, refilled continuously; `0` turns limiting off. @default 10 */
+  requestsPerSecond: number;
+  /** Requests that may start at once after a quiet period. @default requestsPerSecond (min 1) */
+  burst: number;
+  /** One bucket per host, or one shared by all hosts. Cooldowns are per host either way. @default 'host' */
+  scope: 'host' | 'global';
+}
+
+/** Backoff settings. All durations in milliseconds. */
+export interface RetryConfig {
+  /** Retries after the first attempt. @default 3 */
+  maxRetries: number;
+  /** Delay before the first retry; doubles each time. @default 1000 */
+  baseBackoff: number;
+  /** Ceiling of the exponential delay. @default 60000 */
+  maxBackoff: number;
+  /** A Retry-After longer than this makes the downloader give up instead of waiting. @default 600000 */
+  maxRetryAfter: number;
+}
+
+/** Stall detection: abort an attempt when fewer than `minBytes` arrive within `windowMs`. */
+export interface StallConfig {
+  /** @default 1 */
+  minBytes: number;
+  /** `0` turns stall detection off. @default 30000 */
+  windowMs: number;
+}
+
+/**
+ * Everything the downloader can be told. Durations are milliseconds, sizes bytes.
+ * Build it with {@link resolveDownloaderConfig}; the module binds the resolved value.
+ */
+export interface DownloaderConfig {
+  /** Directory every file is written under; nothing is ever written outside it. */
+  outputDir: string;
+  /** Downloads running at once, all hosts together. @default 5 */
+  maxConcurrent: number;
+  /** Downloads running at once against one host. @default maxConcurrent */
+  perHostConcurrency: number;
+  /** @see RateLimitConfig */
+  rateLimit: RateLimitConfig;
+  /** @see RetryConfig */
+  retry: RetryConfig;
+  /** Upper bound of one attempt, headers to last byte. `0` means none. @default 300000 */
+  timeout: number;
+  /** Time allowed to receive response headers. @default 30000 */
+  responseTimeout: number;
+  /** @see StallConfig */
+  stall: StallConfig;
+  /** Larger responses are aborted and deleted. @default 4 GiB */
+  maxFileSize: number;
+  /** Keep `.part` files of interrupted transfers and continue them with Range + If-Range. @default true */
+  resume: boolean;
+  /** SHA-256 (hex) of images that stand in for removed media; such files are rejected. @default 1×1 pixel GIFs */
+  placeholderSha256: string[];
+  /** Hosts whose 404/403/410 mean "media removed from Tumblr". @default ['tumblr.com'] (and subdomains) */
+  tumblrHosts: string[];
+  /** Minimum interval between progress events of one download. @default 100 */
+  progressIntervalMs: number;
+  /** Redirects followed before giving up. @default 10 */
+  maxRedirects: number;
+  /** Sent as User-Agent. */
+  userAgent: string;
+}
+
+/** What a caller may pass: `outputDir` plus any subset of the rest. */
+export type DownloaderConfigInput = Partial<Omit<DownloaderConfig, 'rateLimit' | 'retry' | 'stall'>> & {
+  outputDir: string;
+  rateLimit?: Partial<RateLimitConfig>;
+  retry?: Partial<RetryConfig>;
+  stall?: Partial<StallConfig>;
+};
+
+/** Package version sent in the default User-Agent. */
+const USER_AGENT = 'tumblr-media-downloader/0.1 (+https://github.com/)';
+
+/**
+ * Fill defaults and validate. A wrong value is reported here, at load time,
+ * with the name of the key, rather than as a strange failure mid-archive.
+ * @throws DownloadError with code `INVALID_CONFIG`
+ */
+export function resolveDownloaderConfig(input: DownloaderConfigInput): DownloaderConfig {
+  if (typeof input !== 'object' || input === null) fail('config', 'must be an object');
+  if (typeof input.outputDir !== 'string' || input.outputDir.trim() === '' || input.outputDir.includes('\0')) {
+    fail('outputDir', 'must be a non-empty path');
+  }
+  const maxConcurrent = input.maxConcurrent ?? 5;
+  const requestsPerSecond = input.rateLimit?.requestsPerSecond ?? 10;
+  const config: DownloaderConfig = {
+    outputDir: path.resolve(input.outputDir),
+    maxConcurrent,
+    perHostConcurrency: input.perHostConcurrency ?? maxConcurrent,
+    rateLimit: {
+      requestsPerSecond,
+      burst: input.rateLimit?.burst ?? Math.max(1, Math.ceil(requestsPerSecond)),
+      scope: input.rateLimit?.scope ?? 'host',
+    },
+    retry: {
+      maxRetries: input.retry?.maxRetries ?? 3,
+      baseBackoff: input.retry?.baseBackoff ?? 1_000,
+      maxBackoff: input.retry?.maxBackoff ?? 60_000,
+      maxRetryAfter: input.retry?.maxRetryAfter ?? 600_000,
+    },
+    timeout: input.timeout ?? 300_000,
+    responseTimeout: input.responseTimeout ?? 30_000,
+    stall: { minBytes: input.stall?.minBytes ?? 1, windowMs: input.stall?.windowMs ?? 30_000 },
+    maxFileSize: input.maxFileSize ?? 4 * 1024 ** 3,
+    resume: input.resume ?? true,
+    placeholderSha256: (input.placeholderSha256 ?? DEFAULT_PLACEHOLDER_SHA256).map((h) => String(h).toLowerCase()),
+    tumblrHosts: input.tumblrHosts ?? ['tumblr.com'],
+    progressIntervalMs: input.progressIntervalMs ?? 100,
+    maxRedirects: input.maxRedirects ?? 10,
+    userAgent: input.userAgent ?? USER_AGENT,
+  };
+  integer('maxConcurrent', config.maxConcurrent, 1, 1024);
+  integer('perHostConcurrency', config.perHostConcurrency, 1, 1024);
+  number('rateLimit.requestsPerSecond', config.rateLimit.requestsPerSecond, 0, 1e6);
+  integer('rateLimit.burst', config.rateLimit.burst, 1, 1e6);
+  if (config.rateLimit.scope !== 'host' && config.rateLimit.scope !== 'global') fail('rateLimit.scope', "must be 'host' or 'global'");
+  integer('retry.maxRetries', config.retry.maxRetries, 0, 100);
+  integer('retry.baseBackoff', config.retry.baseBackoff, 0, 86_400_000);
+  integer('retry.maxBackoff', config.retry.maxBackoff, 0, 86_400_000);
+  integer('retry.maxRetryAfter', config.retry.maxRetryAfter, 0, 86_400_000);
+  if (config.retry.maxBackoff < config.retry.baseBackoff) fail('retry.maxBackoff', 'must be ≥ retry.baseBackoff');
+  integer('timeout', config.timeout, 0, 86_400_000);
+  integer('responseTimeout', config.responseTimeout, 1, 86_400_000);
+  integer('stall.minBytes', config.stall.minBytes, 1, 1024 ** 3);
+  integer('stall.windowMs', config.stall.windowMs, 0, 86_400_000);
+  integer('maxFileSize', config.maxFileSize, 1, Number.MAX_SAFE_INTEGER);
+  integer('progressIntervalMs', config.progressIntervalMs, 0, 3_600_000);
+  integer('maxRedirects', config.maxRedirects, 0, 100);
+  if (typeof config.resume !== 'boolean') fail('resume', 'must be a boolean');
+  if (typeof config.userAgent !== 'string') fail('userAgent', 'must be a string');
+  if (!Array.isArray(config.tumblrHosts) || config.tumblrHosts.some((h) => typeof h !== 'string' || h === '')) {
+    fail('tumblrHosts', 'must be a list of host names');
+  }
+  for (const hash of config.placeholderSha256) {
+    if (!/^[0-9a-f]{64}$/.test(hash)) fail('placeholderSha256', `"${hash}" is not a hex SHA-256`);
+  }
+  return config;
+}
+
+function integer(key: string, value: unknown, min: number, max: number): void {
+  number(key, value, min, max);
+  if (!Number.isInteger(value)) fail(key, `must be a whole number, got ${String(value)}`);
+}
+
+function number(key: string, value: unknown, min: number, max: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    fail(key, `must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+}
+
+function fail(key: string, problem: string): never {
+  throw new DownloadError('INVALID_CONFIG', `Invalid downloader config: ${key} ${problem}`);
+}

@@ -1,0 +1,36 @@
+import type { MediaType } from '../verify/media-type.js';
+
+/** Called with (bytes on disk, total bytes when known), at most every `progressIntervalMs` and once at the end. */
+export type ProgressCallback = (bytes: number, total: number | undefined) => void;
+
+/** Options of `downloadFile` and `downloadWithResume`. */
+export interface DownloadFileOptions {
+  /** Passed through to the result untouched. */
+  metadata?: Record<string, unknown>;
+  /** Bytes received must equal the size the server announced. @default true */
+  verifySize?: boolean;
+  /** Content-Type family must match the media type. @default true */
+  verifyContentType?: boolean;
+  /** Progress for this call only (events carry progress for all calls). */
+  progressCallback?: ProgressCallback;
+  /** SHA-256 (hex) the file must have. */
+  expectedChecksum?: string;
+  /** What is downloaded. @default inferred from the file extension */
+  mediaType?: MediaType;
+  /** Post the file belongs to, carried in events and the result. */
+  postId?: string;
+  /** Continue a `.part` left by an earlier attempt or run. @default config.resume */
+  resume?: boolean;
+}
+
+/** Options of `downloadImage`, `downloadVideo` and `downloadGif`. */
+export interface DownloadMediaOptions {
+  /** Passed through to the result untouched. */
+  metadata?: Record<string, unknown>;
+  /** Position of the media within its post; part of the file name. @default 0 */
+  index?: number;
+  /** Progress for this call only. */
+  progressCallback?: ProgressCallback;
+  /** SHA-256 (hex) the file must have. */
+  expectedChecksum?: string;
+}

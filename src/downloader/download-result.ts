@@ -1,0 +1,41 @@
+import type { DownloadErrorCode } from '../errors/download-error.js';
+
+/** Where the bytes came from. */
+export type DownloadSource = 'tumblr' | 'internet_archive' | 'origin';
+
+/** Outcome class: `missing` means the origin says the media is gone. */
+export type DownloadStatus = 'success' | 'missing' | 'error';
+
+/** What a download call returns. Per-item failures are results, not exceptions. */
+export interface DownloadResult {
+  /** Absolute path of the file (for failures: the path it would have had). */
+  filename: string;
+  /** Bytes in the file (0 unless successful). */
+  byteSize: number;
+  /** SHA-256 (hex) of the file; empty unless successful. */
+  checksum: string;
+  /** Wall time from the call to the result, ms. */
+  duration: number;
+  /** Where the bytes came from. */
+  source: DownloadSource;
+  /** Outcome class. */
+  status: DownloadStatus;
+  /** Human-readable reason when `status` is not `success`. */
+  errorMessage?: string;
+  /** Stable code of the failure when `status` is not `success`. */
+  errorCode?: DownloadErrorCode;
+  /** True when a Tumblr host answered 404/403/410 for the media. */
+  mediaMissingOnTumblr: boolean;
+  /** URL that was asked for. */
+  url: string;
+  /** Attempts made (0 when the input was refused before any request). */
+  attempts: number;
+  /** Bytes reused from an earlier partial transfer (0 when none). */
+  resumedFromByte: number;
+  /** Content-Type the server sent, if any. */
+  contentType?: string;
+  /** Post id the call named, if any. */
+  postId?: string;
+  /** Caller's metadata, passed through untouched. */
+  metadata?: Record<string, unknown>;
+}

@@ -1,0 +1,370 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { inject, injectable } from 'inversify';
+import { DownloaderConfig } from '../config/downloader-config.js';
+import { DownloadError } from '../errors/download-error.js';
+import { HttpStatusError } from '../errors/http-status-error.js';
+import { MediaNotFoundError } from '../errors/media-not-found-error.js';
+import { DownloadEvents } from '../events/download-events.js';
+import type { DownloadEventBase } from '../events/download-event-map.js';
+import { HttpClient } from '../http/http-client.js';
+import { FilenameGenerator } from '../naming/filename-generator.js';
+import { resolveInside } from '../naming/safe-path.js';
+import { RateLimiter } from '../rate-limit/rate-limiter.js';
+import { RetryStrategy } from '../retry/retry-strategy.js';
+import { Clock } from '../time/clock.js';
+import { mediaTypeForExtension, type MediaType } from '../verify/media-type.js';
+import { Verifier } from '../verify/verifier.js';
+import { toDownloadError } from './classify-error.js';
+import type { DownloadFileOptions, DownloadMediaOptions, ProgressCallback } from './download-options.js';
+import type { DownloadResult } from './download-result.js';
+import { finalizePart } from './finalize.js';
+import { hostMatches, parseMediaUrl } from './media-url.js';
+import { discardPart } from './part-file.js';
+import { PathReservations, type Reservation } from './path-reservations.js';
+import { Semaphore } from './semaphore.js';
+import { Transfer, type TransferOutcome } from './transfer.js';
+
+/** Token of the {@link MediaDownloader} service. */
+export const MediaDownloader = Symbol.for('tumblr-media-downloader/MediaDownloader');
+
+/** Options of {@link MediaDownloader.close}. */
+export interface CloseOptions {
+  /** Abort running downloads (their `.part` files stay resumable) instead of waiting for them. @default false */
+  abort?: boolean;
+}
+
+/**
+ * Downloads media robustly and reports everything through {@link DownloadEvents}.
+ * Per-item failures come back as a {@link DownloadResult}; methods throw only on
+ * misuse (for instance, a call after {@link close}).
+ */
+export interface MediaDownloader extends AsyncDisposable {
+  /** Download `url` to `filename` (relative to `outputDir`, which it may not leave). */
+  downloadFile(url: string, filename: string, options?: DownloadFileOptions, signal?: AbortSignal): Promise<DownloadResult>;
+  /** Same as {@link downloadFile} with resume forced on, whatever the config says. */
+  downloadWithResume(url: string, filename: string, options?: DownloadFileOptions, signal?: AbortSignal): Promise<DownloadResult>;
+  /** Download an image of a post under the generated name. */
+  downloadImage(url: string, postId: string, options?: DownloadMediaOptions, signal?: AbortSignal): Promise<DownloadResult>;
+  /** Download a video of a post under the generated name. */
+  downloadVideo(url: string, postId: string, options?: DownloadMediaOptions, signal?: AbortSignal): Promise<DownloadResult>;
+  /** Download a GIF of a post under the generated name. */
+  downloadGif(url: string, postId: string, options?: DownloadMediaOptions, signal?: AbortSignal): Promise<DownloadResult>;
+  /** The base name a media item would get (delegates to the {@link FilenameGenerator}). */
+  generateFilename(url: string, postId: string, mediaType: MediaType, index?: number): string;
+  /** Refuse new work, then wait for (or abort) running downloads. */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+/** Everything one download needs to know, fixed at the call. */
+interface Job extends DownloadEventBase {
+  host: string;
+  target: string;
+  /** For media calls: how to rename once the Content-Type is known. */
+  rename?: (contentType: string | undefined) => string;
+  metadata?: Record<string, unknown>;
+  verifySize: boolean;
+  verifyContentType: boolean;
+  expectedChecksum?: string;
+  resume: boolean;
+  progressCallback?: ProgressCallback;
+  startedAt: number;
+  resumedFrom: number;
+  contentType?: string;
+}
+
+/**
+ * The default downloader: bounded concurrency (global and per host), a rate
+ * limiter per host, retries from the {@link RetryStrategy}, resumable `.part`
+ * files, verification, and an atomic, no-clobber finalize.
+ */
+@injectable()
+export class DefaultMediaDownloader implements MediaDownloader {
+  private readonly transfer: Transfer;
+  private readonly reservations = new PathReservations();
+  private readonly globalSlots: Semaphore;
+  private readonly hostSlots = new Map<string, Semaphore>();
+  private readonly inFlight = new Set<Promise<DownloadResult>>();
+  private readonly shutdown = new AbortController();
+  private closed = false;
+  private nextId = 0;
+
+  constructor(
+    @inject(DownloaderConfig) protected readonly config: DownloaderConfig,
+    @inject(HttpClient) http: HttpClient,
+    @inject(RateLimiter) protected readonly rateLimiter: RateLimiter,
+    @inject(RetryStrategy) protected readonly retryStrategy: RetryStrategy,
+    @inject(Verifier) protected readonly verifier: Verifier,
+    @inject(FilenameGenerator) protected readonly filenameGenerator: FilenameGenerator,
+    @inject(DownloadEvents) protected readonly events: DownloadEvents,
+    @inject(Clock) protected readonly clock: Clock,
+  ) {
+    this.transfer = new Transfer(http, verifier, config);
+    this.globalSlots = new Semaphore(config.maxConcurrent);
+  }
+
+  downloadFile(url: string, filename: string, options: DownloadFileOptions = {}, signal?: AbortSignal): Promise<DownloadResult> {
+    const extension = path.extname(String(filename)).slice(1);
+    return this.track(url, signal, options.mediaType ?? mediaTypeForExtension(extension), options.postId, options, () => ({
+      target: resolveInside(this.config.outputDir, filename, url),
+    }));
+  }
+
+  downloadWithResume(url: string, filename: string, options: DownloadFileOptions = {}, signal?: AbortSignal): Promise<DownloadResult> {
+    return this.downloadFile(url, filename, { ...options, resume: true }, signal);
+  }
+
+  downloadImage(url: string, postId: string, options: DownloadMediaOptions = {}, signal?: AbortSignal): Promise<DownloadResult> {
+    return this.downloadMedia(url, postId, 'image', options, signal);
+  }
+
+  downloadVideo(url: string, postId: string, options: DownloadMediaOptions = {}, signal?: AbortSignal): Promise<DownloadResult> {
+    return this.downloadMedia(url, postId, 'video', options, signal);
+  }
+
+  downloadGif(url: string, postId: string, options: DownloadMediaOptions = {}, signal?: AbortSignal): Promise<DownloadResult> {
+    return this.downloadMedia(url, postId, 'gif', options, signal);
+  }
+
+  generateFilename(url: string, postId: string, mediaType: MediaType, index = 0): string {
+    return this.filenameGenerator.generateFilename(url, postId, mediaType, index);
+  }
+
+  async close(options: CloseOptions = {}): Promise<void> {
+    this.closed = true;
+    if (options.abort) this.shutdown.abort(new DownloadError('ABORTED', 'Downloader closed'));
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private downloadMedia(url: string, postId: string, mediaType: MediaType, options: DownloadMediaOptions, signal?: AbortSignal): Promise<DownloadResult> {
+    const index = options.index ?? 0;
+    const nameFor = (contentType?: string): string =>
+      resolveInside(this.config.outputDir, this.filenameGenerator.generateFilename(url, postId, mediaType, index, contentType), url);
+    return this.track(url, signal, mediaType, postId, options, () => ({ target: nameFor(), rename: nameFor }));
+  }
+
+  /** Common entry: refuse misuse, register the download so close() can wait for it. */
+  private track(
+    url: string,
+    signal: AbortSignal | undefined,
+    mediaType: MediaType,
+    postId: string | undefined,
+    options: DownloadFileOptions & DownloadMediaOptions,
+    locate: () => { target: string; rename?: Job['rename'] },
+  ): Promise<DownloadResult> {
+    if (this.closed) throw new DownloadError('CLOSED', 'The downloader is closed; no new downloads are accepted');
+    const job: Job = {
+      id: `dl-${++this.nextId}`,
+      url: String(url),
+      postId: postId === undefined ? undefined : String(postId),
+      mediaType,
+      attempt: 0,
+      host: '',
+      target: '',
+      metadata: options.metadata,
+      verifySize: options.verifySize ?? true,
+      verifyContentType: options.verifyContentType ?? true,
+      expectedChecksum: options.expectedChecksum,
+      resume: options.resume ?? this.config.resume,
+      progressCallback: options.progressCallback,
+      startedAt: this.clock.now(),
+      resumedFrom: 0,
+    };
+    const running = this.execute(job, locate, signal);
+    this.inFlight.add(running);
+    void running.finally(() => this.inFlight.delete(running));
+    return running;
+  }
+
+  private async execute(job: Job, locate: () => { target: string; rename?: Job['rename'] }, callerSignal?: AbortSignal): Promise<DownloadResult> {
+    try {
+      job.host = parseMediaUrl(job.url).hostname.toLowerCase();
+      const located = locate();
+      job.target = located.target;
+      job.rename = located.rename;
+    } catch (error) {
+      // Refused input: no request was made and nothing was written.
+      return this.fail(job, toDownloadError(error, job.url));
+    }
+    this.events.publish('queued', { ...this.base(job), filename: job.target });
+    const signal = callerSignal ? AbortSignal.any([callerSignal, this.shutdown.signal]) : this.shutdown.signal;
+    let releaseHost: (() => void) | undefined;
+    let releaseGlobal: (() => void) | undefined;
+    let reservation: Reservation | undefined;
+    try {
+      // Host slot first, then a global one: a download waiting for its host never holds a slot others could use.
+      releaseHost = await this.hostSemaphore(job.host).acquire(signal);
+      releaseGlobal = await this.globalSlots.acquire(signal);
+      await fs.mkdir(path.dirname(job.target), { recursive: true });
+      reservation = await this.reservations.reserve(job.target);
+      this.events.publish('started', this.base(job));
+      const partBase = reservation.path;
+      const outcome = await this.retryStrategy.run((attempt) => this.attempt(job, partBase, attempt, signal), {
+        signal,
+        onRetry: (notice) => {
+          const error = toDownloadError(notice.error, job.url);
+          this.events.publish('retrying', { ...this.base(job), delayMs: notice.delayMs, reason: error.message, code: error.code });
+        },
+      });
+      reservation = await this.finalName(job, reservation, outcome);
+      reservation = await finalizePart(partBase, reservation, this.reservations);
+      return this.succeed(job, reservation.path, outcome);
+    } catch (error) {
+      return this.fail(job, toDownloadError(error, job.url, signal));
+    } finally {
+      reservation?.release();
+      releaseGlobal?.();
+      releaseHost?.();
+      this.pruneHost(job.host);
+    }
+  }
+
+  /** One attempt: wait for the rate limiter, move the bytes, verify them. */
+  private async attempt(job: Job, partBase: string, attempt: number, signal: AbortSignal): Promise<TransferOutcome> {
+    job.attempt = attempt;
+    await this.rateLimiter.acquire(1, { key: job.host, signal });
+    let lastProgress = -Infinity;
+    try {
+      const outcome = await this.transfer.run({
+        url: job.url,
+        mediaType: job.mediaType,
+        target: partBase,
+        resume: job.resume,
+        verifyContentType: job.verifyContentType,
+        signal,
+        onResumed: (fromByte) => {
+          job.resumedFrom = fromByte;
+          this.events.publish('resumed', { ...this.base(job), fromByte });
+        },
+        onProgress: (bytes, total) => {
+          const now = performance.now();
+          if (now - lastProgress < this.config.progressIntervalMs) return;
+          lastProgress = now;
+          this.reportProgress(job, bytes, total);
+        },
+      });
+      job.contentType = outcome.contentType;
+      await this.verifier.verify({
+        url: job.url,
+        mediaType: job.mediaType,
+        contentType: outcome.contentType,
+        declaredSize: outcome.declaredSize,
+        verifyContentType: job.verifyContentType,
+        extension: path.extname(job.rename?.(outcome.contentType) ?? job.target).slice(1),
+        byteSize: outcome.byteSize,
+        sha256: outcome.sha256,
+        head: outcome.head,
+        expectedChecksum: job.expectedChecksum,
+        verifySize: job.verifySize,
+        resumed: outcome.resumedFrom > 0,
+      }).catch(async (error: unknown) => {
+        // Bytes that failed verification are never kept, not even for a resume.
+        await discardPart(partBase);
+        throw error;
+      });
+      return outcome;
+    } catch (error) {
+      this.noteRateLimit(job, error);
+      throw error;
+    }
+  }
+
+  /** A 429/503 with Retry-After pauses the whole host, not just this download. */
+  private noteRateLimit(job: Job, error: unknown): void {
+    if (!(error instanceof HttpStatusError) || error.retryAfterMs === undefined) return;
+    if (error.statusCode !== 429 && error.statusCode !== 503) return;
+    const untilMs = this.clock.now() + error.retryAfterMs;
+    this.rateLimiter.cooldown(job.host, untilMs);
+    this.events.publish('rate-limited', { ...this.base(job), host: job.host, untilMs });
+  }
+
+  /** When the URL had no extension, the Content-Type may name a better one: reserve that name instead. */
+  private async finalName(job: Job, reservation: Reservation, outcome: TransferOutcome): Promise<Reservation> {
+    const wanted = job.rename?.(outcome.contentType);
+    if (wanted === undefined || wanted === reservation.requested) return reservation;
+    const renamed = await this.reservations.reserve(wanted);
+    // The .part keeps the name it was written under; finalize moves it to the new reservation.
+    return { path: renamed.path, requested: renamed.requested, release: () => (renamed.release(), reservation.release()) };
+  }
+
+  private succeed(job: Job, filename: string, outcome: TransferOutcome): DownloadResult {
+    this.events.publish('verified', { ...this.base(job), sha256: outcome.sha256 });
+    this.reportProgress(job, outcome.byteSize, outcome.declaredSize ?? outcome.byteSize);
+    const result = this.result(job, {
+      filename,
+      byteSize: outcome.byteSize,
+      checksum: outcome.sha256,
+      status: 'success',
+      contentType: outcome.contentType,
+    });
+    this.events.publish('completed', { ...this.base(job), result });
+    return result;
+  }
+
+  private fail(job: Job, error: DownloadError): DownloadResult {
+    const missing = error instanceof MediaNotFoundError;
+    const result = this.result(job, {
+      filename: job.target,
+      byteSize: 0,
+      checksum: '',
+      status: missing ? 'missing' : 'error',
+      errorMessage: error.message,
+      errorCode: error.code,
+      contentType: job.contentType,
+    });
+    if (missing) this.events.publish('missing', { ...this.base(job), result });
+    else this.events.publish('failed', { ...this.base(job), result, error });
+    return result;
+  }
+
+  private result(job: Job, facts: Pick<DownloadResult, 'filename' | 'byteSize' | 'checksum' | 'status' | 'errorMessage' | 'errorCode' | 'contentType'>): DownloadResult {
+    const onTumblr = job.host !== '' && hostMatches(job.host, this.config.tumblrHosts);
+    const result: DownloadResult = {
+      ...facts,
+      duration: this.clock.now() - job.startedAt,
+      source: onTumblr ? 'tumblr' : 'origin',
+      mediaMissingOnTumblr: facts.status === 'missing' && onTumblr,
+      url: job.url,
+      attempts: job.attempt,
+      resumedFromByte: job.resumedFrom,
+    };
+    if (job.postId !== undefined) result.postId = job.postId;
+    if (job.metadata !== undefined) result.metadata = job.metadata;
+    for (const key of ['errorMessage', 'errorCode', 'contentType'] as const) if (result[key] === undefined) delete result[key];
+    return result;
+  }
+
+  private reportProgress(job: Job, bytes: number, total: number | undefined): void {
+    try {
+      job.progressCallback?.(bytes, total);
+    } catch {
+      // A caller's progress callback is an observer; it cannot fail the download.
+    }
+    if (this.events.hasListeners('progress')) this.events.publish('progress', { ...this.base(job), bytes, total });
+  }
+
+  private base(job: Job): DownloadEventBase {
+    const base: DownloadEventBase = { id: job.id, url: job.url, mediaType: job.mediaType, attempt: job.attempt };
+    if (job.postId !== undefined) base.postId = job.postId;
+    return base;
+  }
+
+  private hostSemaphore(host: string): Semaphore {
+    let semaphore = this.hostSlots.get(host);
+    if (!semaphore) {
+      semaphore = new Semaphore(this.config.perHostConcurrency);
+      this.hostSlots.set(host, semaphore);
+    }
+    return semaphore;
+  }
+
+  /** Forget idle hosts so an archive touching 100k hosts does not keep 100k semaphores. */
+  private pruneHost(host: string): void {
+    const semaphore = this.hostSlots.get(host);
+    if (semaphore && semaphore.inUse === 0 && semaphore.queued === 0) this.hostSlots.delete(host);
+  }
+}

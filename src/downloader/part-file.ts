@@ -1,0 +1,113 @@
+import { createReadStream, promises as fs } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { SNIFF_LENGTH } from '../verify/media-type.js';
+
+/** What the sidecar `<name>.part.json` remembers about a partial transfer. */
+export interface PartState {
+  /** URL the bytes came from. */
+  url: string;
+  /** Strong ETag of the response that produced the bytes, if any. */
+  etag?: string;
+  /** Last-Modified of that response, if any. */
+  lastModified?: string;
+  /** Size of the whole resource as the server announced it. */
+  contentLength?: number;
+  /** Bytes on disk when the sidecar was written (the `.part` file's size is the truth). */
+  bytes: number;
+}
+
+/** A partial transfer found on disk that may be continued. */
+export interface ResumeCandidate {
+  /** Bytes already on disk. */
+  offset: number;
+  /** Value for If-Range: the strong ETag, else Last-Modified. */
+  validator: string;
+  /** The sidecar it came from. */
+  state: PartState;
+}
+
+/** Paths of the partial file and its sidecar for a final path. */
+export function partPaths(finalPath: string): { part: string; sidecar: string } {
+  return { part: `${finalPath}.part`, sidecar: `${finalPath}.part.json` };
+}
+
+/**
+ * The value to send in If-Range, or `undefined` when the response cannot be
+ * validated. Weak ETags are not allowed in If-Range (RFC 9110 §13.1.5).
+ */
+export function ifRangeValidator(etag: string | undefined, lastModified: string | undefined): string | undefined {
+  if (etag && !etag.startsWith('W/')) return etag;
+  return lastModified || undefined;
+}
+
+/**
+ * Look for a `.part` that can be continued: it must exist, be non-empty, and
+ * have a sidecar naming the same URL with a validator. Anything else is removed
+ * so a fresh transfer starts clean.
+ */
+export async function findResumable(finalPath: string, url: string): Promise<ResumeCandidate | undefined> {
+  const { part, sidecar } = partPaths(finalPath);
+  const [size, state] = await Promise.all([fileSize(part), readSidecar(sidecar)]);
+  if (size === undefined && state === undefined) return undefined;
+  const validator = state ? ifRangeValidator(state.etag, state.lastModified) : undefined;
+  const tooLong = state?.contentLength !== undefined && size !== undefined && size > state.contentLength;
+  if (size === undefined || size === 0 || !state || state.url !== url || !validator || tooLong) {
+    await discardPart(finalPath);
+    return undefined;
+  }
+  return { offset: size, validator, state };
+}
+
+/** Write the sidecar atomically (temp file + rename) so a crash never leaves half a JSON. */
+export async function writeSidecar(finalPath: string, state: PartState): Promise<void> {
+  const { sidecar } = partPaths(finalPath);
+  const temp = `${sidecar}.${process.pid}.tmp`;
+  await fs.writeFile(temp, JSON.stringify(state));
+  await fs.rename(temp, sidecar);
+}
+
+/** Delete the `.part` and its sidecar; missing files are fine. */
+export async function discardPart(finalPath: string): Promise<void> {
+  const { part, sidecar } = partPaths(finalPath);
+  await Promise.all([fs.rm(part, { force: true }), fs.rm(sidecar, { force: true })]);
+}
+
+/**
+ * Feed the first `length` bytes of a file into `hash` and return its first
+ * {@link SNIFF_LENGTH} bytes: after a resume the checksum must cover the whole file.
+ */
+export async function hashPrefix(file: string, length: number, hash: Hash): Promise<Buffer> {
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  if (length === 0) return Buffer.alloc(0);
+  for await (const chunk of createReadStream(file, { start: 0, end: length - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    if (headBytes < SNIFF_LENGTH) {
+      head.push(chunk.subarray(0, SNIFF_LENGTH - headBytes));
+      headBytes += Math.min(chunk.length, SNIFF_LENGTH - headBytes);
+    }
+  }
+  return Buffer.concat(head);
+}
+
+/** A fresh SHA-256 hasher. */
+export function newSha256(): Hash {
+  return createHash('sha256');
+}
+
+async function fileSize(file: string): Promise<number | undefined> {
+  try {
+    return (await fs.stat(file)).size;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readSidecar(file: string): Promise<PartState | undefined> {
+  try {
+    const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as Partial<PartState>;
+    return typeof parsed.url === 'string' && typeof parsed.bytes === 'number' ? (parsed as PartState) : undefined;
+  } catch {
+    return undefined;
+  }
+}

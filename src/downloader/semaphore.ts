@@ -1,0 +1,65 @@
+interface Waiter {
+  resolve: (release: () => void) => void;
+  reject: (reason: unknown) => void;
+  signal: AbortSignal | undefined;
+  onAbort: () => void;
+}
+
+/** A counting semaphore with FIFO hand-off and abortable waits. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiters: Waiter[] = [];
+
+  constructor(private readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`Semaphore capacity must be ≥ 1, got ${capacity}`);
+  }
+
+  /** Holders right now. */
+  get inUse(): number {
+    return this.active;
+  }
+
+  /** Callers waiting for a slot. */
+  get queued(): number {
+    return this.waiters.length;
+  }
+
+  /** Wait for a slot; resolves with the function that gives it back (idempotent). */
+  acquire(signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.active < this.capacity && this.waiters.length === 0) {
+      this.active++;
+      return Promise.resolve(this.releaser());
+    }
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        signal,
+        onAbort: () => {
+          const at = this.waiters.indexOf(waiter);
+          if (at >= 0) this.waiters.splice(at, 1);
+          reject(signal?.reason);
+        },
+      };
+      this.waiters.push(waiter);
+      signal?.addEventListener('abort', waiter.onAbort, { once: true });
+    });
+  }
+
+  private releaser(): () => void {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const next = this.waiters.shift();
+      if (next) {
+        // Hand the slot straight to the next waiter: `active` stays the same.
+        next.signal?.removeEventListener('abort', next.onAbort);
+        next.resolve(this.releaser());
+      } else {
+        this.active--;
+      }
+    };
+  }
+}

@@ -1,0 +1,103 @@
+import type { DownloadError } from '../errors/download-error.js';
+import type { DownloadResult } from '../downloader/download-result.js';
+import type { MediaType } from '../verify/media-type.js';
+
+/** Facts every event carries, so a listener can tell downloads apart. */
+export interface DownloadEventBase {
+  /** Id of the download, unique within the process. */
+  id: string;
+  /** URL being downloaded. */
+  url: string;
+  /** Post the media belongs to, when the call named one. */
+  postId?: string;
+  /** What is being downloaded. */
+  mediaType: MediaType;
+  /** Attempt number, from 1; 0 before the first attempt starts. */
+  attempt: number;
+}
+
+/** Accepted and waiting for a concurrency slot. */
+export interface QueuedEvent extends DownloadEventBase {
+  /** Path the file is meant to get (a collision suffix may still be added). */
+  filename: string;
+}
+
+/** A slot was granted; requests begin. */
+export type StartedEvent = DownloadEventBase;
+
+/** Bytes arrived (throttled to `progressIntervalMs`). */
+export interface ProgressEvent extends DownloadEventBase {
+  /** Bytes of the file on disk so far, resumed prefix included. */
+  bytes: number;
+  /** Size of the whole file, when the server said. */
+  total: number | undefined;
+}
+
+/** An attempt failed and another will follow after `delayMs`. Sent before the wait. */
+export interface RetryingEvent extends DownloadEventBase {
+  /** Wait before the next attempt, ms. */
+  delayMs: number;
+  /** Why the attempt failed. */
+  reason: string;
+  /** Code of the failure, when it is one of ours. */
+  code?: string;
+}
+
+/** The host asked us to slow down; every request to it waits until `untilMs`. */
+export interface RateLimitedEvent extends DownloadEventBase {
+  /** Host put in cooldown. */
+  host: string;
+  /** Epoch ms before which no request goes to the host. */
+  untilMs: number;
+}
+
+/** A Range request was honoured; the transfer continues from `fromByte`. */
+export interface ResumedEvent extends DownloadEventBase {
+  /** Bytes already on disk and kept. */
+  fromByte: number;
+}
+
+/** All checks passed; the file is about to get its final name. */
+export interface VerifiedEvent extends DownloadEventBase {
+  /** SHA-256 (hex) of the file. */
+  sha256: string;
+}
+
+/** Terminal: the file is in place. */
+export interface CompletedEvent extends DownloadEventBase {
+  result: DownloadResult;
+}
+
+/** Terminal: the origin says the media is gone (404/403/410). */
+export interface MissingEvent extends DownloadEventBase {
+  result: DownloadResult;
+}
+
+/** Terminal: the download failed; nothing is left under the final name. */
+export interface FailedEvent extends DownloadEventBase {
+  result: DownloadResult;
+  error: DownloadError;
+}
+
+/**
+ * Every lifecycle event, by name. Each takes one payload object.
+ * (A type alias, not an interface: typed-emitter needs the implicit index signature.)
+ */
+export type DownloadEventMap = {
+  queued: (event: QueuedEvent) => void;
+  started: (event: StartedEvent) => void;
+  progress: (event: ProgressEvent) => void;
+  retrying: (event: RetryingEvent) => void;
+  'rate-limited': (event: RateLimitedEvent) => void;
+  resumed: (event: ResumedEvent) => void;
+  verified: (event: VerifiedEvent) => void;
+  completed: (event: CompletedEvent) => void;
+  missing: (event: MissingEvent) => void;
+  failed: (event: FailedEvent) => void;
+};
+
+/** Names of all events. */
+export type DownloadEventName = keyof DownloadEventMap;
+
+/** Payload type of an event. */
+export type DownloadEventPayload<E extends DownloadEventName> = Parameters<DownloadEventMap[E]>[0];

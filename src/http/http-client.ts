@@ -1,0 +1,38 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import got, { type Got } from 'got';
+
+/** Token of the {@link HttpClient}: the got instance every request goes through. */
+export const HttpClient = Symbol.for('tumblr-media-downloader/HttpClient');
+
+/**
+ * A got instance. Hosts rebind it to set a proxy, agents, cookies or headers:
+ * `container.rebind(HttpClient).toConstantValue(got.extend({ agent: { https: proxyAgent } }))`.
+ * The downloader sets per-request what correctness needs (no decompression,
+ * no automatic retry, no throwing on status) on top of whatever it is given.
+ */
+export type HttpClient = Got;
+
+/** Options of {@link createHttpClient}. */
+export interface HttpClientOptions {
+  /** Sent as User-Agent. */
+  userAgent: string;
+  /** Sockets kept per host; matches the downloader's per-host concurrency. */
+  maxSockets: number;
+}
+
+/**
+ * The default client: keep-alive agents shared by all downloads (one TCP/TLS
+ * handshake per socket, not per file), identity encoding so stored bytes are
+ * the origin's bytes, and got's own retry off because the RetryStrategy owns retries.
+ */
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo' as const };
+  return got.extend({
+    agent: { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) },
+    headers: { 'user-agent': options.userAgent, 'accept-encoding': 'identity' },
+    retry: { limit: 0 },
+    decompress: false,
+    throwHttpErrors: false,
+  });
+}

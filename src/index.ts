@@ -1,0 +1,43 @@
+/**
+ * Public surface of the media downloader plugin. Import from here only.
+ * @packageDocumentation
+ */
+export { downloaderModule } from './module.js';
+export {
+  DownloaderConfig,
+  resolveDownloaderConfig,
+  type DownloaderConfigInput,
+  type RateLimitConfig,
+  type RetryConfig,
+  type StallConfig,
+} from './config/downloader-config.js';
+export { MediaDownloader, DefaultMediaDownloader, type CloseOptions } from './downloader/media-downloader.js';
+export type { DownloadFileOptions, DownloadMediaOptions, ProgressCallback } from './downloader/download-options.js';
+export type { DownloadResult, DownloadSource, DownloadStatus } from './downloader/download-result.js';
+export { RateLimiter, TokenBucketRateLimiter, type AcquireOptions } from './rate-limit/rate-limiter.js';
+export { RateLimiterOptions } from './rate-limit/rate-limiter-options.js';
+export {
+  RetryStrategy,
+  ExponentialBackoffRetryStrategy,
+  type RetryContext,
+  type RetryDecision,
+  type RetryNotice,
+  type RunOptions,
+} from './retry/retry-strategy.js';
+export { RetryOptions } from './retry/retry-options.js';
+export { isRetryable } from './retry/is-retryable.js';
+export { parseRetryAfter } from './retry/retry-after.js';
+export { Verifier, DefaultVerifier } from './verify/verifier.js';
+export type { ContentFacts, ResponseFacts } from './verify/verification-facts.js';
+export * from './verify/verification-checks.js';
+export { DEFAULT_PLACEHOLDER_SHA256 } from './verify/known-placeholders.js';
+export { detectFormat, type MediaType, type DetectedFormat } from './verify/media-type.js';
+export { FilenameGenerator, DefaultFilenameGenerator } from './naming/filename-generator.js';
+export { HttpClient, createHttpClient, type HttpClientOptions } from './http/http-client.js';
+export { Clock, SystemClock } from './time/clock.js';
+export { DownloadEvents, DownloadEventEmitter } from './events/download-events.js';
+export type * from './events/download-event-map.js';
+export { DownloadError, type DownloadErrorCode, type DownloadErrorOptions } from './errors/download-error.js';
+export { MediaNotFoundError } from './errors/media-not-found-error.js';
+export { IntegrityError, type IntegrityFailure } from './errors/integrity-error.js';
+export { HttpStatusError } from './errors/http-status-error.js';

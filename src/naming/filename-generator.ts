@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import { injectable } from 'inversify';
+import { DownloadError } from '../errors/download-error.js';
+import { DEFAULT_EXTENSION, extensionForContentType, type MediaType } from '../verify/media-type.js';
+import { sanitizeExtension, sanitizeSegment } from './sanitize.js';
+
+/** Token of the {@link FilenameGenerator} service. */
+export const FilenameGenerator = Symbol.for('tumblr-media-downloader/FilenameGenerator');
+
+/** Decides the file name of a media item. Names only; the downloader reserves and resolves them. */
+export interface FilenameGenerator {
+  /**
+   * Base name (no directory) for a media item.
+   * @param url media URL
+   * @param postId id of the post; untrusted
+   * @param mediaType what is being downloaded
+   * @param index position of the media within its post @default 0
+   * @param contentType response Content-Type, used when the URL has no extension
+   */
+  generateFilename(url: string, postId: string, mediaType: MediaType, index?: number, contentType?: string): string;
+}
+
+/**
+ * `{postId}_{index}_{md5(url)[0:8]}.{ext}`: stable across runs, unique per URL
+ * within a post, and safe whatever the post id contains.
+ */
+@injectable()
+export class DefaultFilenameGenerator implements FilenameGenerator {
+  generateFilename(url: string, postId: string, mediaType: MediaType, index = 0, contentType?: string): string {
+    if (!Number.isSafeInteger(index) || index < 0) {
+      throw new DownloadError('UNSAFE_PATH', `Media index must be a whole number ≥ 0, got ${String(index)}`, { url });
+    }
+    const urlHash = createHash('md5').update(url).digest('hex').slice(0, 8);
+    const post = sanitizeSegment(String(postId), 'post');
+    return `${post}_${index}_${urlHash}.${this.extensionFor(url, mediaType, contentType)}`;
+  }
+
+  /** Extension from the URL path, else from the Content-Type, else the media type's default. */
+  protected extensionFor(url: string, mediaType: MediaType, contentType?: string): string {
+    return extensionFromUrl(url) ?? extensionForContentType(contentType) ?? DEFAULT_EXTENSION[mediaType];
+  }
+}
+
+/** Extension of the last path segment of a URL (query and fragment ignored), if it looks like one. */
+export function extensionFromUrl(url: string): string | undefined {
+  let pathname: string;
+  try {
+    pathname = new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
+  const ext = path.posix.extname(decodeURIComponent(pathname.split('/').pop() ?? '')).slice(1);
+  return sanitizeExtension(ext);
+}

@@ -1,0 +1,7 @@
+import type { RateLimitConfig } from '../config/downloader-config.js';
+
+/** Token of the options the default {@link RateLimiter} is built with (bound from the config). */
+export const RateLimiterOptions = Symbol.for('tumblr-media-downloader/RateLimiterOptions');
+
+/** Options of {@link TokenBucketRateLimiter}; the same shape as the config's `rateLimit`. */
+export type RateLimiterOptions = RateLimitConfig;
