@@ -1,0 +1,35 @@
+import { expect } from 'chai';
+import * as path from 'node:path';
+import { resolveDownloaderConfig, type DownloaderConfigInput } from '../../src/config/downloader-config.js';
+import { DownloadError } from '../../src/errors/download-error.js';
+
+describe('resolveDownloaderConfig', () => {
+  it('should fill the documented defaults', () => {
+    const config = resolveDownloaderConfig({ outputDir: 'out' });
+    expect(config.outputDir).to.equal(path.resolve('out'));
+    expect(config.maxConcurrent).to.equal(5);
+    expect(config.perHostConcurrency).to.equal(5);
+    expect(config.timeout).to.equal(300_000);
+    expect(config.retry).to.deep.equal({ maxRetries: 3, baseBackoff: 1000, maxBackoff: 60_000, maxRetryAfter: 600_000 });
+    expect(config.resume).to.equal(true);
+    expect(config.placeholderSha256).to.have.length.greaterThan(0);
+  });
+
+  const bad: Array<[string, Partial<DownloaderConfigInput>]> = [
+    ['maxConcurrent', { maxConcurrent: 0 }],
+    ['maxConcurrent', { maxConcurrent: 2.5 }],
+    ['rateLimit.requestsPerSecond', { rateLimit: { requestsPerSecond: -1 } }],
+    ['rateLimit.scope', { rateLimit: { scope: 'planet' as 'host' } }],
+    ['retry.maxBackoff', { retry: { baseBackoff: 5000, maxBackoff: 10 } }],
+    ['timeout', { timeout: Number.NaN }],
+    ['placeholderSha256', { placeholderSha256: ['not-a-hash'] }],
+    ['outputDir', { outputDir: '' }],
+  ];
+  for (const [key, input] of bad) {
+    it(`should name ${key} when it is invalid (${JSON.stringify(input)})`, () => {
+      expect(() => resolveDownloaderConfig({ outputDir: 'out', ...input }))
+        .to.throw(DownloadError, key)
+        .with.property('code', 'INVALID_CONFIG');
+    });
+  }
+});
