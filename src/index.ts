@@ -2,6 +2,9 @@
  * Public surface of the media downloader plugin. Import from here only.
  * @packageDocumentation
  */
+// inversify reads constructor metadata through the Reflect API; load the polyfill for every host.
+import 'reflect-metadata';
+
 export { downloaderModule } from './module.js';
 export {
   DownloaderConfig,
@@ -37,6 +40,7 @@ export { HttpClient, createHttpClient, type HttpClientOptions } from './http/htt
 export { Clock, SystemClock } from './time/clock.js';
 export { DownloadEvents, DownloadEventEmitter } from './events/download-events.js';
 export type * from './events/download-event-map.js';
+export { DOWNLOAD_EVENT_NAMES } from './events/download-event-map.js';
 export { DownloadError, type DownloadErrorCode, type DownloadErrorOptions } from './errors/download-error.js';
 export { MediaNotFoundError } from './errors/media-not-found-error.js';
 export { IntegrityError, type IntegrityFailure } from './errors/integrity-error.js';

@@ -101,3 +101,22 @@ export type DownloadEventName = keyof DownloadEventMap;
 
 /** Payload type of an event. */
 export type DownloadEventPayload<E extends DownloadEventName> = Parameters<DownloadEventMap[E]>[0];
+
+/** Every event name, in lifecycle order. The type below fails to compile if one is missing. */
+export const DOWNLOAD_EVENT_NAMES = [
+  'queued',
+  'started',
+  'progress',
+  'retrying',
+  'rate-limited',
+  'resumed',
+  'verified',
+  'completed',
+  'missing',
+  'failed',
+] as const satisfies readonly DownloadEventName[];
+
+/** Compile-time proof that {@link DOWNLOAD_EVENT_NAMES} lists every key of the map. */
+export type AllEventsListed = DownloadEventName extends (typeof DOWNLOAD_EVENT_NAMES)[number] ? true : never;
+const allEventsListed: AllEventsListed = true;
+void allEventsListed;

@@ -1,18 +1,6 @@
-import type { DownloadEventMap, DownloadEventName } from '../../src/events/download-event-map.js';
+import { DOWNLOAD_EVENT_NAMES, type DownloadEventMap, type DownloadEventName } from '../../src/events/download-event-map.js';
 import type { DownloadEvents } from '../../src/events/download-events.js';
 
-const ALL_EVENTS: DownloadEventName[] = [
-  'queued',
-  'started',
-  'progress',
-  'retrying',
-  'rate-limited',
-  'resumed',
-  'verified',
-  'completed',
-  'missing',
-  'failed',
-];
 
 /** One recorded event. */
 export interface Recorded {
@@ -25,7 +13,7 @@ export class EventRecorder {
   readonly events: Recorded[] = [];
 
   constructor(emitter: DownloadEvents) {
-    for (const name of ALL_EVENTS) {
+    for (const name of DOWNLOAD_EVENT_NAMES) {
       emitter.on(name, (payload: Recorded['payload']) => this.events.push({ name, payload }));
     }
   }

@@ -1,0 +1,37 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import * as index from '../src/index.js';
+import { resolveDownloaderConfig } from '../src/config/downloader-config.js';
+import { DOWNLOAD_EVENT_NAMES } from '../src/events/download-event-map.js';
+
+const manifest = JSON.parse(readFileSync(new URL('../plugin.manifest.json', import.meta.url), 'utf8')) as {
+  version: string;
+  module: string;
+  services: Array<{ token: string; interface: string }>;
+  events: string[];
+  configSchema: { properties: Record<string, unknown> };
+};
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+describe('plugin.manifest.json', () => {
+  it('should carry the package version', () => {
+    expect(manifest.version).to.equal(pkg.version);
+  });
+
+  it('should name tokens the package really exports', () => {
+    expect(index).to.have.property(manifest.module).that.is.a('function');
+    for (const service of manifest.services) {
+      const exported = (index as Record<string, unknown>)[service.interface];
+      expect(exported, service.interface).to.equal(Symbol.for(service.token));
+    }
+  });
+
+  it('should describe exactly the options the config resolver knows', () => {
+    const resolved = resolveDownloaderConfig({ outputDir: '/tmp/x' });
+    expect(Object.keys(manifest.configSchema.properties).sort()).to.deep.equal(Object.keys(resolved).sort());
+  });
+
+  it('should list every event of the event map', () => {
+    expect(manifest.events).to.deep.equal([...DOWNLOAD_EVENT_NAMES]);
+  });
+});
