@@ -46,8 +46,8 @@ export function ifRangeValidator(etag: string | undefined, lastModified: string 
  * so a fresh transfer starts clean.
  */
 export async function findResumable(finalPath: string, url: string): Promise<ResumeCandidate | undefined> {
-  const { part, sidecar } = partPaths(finalPath);
-  const [size, state] = await Promise.all([fileSize(part), readSidecar(sidecar)]);
+  const { part } = partPaths(finalPath);
+  const [size, state] = await Promise.all([fileSize(part), readPartState(finalPath)]);
   if (size === undefined && state === undefined) return undefined;
   const validator = state ? ifRangeValidator(state.etag, state.lastModified) : undefined;
   const tooLong = state?.contentLength !== undefined && size !== undefined && size > state.contentLength;
@@ -103,9 +103,10 @@ async function fileSize(file: string): Promise<number | undefined> {
   }
 }
 
-async function readSidecar(file: string): Promise<PartState | undefined> {
+/** The sidecar of `finalPath`'s `.part`, or `undefined` when missing or unreadable. */
+export async function readPartState(finalPath: string): Promise<PartState | undefined> {
   try {
-    const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as Partial<PartState>;
+    const parsed = JSON.parse(await fs.readFile(partPaths(finalPath).sidecar, 'utf8')) as Partial<PartState>;
     return typeof parsed.url === 'string' && typeof parsed.bytes === 'number' ? (parsed as PartState) : undefined;
   } catch {
     return undefined;

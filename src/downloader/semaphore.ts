@@ -1,8 +1,7 @@
-interface Waiter {
+import { park, type Parked } from '../time/abortable-queue.js';
+
+interface Waiter extends Parked {
   resolve: (release: () => void) => void;
-  reject: (reason: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: () => void;
 }
 
 /** A counting semaphore with FIFO hand-off and abortable waits. */
@@ -32,18 +31,7 @@ export class Semaphore {
       return Promise.resolve(this.releaser());
     }
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
-          const at = this.waiters.indexOf(waiter);
-          if (at >= 0) this.waiters.splice(at, 1);
-          reject(signal?.reason);
-        },
-      };
-      this.waiters.push(waiter);
-      signal?.addEventListener('abort', waiter.onAbort, { once: true });
+      park(this.waiters, { resolve }, signal, reject);
     });
   }
 
@@ -55,7 +43,7 @@ export class Semaphore {
       const next = this.waiters.shift();
       if (next) {
         // Hand the slot straight to the next waiter: `active` stays the same.
-        next.signal?.removeEventListener('abort', next.onAbort);
+        next.detach();
         next.resolve(this.releaser());
       } else {
         this.active--;

@@ -15,7 +15,7 @@ import type { MediaType } from '../verify/media-type.js';
 import { ByteMeter } from './byte-meter.js';
 import { toDownloadError } from './classify-error.js';
 import { parseContentRange } from './content-range.js';
-import { discardPart, findResumable, hashPrefix, ifRangeValidator, newSha256, partPaths, writeSidecar } from './part-file.js';
+import { discardPart, findResumable, hashPrefix, ifRangeValidator, newSha256, partPaths, readPartState, writeSidecar } from './part-file.js';
 
 /** Statuses that mean the media is gone. */
 const MISSING_STATUSES = new Set([403, 404, 410]);
@@ -90,6 +90,7 @@ export class Transfer {
     // The error itself reaches us through waitForResponse or the pipeline.
     stream.on('error', () => {});
     let keepPart = false;
+    let meter: ByteMeter | undefined;
     try {
       const response = await waitForResponse(stream);
       const plan = this.planWrite(response, candidate?.offset ?? 0, candidate?.state.contentLength, url);
@@ -125,7 +126,7 @@ export class Transfer {
         }
       }
       keepPart ||= plan.offset > 0;
-      const meter = new ByteMeter({
+      meter = new ByteMeter({
         hash,
         offset: plan.offset,
         head,
@@ -154,9 +155,16 @@ export class Transfer {
       const failure = toDownloadError(error, url, signal);
       // Only interruptions are worth continuing later; a refused or corrupt body is not.
       const interrupted = failure.code === 'NETWORK_ERROR' || failure.code === 'TIMEOUT' || failure.code === 'STALLED' || failure.code === 'ABORTED';
-      if (!(keepPart && interrupted)) await discardPart(target);
+      if (keepPart && interrupted) await this.recordProgress(target, url, meter);
+      else await discardPart(target);
       throw failure;
     }
+  }
+
+  /** Note in the sidecar how many bytes the kept `.part` holds (informational: the file's size is the truth). */
+  private async recordProgress(target: string, url: string, meter: ByteMeter | undefined): Promise<void> {
+    const state = await readPartState(target);
+    if (state?.url === url && meter) await writeSidecar(target, { ...state, bytes: meter.bytes }).catch(() => undefined);
   }
 
   /** Decide from the status and headers where the body goes and how big the file will be. */

@@ -1,4 +1,5 @@
 import { inject, injectable } from 'inversify';
+import { park, type Parked } from '../time/abortable-queue.js';
 import { Clock, SystemClock } from '../time/clock.js';
 import { RateLimiterOptions } from './rate-limiter-options.js';
 
@@ -30,13 +31,10 @@ export interface RateLimiter {
   cooldownUntil(key: string): number | undefined;
 }
 
-interface Waiter {
+interface Waiter extends Parked {
   n: number;
   key: string;
   resolve: () => void;
-  reject: (reason: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: () => void;
 }
 
 interface Bucket {
@@ -90,20 +88,7 @@ export class TokenBucketRateLimiter implements RateLimiter {
     }
     const bucket = this.bucketFor(key);
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        n,
-        key,
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
-          const at = bucket.queue.indexOf(waiter);
-          if (at >= 0) bucket.queue.splice(at, 1);
-          reject(signal?.reason);
-        },
-      };
-      signal?.addEventListener('abort', waiter.onAbort, { once: true });
-      bucket.queue.push(waiter);
+      park(bucket.queue, { n, key, resolve }, signal, reject);
       bucket.wake?.abort();
       void this.pump(bucket);
     });
@@ -150,7 +135,7 @@ export class TokenBucketRateLimiter implements RateLimiter {
         if (this.options.requestsPerSecond === 0 || bucket.tokens >= ready.n) {
           if (this.options.requestsPerSecond !== 0) bucket.tokens -= ready.n;
           bucket.queue.splice(bucket.queue.indexOf(ready), 1);
-          ready.signal?.removeEventListener('abort', ready.onAbort);
+          ready.detach();
           ready.resolve();
           continue;
         }

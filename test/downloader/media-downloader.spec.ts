@@ -367,33 +367,30 @@ describe(DefaultMediaDownloader.name, () => {
   });
 
   describe('concurrency', () => {
-    it('should never run more than maxConcurrent downloads at once across 50 calls', async () => {
-      await rig.cleanup();
-      rig = createTestRig({ maxConcurrent: 3 });
+    /** Run `count` downloads from one host and return the most that ran at once. */
+    async function peakConcurrency(count: number): Promise<number> {
       const body = jpegBytes(1000);
-      nock(TUMBLR).get(/\/many\/\d+\.jpg/).times(50).delay(5).reply(200, body, mediaHeaders(body));
+      nock(TUMBLR).get(/\/many\/\d+\.jpg/).times(count).delay(5).reply(200, body, mediaHeaders(body));
       let running = 0;
       let peak = 0;
       const events = rig.container.get<DownloadEvents>(DownloadEvents);
       events.on('started', () => (peak = Math.max(peak, ++running)));
       for (const end of ['completed', 'failed', 'missing'] as const) events.on(end, () => running--);
-      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => rig.downloader.downloadImage(`${TUMBLR}/many/${i}.jpg`, String(i))));
+      const results = await Promise.all(Array.from({ length: count }, (_, i) => rig.downloader.downloadImage(`${TUMBLR}/many/${i}.jpg`, String(i))));
       expect(results.every((r) => r.status === 'success')).to.equal(true);
-      expect(peak).to.equal(3);
+      return peak;
+    }
+
+    it('should never run more than maxConcurrent downloads at once across 50 calls', async () => {
+      await rig.cleanup();
+      rig = createTestRig({ maxConcurrent: 3 });
+      expect(await peakConcurrency(50)).to.equal(3);
     });
 
     it('should respect perHostConcurrency below the global limit', async () => {
       await rig.cleanup();
       rig = createTestRig({ maxConcurrent: 6, perHostConcurrency: 2 });
-      const body = jpegBytes(1000);
-      nock(TUMBLR).get(/\/many\/\d+\.jpg/).times(10).delay(5).reply(200, body, mediaHeaders(body));
-      let running = 0;
-      let peak = 0;
-      const events = rig.container.get<DownloadEvents>(DownloadEvents);
-      events.on('started', () => (peak = Math.max(peak, ++running)));
-      events.on('completed', () => running--);
-      await Promise.all(Array.from({ length: 10 }, (_, i) => rig.downloader.downloadImage(`${TUMBLR}/many/${i}.jpg`, '1')));
-      expect(peak).to.equal(2);
+      expect(await peakConcurrency(10)).to.equal(2);
     });
   });
 

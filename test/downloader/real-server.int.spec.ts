@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes, createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import nock from 'nock';
 import { DownloadEvents } from '../../src/events/download-events.js';
@@ -130,7 +130,10 @@ describe('MediaDownloader against a real loopback server', function () {
     const aborted = await rig.downloader.downloadWithResume(`${base}/big.jpg`, 'big.jpg', {}, controller.signal);
     expect(aborted).to.include({ status: 'error', errorCode: 'ABORTED' });
     expect(existsSync(path.join(rig.dir, 'big.jpg'))).to.equal(false);
-    expect(existsSync(path.join(rig.dir, 'big.jpg.part'))).to.equal(true);
+    const kept = statSync(path.join(rig.dir, 'big.jpg.part')).size;
+    expect(kept).to.equal(3 * MiB);
+    const sidecar = JSON.parse(readFileSync(path.join(rig.dir, 'big.jpg.part.json'), 'utf8')) as Record<string, unknown>;
+    expect(sidecar).to.deep.equal({ url: `${base}/big.jpg`, etag: '"big-v1"', contentLength: bigSize, bytes: kept });
 
     big();
     const resumed = await rig.downloader.downloadWithResume(`${base}/big.jpg`, 'big.jpg');
