@@ -1,4 +1,4 @@
-import { ContainerModule } from 'inversify';
+import { ContainerModule, type Newable, type ServiceIdentifier } from 'inversify';
 import { DownloaderConfig, resolveDownloaderConfig, type DownloaderConfigInput } from './config/downloader-config.js';
 import { DefaultMediaDownloader, MediaDownloader } from './downloader/media-downloader.js';
 import { DownloadEventEmitter, DownloadEvents } from './events/download-events.js';
@@ -31,19 +31,17 @@ export function downloaderModule(input: DownloaderConfigInput): ContainerModule 
       .toDynamicValue(() => createHttpClient({ userAgent: config.userAgent, maxSockets: config.perHostConcurrency }))
       .inSingletonScope();
 
-    bind(SystemClock).toSelf().inSingletonScope();
-    bind(Clock).toService(SystemClock);
-    bind(DownloadEventEmitter).toSelf().inSingletonScope();
-    bind(DownloadEvents).toService(DownloadEventEmitter);
-    bind(TokenBucketRateLimiter).toSelf().inSingletonScope();
-    bind(RateLimiter).toService(TokenBucketRateLimiter);
-    bind(ExponentialBackoffRetryStrategy).toSelf().inSingletonScope();
-    bind(RetryStrategy).toService(ExponentialBackoffRetryStrategy);
-    bind(DefaultVerifier).toSelf().inSingletonScope();
-    bind(Verifier).toService(DefaultVerifier);
-    bind(DefaultFilenameGenerator).toSelf().inSingletonScope();
-    bind(FilenameGenerator).toService(DefaultFilenameGenerator);
-    bind(DefaultMediaDownloader).toSelf().inSingletonScope();
-    bind(MediaDownloader).toService(DefaultMediaDownloader);
+    // Default class as a singleton, token as an alias of it: a host can `rebind` the token, or subclass the class.
+    const bindDefault = <T>(token: ServiceIdentifier<T>, implementation: Newable<T>): void => {
+      bind(implementation).toSelf().inSingletonScope();
+      bind(token).toService(implementation);
+    };
+    bindDefault<Clock>(Clock, SystemClock);
+    bindDefault<DownloadEvents>(DownloadEvents, DownloadEventEmitter);
+    bindDefault<RateLimiter>(RateLimiter, TokenBucketRateLimiter);
+    bindDefault<RetryStrategy>(RetryStrategy, ExponentialBackoffRetryStrategy);
+    bindDefault<Verifier>(Verifier, DefaultVerifier);
+    bindDefault<FilenameGenerator>(FilenameGenerator, DefaultFilenameGenerator);
+    bindDefault<MediaDownloader>(MediaDownloader, DefaultMediaDownloader);
   });
 }
