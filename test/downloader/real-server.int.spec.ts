@@ -120,6 +120,16 @@ describe('MediaDownloader against a real loopback server', function () {
     expect(server.log.requests[1]?.range).to.equal('bytes=1000-');
   });
 
+  it('should time out an origin that never answers, retry, and report TIMEOUT', async () => {
+    await rig.cleanup();
+    rig = createTestRig({ retry: { baseBackoff: 5, maxBackoff: 20, maxRetries: 1 }, responseTimeout: 100 }, (c) => c.rebind(Clock).to(SystemClock));
+    server.serve('/small.jpg', { file: path.join(source.dir, 'small.jpg'), size: 64 * 1024, contentType: 'image/jpeg', etag: '"s"', silent: true });
+    const result = await rig.downloader.downloadImage(`${base}/small.jpg`, '1');
+    expect(result).to.include({ status: 'error', errorCode: 'TIMEOUT', attempts: 2 });
+    expect(server.log.requests).to.have.length(2);
+    expect(readdirSync(rig.dir)).to.deep.equal([]);
+  });
+
   it('should keep a resumable part when the caller aborts, and finish it later with a Range request', async () => {
     big({ stallAfterBytes: 3 * MiB });
     const controller = new AbortController();

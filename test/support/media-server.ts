@@ -14,6 +14,8 @@ export interface ServedFile {
   cutRequests?: number;
   /** Send this many bytes, then hold the socket open without sending more. */
   stallAfterBytes?: number;
+  /** Never answer: not even headers. */
+  silent?: boolean;
 }
 
 /** What the server saw, for assertions. */
@@ -61,6 +63,10 @@ export class MediaServer {
     if (!spec) {
       this.log.requests.push({ path, status: 404 });
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    if (spec.silent) {
+      this.log.requests.push({ path, status: 0 });
       return;
     }
     let start = 0;
