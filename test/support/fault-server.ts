@@ -1,0 +1,182 @@
+import * as http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
+
+/** A scripted answer that replaces the normal one for some requests. */
+export interface ScriptedStatus {
+  status: number;
+  headers?: http.OutgoingHttpHeaders;
+  body?: string | Buffer;
+}
+
+/**
+ * How one path misbehaves. Everything is optional: an empty script serves
+ * `body` by the book, Range and If-Range included.
+ */
+export interface FaultScript {
+  /** The origin's content. */
+  body: Buffer;
+  contentType?: string;
+  /** ETag per request number (from 1), or one for all; `null` sends none. */
+  etag?: string | null | ((request: number) => string);
+  lastModified?: string;
+  /** `honour` (default), `ignore` (always 200 with the whole body), or `wrong-offset` (206 that starts elsewhere). */
+  ranges?: 'honour' | 'ignore' | 'wrong-offset';
+  /** Answer these request numbers with something else (429, 503, 500, 302…). */
+  statusFor?: (request: number) => ScriptedStatus | undefined;
+  /** Close the socket after this many body bytes, for the first `requests` requests (default 1). */
+  cutAfter?: { bytes: number; requests?: number };
+  /** Announce the full Content-Length but send this many fewer bytes, then close. First request only. */
+  shortBy?: number;
+  /** Send this many body bytes, then fall silent with the socket open. */
+  stallAfter?: number;
+  /** Send `bytes` every `everyMs` ms. */
+  trickle?: { bytes: number; everyMs: number };
+  /** gzip the body and say so, whatever the client asked. */
+  gzip?: boolean;
+  /** Wait this long before sending headers. */
+  headerDelayMs?: number;
+}
+
+/** One request as the server saw it. */
+export interface SeenRequest {
+  path: string;
+  number: number;
+  status: number;
+  range?: string;
+  ifRange?: string;
+  /** Value of the server's clock when the request arrived. */
+  at: number;
+}
+
+/**
+ * A real HTTP/1.1 origin on 127.0.0.1 whose misbehaviour is scripted per path:
+ * for what nock cannot show (sockets closing mid-body, stalls, back-pressure).
+ */
+export class FaultServer {
+  readonly requests: SeenRequest[] = [];
+  /** Body bytes written, all requests together. */
+  bytesServed = 0;
+  private readonly scripts = new Map<string, FaultScript>();
+  private readonly server = http.createServer((req, res) => this.handle(req, res));
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  /** @param now clock stamped on each request (tests pass their virtual clock) */
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Serve `script` at `path` (replacing any earlier script). */
+  script(path: string, script: FaultScript): void {
+    this.scripts.set(path, script);
+  }
+
+  /** Requests for one path. */
+  requestsFor(path: string): SeenRequest[] {
+    return this.requests.filter((r) => r.path === path);
+  }
+
+  /** Listen on a random loopback port; resolves with the base URL. */
+  async start(): Promise<string> {
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const script = this.scripts.get(path);
+    const number = this.requests.filter((r) => r.path === path).length + 1;
+    const seen: SeenRequest = { path, number, status: 0, range: req.headers.range, ifRange: req.headers['if-range'] as string | undefined, at: this.now() };
+    this.requests.push(seen);
+    const reply = (): void => {
+      if (!script) return this.send(res, seen, { status: 404, body: 'not found' });
+      const scripted = script.statusFor?.(number);
+      if (scripted) return this.send(res, seen, scripted);
+      this.serveBody(res, seen, script);
+    };
+    if (script?.headerDelayMs) this.later(script.headerDelayMs, reply);
+    else reply();
+  }
+
+  private send(res: http.ServerResponse, seen: SeenRequest, answer: ScriptedStatus): void {
+    seen.status = answer.status;
+    res.writeHead(answer.status, answer.headers ?? {}).end(answer.body ?? '');
+  }
+
+  private serveBody(res: http.ServerResponse, seen: SeenRequest, script: FaultScript): void {
+    const etag = typeof script.etag === 'function' ? script.etag(seen.number) : script.etag === undefined ? '"v1"' : script.etag;
+    const full = script.gzip ? gzipSync(script.body) : script.body;
+    const size = full.length;
+    const match = /^bytes=(\d+)-$/.exec(seen.range ?? '');
+    const validatorOk = seen.ifRange === undefined || seen.ifRange === etag || seen.ifRange === script.lastModified;
+    let start = 0;
+    let status = 200;
+    if (match && validatorOk && (script.ranges ?? 'honour') !== 'ignore' && Number(match[1]) < size) {
+      status = 206;
+      start = Number(match[1]);
+    }
+    const headers: http.OutgoingHttpHeaders = { 'content-type': script.contentType ?? 'image/jpeg', 'accept-ranges': 'bytes' };
+    if (etag !== null) headers.etag = etag;
+    if (script.lastModified) headers['last-modified'] = script.lastModified;
+    if (script.gzip) headers['content-encoding'] = 'gzip';
+    if (status === 206) {
+      const claimed = script.ranges === 'wrong-offset' ? Math.max(0, start - 100) : start;
+      headers['content-range'] = `bytes ${claimed}-${size - 1}/${size}`;
+      if (script.ranges === 'wrong-offset') start = claimed;
+    }
+    headers['content-length'] = size - start;
+    seen.status = status;
+    res.writeHead(status, headers);
+    let slice = full.subarray(start);
+    let closeAfter = false;
+    if (script.cutAfter && seen.number <= (script.cutAfter.requests ?? 1)) {
+      slice = slice.subarray(0, script.cutAfter.bytes);
+      closeAfter = true;
+    } else if (script.shortBy && seen.number === 1) {
+      slice = slice.subarray(0, Math.max(0, slice.length - script.shortBy));
+      closeAfter = true;
+    }
+    if (script.stallAfter !== undefined) {
+      this.write(res, slice.subarray(0, script.stallAfter));
+      return; // silent, socket open
+    }
+    if (script.trickle) {
+      this.trickle(res, slice, script.trickle);
+      return;
+    }
+    this.write(res, slice);
+    if (closeAfter) res.socket?.destroySoon();
+    else res.end();
+  }
+
+  private trickle(res: http.ServerResponse, rest: Buffer, pace: { bytes: number; everyMs: number }): void {
+    if (rest.length === 0 || res.destroyed) {
+      res.end();
+      return;
+    }
+    this.write(res, rest.subarray(0, pace.bytes));
+    this.later(pace.everyMs, () => this.trickle(res, rest.subarray(pace.bytes), pace));
+  }
+
+  private write(res: http.ServerResponse, chunk: Buffer): void {
+    this.bytesServed += chunk.length;
+    res.write(chunk);
+  }
+}
