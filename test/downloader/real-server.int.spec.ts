@@ -1,55 +1,39 @@
 import { expect } from 'chai';
-import { randomBytes, createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import nock from 'nock';
 import { DownloadEvents } from '../../src/events/download-events.js';
 import { SystemClock, Clock } from '../../src/time/clock.js';
-import { tempDir } from '../support/fixtures.js';
-import { MediaServer } from '../support/media-server.js';
+import { sha256 } from '../support/fixtures.js';
+import { FaultServer, type FaultScript } from '../support/fault-server.js';
 import { createTestRig, type TestRig } from '../support/test-container.js';
 
 const MiB = 1024 * 1024;
 
-/** Write `size` random bytes with a JPEG signature to `file`; returns the SHA-256. */
-function writeRandomJpeg(file: string, size: number): string {
-  const hash = createHash('sha256');
-  const fd = openSync(file, 'w');
-  for (let written = 0; written < size; ) {
-    const chunk = randomBytes(Math.min(4 * MiB, size - written));
-    if (written === 0) chunk.set([0xff, 0xd8, 0xff, 0xe0]);
-    hash.update(chunk);
-    writeSync(fd, chunk);
-    written += chunk.length;
-  }
-  closeSync(fd);
-  return hash.digest('hex');
+/** `size` random bytes with a JPEG signature: incompressible, like real media. */
+function randomJpeg(size: number): Buffer {
+  const body = randomBytes(size);
+  body.set([0xff, 0xd8, 0xff, 0xe0]);
+  return body;
 }
 
 describe('MediaDownloader against a real loopback server', function () {
   this.timeout(60_000);
-  let server: MediaServer;
+  let server: FaultServer;
   let base: string;
   let rig: TestRig;
-  let source: { dir: string; cleanup: () => void };
-  let bigSha: string;
   const bigSize = 50 * MiB;
+  const bigBody = randomJpeg(bigSize);
+  const bigSha = sha256(bigBody);
+  const smallBody = randomJpeg(64 * 1024);
 
-  before(async () => {
-    // With nock active, large real-server transfers can fail spuriously.
-    nock.restore();
-    source = tempDir('mdl-origin-');
-    bigSha = writeRandomJpeg(path.join(source.dir, 'big.jpg'), bigSize);
-    writeRandomJpeg(path.join(source.dir, 'small.jpg'), 64 * 1024);
-  });
-
-  after(() => {
-    source.cleanup();
-    nock.activate();
-  });
+  // With nock active, large real-server transfers can fail spuriously.
+  before(() => nock.restore());
+  after(() => nock.activate());
 
   beforeEach(async () => {
-    server = new MediaServer();
+    server = new FaultServer();
     base = await server.start();
     // Real time for real sockets; backoff kept tiny so retries cost milliseconds.
     rig = createTestRig({ retry: { baseBackoff: 5, maxBackoff: 20 }, progressIntervalMs: 100 }, (c) => {
@@ -62,8 +46,7 @@ describe('MediaDownloader against a real loopback server', function () {
     await server.stop();
   });
 
-  const big = (extra: Partial<Parameters<MediaServer['serve']>[1]> = {}): void =>
-    server.serve('/big.jpg', { file: path.join(source.dir, 'big.jpg'), size: bigSize, contentType: 'image/jpeg', etag: '"big-v1"', ...extra });
+  const big = (extra: Partial<FaultScript> = {}): void => server.script('/big.jpg', { body: bigBody, etag: '"big-v1"', ...extra });
 
   it('should download 50 MiB with the right SHA-256 and memory bounded well below the file size', async () => {
     big();
@@ -84,26 +67,26 @@ describe('MediaDownloader against a real loopback server', function () {
   });
 
   it('should resume after the connection drops mid-body and transfer only the missing bytes', async () => {
-    big({ cutAfterBytes: 10 * MiB });
+    big({ cutAfter: { bytes: 10 * MiB } });
     const result = await rig.downloader.downloadImage(`${base}/big.jpg`, '1');
     expect(result).to.include({ status: 'success', checksum: bigSha, attempts: 2 });
     expect(result.resumedFromByte).to.be.greaterThan(0).and.at.most(10 * MiB);
-    const [first, second] = server.log.requests;
+    const [first, second] = server.requests;
     expect(first).to.include({ status: 200 });
     expect(second).to.include({ status: 206, ifRange: '"big-v1"', range: `bytes=${result.resumedFromByte}-` });
     // Everything served once, plus at most what was in flight when the socket died.
-    expect(server.log.bytesServed).to.be.at.most(bigSize + 10 * MiB - result.resumedFromByte);
+    expect(server.bytesServed).to.be.at.most(bigSize + 10 * MiB - result.resumedFromByte);
     expect(readdirSync(rig.dir)).to.deep.equal([path.basename(result.filename)]);
   });
 
   it('should restart from zero when the origin changed between attempts (If-Range mismatch → 200)', async () => {
-    big({ cutAfterBytes: 5 * MiB });
+    big({ cutAfter: { bytes: 5 * MiB } });
     const events = rig.container.get<DownloadEvents>(DownloadEvents);
     // The file is "replaced" on the origin between the two attempts.
     events.on('retrying', () => big({ etag: '"big-v2"' }));
     const result = await rig.downloader.downloadImage(`${base}/big.jpg`, '1');
     expect(result).to.include({ status: 'success', checksum: bigSha, resumedFromByte: 0 });
-    expect(server.log.requests[1]).to.include({ status: 200, ifRange: '"big-v1"' });
+    expect(server.requests[1]).to.include({ status: 200, ifRange: '"big-v1"' });
   });
 
   it('should abort a stalled transfer and retry it', async () => {
@@ -111,27 +94,27 @@ describe('MediaDownloader against a real loopback server', function () {
     rig = createTestRig({ retry: { baseBackoff: 5, maxBackoff: 20, maxRetries: 1 }, stall: { minBytes: 1, windowMs: 100 } }, (c) =>
       c.rebind(Clock).to(SystemClock),
     );
-    server.serve('/small.jpg', { file: path.join(source.dir, 'small.jpg'), size: 64 * 1024, contentType: 'image/jpeg', etag: '"s"', stallAfterBytes: 1000 });
+    server.script('/small.jpg', { body: smallBody, stallAfter: 1000 });
     const result = await rig.downloader.downloadImage(`${base}/small.jpg`, '1');
     expect(result).to.include({ status: 'error', errorCode: 'STALLED', attempts: 2 });
     const retrying = rig.recorder.of('retrying');
     expect(retrying[0]?.code).to.equal('STALLED');
     // The stalled attempts kept their bytes for a resume: the second one asked for a range.
-    expect(server.log.requests[1]?.range).to.equal('bytes=1000-');
+    expect(server.requests[1]?.range).to.equal('bytes=1000-');
   });
 
   it('should time out an origin that never answers, retry, and report TIMEOUT', async () => {
     await rig.cleanup();
     rig = createTestRig({ retry: { baseBackoff: 5, maxBackoff: 20, maxRetries: 1 }, responseTimeout: 100 }, (c) => c.rebind(Clock).to(SystemClock));
-    server.serve('/small.jpg', { file: path.join(source.dir, 'small.jpg'), size: 64 * 1024, contentType: 'image/jpeg', etag: '"s"', silent: true });
+    server.script('/small.jpg', { body: smallBody, headerDelayMs: 60_000 });
     const result = await rig.downloader.downloadImage(`${base}/small.jpg`, '1');
     expect(result).to.include({ status: 'error', errorCode: 'TIMEOUT', attempts: 2 });
-    expect(server.log.requests).to.have.length(2);
+    expect(server.requests).to.have.length(2);
     expect(readdirSync(rig.dir)).to.deep.equal([]);
   });
 
   it('should keep a resumable part when the caller aborts, and finish it later with a Range request', async () => {
-    big({ stallAfterBytes: 3 * MiB });
+    big({ stallAfter: 3 * MiB });
     const controller = new AbortController();
     const events = rig.container.get<DownloadEvents>(DownloadEvents);
     // Abort once the server has gone silent after its 3 MiB.
@@ -149,7 +132,7 @@ describe('MediaDownloader against a real loopback server', function () {
     const resumed = await rig.downloader.downloadWithResume(`${base}/big.jpg`, 'big.jpg');
     expect(resumed).to.include({ status: 'success', checksum: bigSha });
     expect(resumed.resumedFromByte).to.equal(3 * MiB);
-    expect(server.log.requests.at(-1)).to.include({ status: 206, range: `bytes=${resumed.resumedFromByte}-` });
+    expect(server.requests.at(-1)).to.include({ status: 206, range: `bytes=${resumed.resumedFromByte}-` });
     expect(readdirSync(rig.dir)).to.deep.equal(['big.jpg']);
   });
 

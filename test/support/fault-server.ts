@@ -162,7 +162,9 @@ export class FaultServer {
       return;
     }
     this.write(res, slice);
-    if (closeAfter) res.socket?.destroySoon();
+    // Drop the connection a moment after the bytes left, as a failing link does while the client reads;
+    // closing in the same tick would only test how much a client buffers before it starts writing.
+    if (closeAfter) this.later(20, () => res.socket?.destroySoon());
     else res.end();
   }
 
