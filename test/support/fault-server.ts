@@ -75,14 +75,14 @@ export class FaultServer {
     return this.requests.filter((r) => r.path === path);
   }
 
-  /** Listen on a random loopback port; resolves with the base URL. */
-  async start(): Promise<string> {
+  /** Listen on a random port of a loopback address (127.0.0.2 gives a second "host"); resolves with the base URL. */
+  async start(address = '127.0.0.1'): Promise<string> {
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => this.server.listen(0, address, resolve));
+    return `http://${address}:${(this.server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {

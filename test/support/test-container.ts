@@ -21,9 +21,14 @@ export interface TestRig {
 /**
  * A fresh host container per test: the plugin's module, a temp output dir, and
  * an auto-advancing virtual clock so backoff and cooldowns cost no real time.
- * Tests that replace services pass `configure`, which runs before the first `get`.
+ * Tests that replace services pass `configure`, which runs before the first `get`;
+ * tests that step time themselves pass a non-advancing `clock`.
  */
-export function createTestRig(config: Partial<DownloaderConfigInput> = {}, configure?: (container: Container) => void): TestRig {
+export function createTestRig(
+  config: Partial<DownloaderConfigInput> = {},
+  configure?: (container: Container) => void,
+  clock = new ManualClock(1_700_000_000_000, true),
+): TestRig {
   const { dir, cleanup } = tempDir();
   const container = new Container();
   container.load(
@@ -34,7 +39,6 @@ export function createTestRig(config: Partial<DownloaderConfigInput> = {}, confi
       ...config,
     }),
   );
-  const clock = new ManualClock(1_700_000_000_000, true);
   container.rebind(Clock).toConstantValue(clock);
   configure?.(container);
   const recorder = new EventRecorder(container.get<DownloadEvents>(DownloadEvents));
