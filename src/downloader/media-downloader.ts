@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { inject, injectable } from 'inversify';
@@ -101,6 +102,8 @@ export class DefaultMediaDownloader implements MediaDownloader {
   ) {
     this.transfer = new Transfer(http, verifier, config);
     this.globalSlots = new Semaphore(config.maxConcurrent);
+    // Every queued and running download listens to this signal; thousands of listeners are expected, not a leak.
+    setMaxListeners(0, this.shutdown.signal);
   }
 
   downloadFile(url: string, filename: string, options: DownloadFileOptions = {}, signal?: AbortSignal): Promise<DownloadResult> {

@@ -50,6 +50,15 @@ export function extensionFromUrl(url: string): string | undefined {
   } catch {
     return undefined;
   }
-  const ext = path.posix.extname(decodeURIComponent(pathname.split('/').pop() ?? '')).slice(1);
+  const ext = path.posix.extname(safeDecode(pathname.split('/').pop() ?? '')).slice(1);
   return sanitizeExtension(ext);
+}
+
+/** Percent-decode, keeping the raw text when the encoding is malformed (`%E0%A4%A`): a bad URL must not throw here. */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
