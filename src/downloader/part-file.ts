@@ -62,8 +62,14 @@ export async function findResumable(finalPath: string, url: string): Promise<Res
 export async function writeSidecar(finalPath: string, state: PartState): Promise<void> {
   const { sidecar } = partPaths(finalPath);
   const temp = `${sidecar}.${process.pid}.tmp`;
-  await fs.writeFile(temp, JSON.stringify(state));
-  await fs.rename(temp, sidecar);
+  try {
+    await fs.writeFile(temp, JSON.stringify(state));
+    await fs.rename(temp, sidecar);
+  } catch (error) {
+    // A full disk can fail the write half-way: leave no stray temp file behind.
+    await fs.rm(temp, { force: true });
+    throw error;
+  }
 }
 
 /** Delete the `.part` and its sidecar; missing files are fine. */

@@ -5,7 +5,7 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Transform } from 'node:stream';
 import type { Response } from 'got';
 import type { DownloaderConfig } from '../config/downloader-config.js';
-import { DownloadError } from '../errors/download-error.js';
+import { DownloadError, type DownloadErrorCode } from '../errors/download-error.js';
 import { HttpStatusError } from '../errors/http-status-error.js';
 import { MediaNotFoundError } from '../errors/media-not-found-error.js';
 import type { HttpClient } from '../http/http-client.js';
@@ -16,6 +16,9 @@ import { ByteMeter } from './byte-meter.js';
 import { toDownloadError } from './classify-error.js';
 import { parseContentRange } from './content-range.js';
 import { discardPart, findResumable, hashPrefix, ifRangeValidator, newSha256, partPaths, readPartState, writeSidecar } from './part-file.js';
+
+/** Failures after which the bytes on disk are still good and worth continuing. */
+const INTERRUPTIONS = new Set<DownloadErrorCode>(['NETWORK_ERROR', 'TIMEOUT', 'STALLED', 'ABORTED', 'FILESYSTEM']);
 
 /** Statuses that mean the media is gone. */
 const MISSING_STATUSES = new Set([403, 404, 410]);
@@ -153,8 +156,9 @@ export class Transfer {
     } catch (error) {
       stream.destroy();
       const failure = toDownloadError(error, url, signal);
-      // Only interruptions are worth continuing later; a refused or corrupt body is not.
-      const interrupted = failure.code === 'NETWORK_ERROR' || failure.code === 'TIMEOUT' || failure.code === 'STALLED' || failure.code === 'ABORTED';
+      // Only interruptions are worth continuing later (a full disk included: free space, run again);
+      // a refused or corrupt body is not.
+      const interrupted = INTERRUPTIONS.has(failure.code);
       if (keepPart && interrupted) await this.recordProgress(target, url, meter);
       else await discardPart(target);
       throw failure;

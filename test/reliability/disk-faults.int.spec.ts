@@ -1,0 +1,84 @@
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import nock from 'nock';
+import { Container } from 'inversify';
+import { DownloadEvents } from '../../src/events/download-events.js';
+import { MediaDownloader } from '../../src/downloader/media-downloader.js';
+import { downloaderModule } from '../../src/module.js';
+import { EventRecorder } from '../support/event-recorder.js';
+import { FaultServer } from '../support/fault-server.js';
+import { jpegBytes } from '../support/fixtures.js';
+
+/** Mount a small tmpfs (root only); `undefined` where this machine does not allow it. */
+function mountTmpfs(options: string): string | undefined {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mdl-disk-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { stdio: 'ignore' });
+    return dir;
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
+function unmount(dir: string): void {
+  execFileSync('umount', [dir], { stdio: 'ignore' });
+  rmSync(dir, { recursive: true, force: true });
+}
+
+describe('Reliability: disk faults', function () {
+  this.timeout(20_000);
+  let server: FaultServer;
+  let base: string;
+  let mounted: string | undefined;
+
+  before(async () => {
+    nock.restore();
+    server = new FaultServer();
+    base = await server.start();
+    server.script('/big.jpg', { body: jpegBytes(512 * 1024), etag: '"v1"' });
+  });
+
+  after(async () => {
+    await server.stop();
+    nock.activate();
+  });
+
+  afterEach(() => {
+    if (mounted) unmount(mounted);
+    mounted = undefined;
+  });
+
+  async function download(outputDir: string): Promise<{ result: Awaited<ReturnType<MediaDownloader['downloadFile']>>; recorder: EventRecorder }> {
+    const container = new Container();
+    container.load(downloaderModule({ outputDir, retry: { maxRetries: 0 } }));
+    const recorder = new EventRecorder(container.get<DownloadEvents>(DownloadEvents));
+    const downloader = container.get<MediaDownloader>(MediaDownloader);
+    const result = await downloader.downloadFile(`${base}/big.jpg`, 'big.jpg');
+    await downloader.close();
+    return { result, recorder };
+  }
+
+  it('should report ENOSPC as a FILESYSTEM error and keep the resumable part', async function () {
+    mounted = mountTmpfs('size=128k');
+    if (!mounted) this.skip();
+    const { result, recorder } = await download(mounted);
+    expect(result).to.include({ status: 'error', errorCode: 'FILESYSTEM' });
+    expect(result.errorMessage).to.include('ENOSPC');
+    expect(recorder.of('failed')[0]?.error.code).to.equal('FILESYSTEM');
+    // Resumable (the origin sent an ETag): the bytes that fitted stay for a later run with more space.
+    expect(readdirSync(mounted).sort()).to.deep.equal(['big.jpg.part', 'big.jpg.part.json']);
+  });
+
+  it('should report a read-only output directory as a FILESYSTEM error and write nothing', async function () {
+    mounted = mountTmpfs('size=1m,ro');
+    if (!mounted) this.skip();
+    const { result } = await download(mounted);
+    expect(result).to.include({ status: 'error', errorCode: 'FILESYSTEM', attempts: 1 });
+    expect(result.errorMessage).to.include('EROFS');
+    expect(readdirSync(mounted)).to.deep.equal([]);
+  });
+});
