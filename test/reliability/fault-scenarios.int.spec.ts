@@ -84,6 +84,15 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'only Last-Modified as validator: resume with If-Range: <date>',
+    script: { body: BODY, etag: null, lastModified: 'Tue, 01 Sep 2026 10:00:00 GMT', cutAfter: { bytes: 100_000 } },
+    expect: { status: 'success', attempts: 2 },
+    check: ({ result, server }) => {
+      expect(server.requests[1]).to.include({ status: 206, ifRange: 'Tue, 01 Sep 2026 10:00:00 GMT' });
+      expect(result.resumedFromByte).to.be.greaterThan(0);
+    },
+  },
+  {
     name: 'no validator at all: a cut transfer cannot be resumed, and no .part is kept',
     script: { body: BODY, etag: null, cutAfter: { bytes: 100_000, requests: 99 } },
     config: { retry: { maxRetries: 1 } },
@@ -144,6 +153,17 @@ const scenarios: Scenario[] = [
     config: { maxRedirects: 5 },
     expect: { status: 'error', errorCode: 'HTTP_ERROR', attempts: 1 },
     check: ({ server }) => expect(server.requests).to.have.length(6),
+  },
+  {
+    name: 'a redirect to a file: URL',
+    script: { body: BODY, statusFor: () => ({ status: 302, headers: { location: 'file:///etc/passwd' } }) },
+    expect: { status: 'error', errorCode: 'INVALID_URL', attempts: 1 },
+  },
+  {
+    name: 'a hostile Content-Disposition file name (ignored: names come from the post, never the server)',
+    script: { body: BODY, headers: { 'content-disposition': 'attachment; filename="../../../evil.sh"' } },
+    expect: { status: 'success', attempts: 1 },
+    check: ({ result, rig }) => expect(path.dirname(result.filename)).to.equal(rig.dir),
   },
   {
     name: 'text/html with 200 for an image URL',

@@ -36,6 +36,8 @@ export interface FaultScript {
   gzip?: boolean;
   /** Wait this long before sending headers. */
   headerDelayMs?: number;
+  /** Extra headers on the body response. */
+  headers?: http.OutgoingHttpHeaders;
 }
 
 /** One request as the server saw it. */
@@ -132,7 +134,7 @@ export class FaultServer {
       status = 206;
       start = Number(match[1]);
     }
-    const headers: http.OutgoingHttpHeaders = { 'content-type': script.contentType ?? 'image/jpeg', 'accept-ranges': 'bytes' };
+    const headers: http.OutgoingHttpHeaders = { 'content-type': script.contentType ?? 'image/jpeg', 'accept-ranges': 'bytes', ...script.headers };
     if (etag !== null) headers.etag = etag;
     if (script.lastModified) headers['last-modified'] = script.lastModified;
     if (script.gzip) headers['content-encoding'] = 'gzip';
