@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import nock from 'nock';
 import { DownloadEvents } from '../../src/events/download-events.js';
 import { SystemClock, Clock } from '../../src/time/clock.js';
 import { sha256 } from '../support/fixtures.js';
+import { useRealSockets } from '../support/nock-helpers.js';
 import { FaultServer, type FaultScript } from '../support/fault-server.js';
 import { createTestRig, type TestRig } from '../support/test-container.js';
 
@@ -28,9 +28,7 @@ describe('MediaDownloader against a real loopback server', function () {
   const bigSha = sha256(bigBody);
   const smallBody = randomJpeg(64 * 1024);
 
-  // With nock active, large real-server transfers can fail spuriously.
-  before(() => nock.restore());
-  after(() => nock.activate());
+  useRealSockets();
 
   beforeEach(async () => {
     server = new FaultServer();

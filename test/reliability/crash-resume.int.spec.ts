@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import nock from 'nock';
 import { Clock, SystemClock } from '../../src/time/clock.js';
+import { useRealSockets } from '../support/nock-helpers.js';
 import { FaultServer } from '../support/fault-server.js';
 import { sha256 } from '../support/fixtures.js';
 import { createTestRig, type TestRig } from '../support/test-container.js';
@@ -23,8 +23,7 @@ describe('Reliability: SIGKILL mid-body, then start again', function () {
   let base: string;
   let rig: TestRig;
 
-  before(() => nock.restore());
-  after(() => nock.activate());
+  useRealSockets();
 
   beforeEach(async () => {
     server = new FaultServer();

@@ -3,13 +3,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import nock from 'nock';
 import { Container } from 'inversify';
 import { DownloadEvents } from '../../src/events/download-events.js';
 import { MediaDownloader } from '../../src/downloader/media-downloader.js';
 import { downloaderModule } from '../../src/module.js';
 import { EventRecorder } from '../support/event-recorder.js';
 import { FaultServer } from '../support/fault-server.js';
+import { useRealSockets } from '../support/nock-helpers.js';
 import { jpegBytes } from '../support/fixtures.js';
 
 /** Mount a small tmpfs (root only); `undefined` where this machine does not allow it. */
@@ -35,17 +35,15 @@ describe('Reliability: disk faults', function () {
   let base: string;
   let mounted: string | undefined;
 
+  useRealSockets();
+
   before(async () => {
-    nock.restore();
     server = new FaultServer();
     base = await server.start();
     server.script('/big.jpg', { body: jpegBytes(512 * 1024), etag: '"v1"' });
   });
 
-  after(async () => {
-    await server.stop();
-    nock.activate();
-  });
+  after(() => server.stop());
 
   afterEach(() => {
     if (mounted) unmount(mounted);

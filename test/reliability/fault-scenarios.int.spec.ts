@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import nock from 'nock';
 import type { DownloaderConfigInput } from '../../src/config/downloader-config.js';
 import type { DownloadResult } from '../../src/downloader/download-result.js';
 import { PIXEL_GIFS_BASE64 } from '../../src/verify/known-placeholders.js';
 import type { EventRecorder } from '../support/event-recorder.js';
+import { useRealSockets } from '../support/nock-helpers.js';
 import { FaultServer, type FaultScript } from '../support/fault-server.js';
 import { jpegBytes, sha256 } from '../support/fixtures.js';
 import { createTestRig, type TestRig } from '../support/test-container.js';
@@ -197,8 +197,7 @@ describe('Reliability: scripted origin faults through the real container', funct
   let base: string;
   let rig: TestRig;
 
-  before(() => nock.restore());
-  after(() => nock.activate());
+  useRealSockets();
 
   afterEach(async () => {
     await rig.cleanup();

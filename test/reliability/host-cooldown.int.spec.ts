@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import nock from 'nock';
 import type { DownloadResult } from '../../src/downloader/download-result.js';
+import { useRealSockets } from '../support/nock-helpers.js';
 import { FaultServer } from '../support/fault-server.js';
 import { jpegBytes } from '../support/fixtures.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -14,8 +14,7 @@ describe('Reliability: a 429 with Retry-After cools down the whole host', functi
   let slowHost: FaultServer;
   let otherHost: FaultServer;
 
-  before(() => nock.restore());
-  after(() => nock.activate());
+  useRealSockets();
 
   afterEach(async () => {
     await rig.cleanup();

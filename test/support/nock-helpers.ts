@@ -14,3 +14,12 @@ export function assertNockDoneAndClean(): void {
   nock.cleanAll();
   if (pending.length > 0) throw new Error(`Unused nock interceptors: ${pending.join(', ')}`);
 }
+
+/**
+ * For suites that talk to real loopback servers: nock is switched off for the
+ * suite (with nock active, large real-server transfers can fail spuriously).
+ */
+export function useRealSockets(): void {
+  before(() => nock.restore());
+  after(() => nock.activate());
+}
