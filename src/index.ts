@@ -45,3 +45,6 @@ export { DownloadError, type DownloadErrorCode, type DownloadErrorOptions } from
 export { MediaNotFoundError } from './errors/media-not-found-error.js';
 export { IntegrityError, type IntegrityFailure } from './errors/integrity-error.js';
 export { HttpStatusError } from './errors/http-status-error.js';
+export { createArchiverHost, type ArchiverHost, type ArchiverHostEvents, type ForwardedEvent, type LoadPluginOptions } from './host/archiver-host.js';
+export { readManifest, validateConfig, instantiatePlugin, type LoadedManifest } from './host/manifest-loader.js';
+export { HOST_API_VERSION, type PluginManifest, type ManifestService, type ManifestEvent } from './host/plugin-manifest.js';

@@ -8,7 +8,7 @@ const manifest = JSON.parse(readFileSync(new URL('../plugin.manifest.json', impo
   version: string;
   module: string;
   services: Array<{ token: string; interface: string }>;
-  events: string[];
+  events: Array<{ name: string; payload: object }>;
   configSchema: { properties: Record<string, unknown> };
 };
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -32,6 +32,6 @@ describe('plugin.manifest.json', () => {
   });
 
   it('should list every event of the event map', () => {
-    expect(manifest.events).to.deep.equal([...DOWNLOAD_EVENT_NAMES]);
+    expect(manifest.events.map((e) => e.name)).to.deep.equal([...DOWNLOAD_EVENT_NAMES]);
   });
 });

@@ -60,6 +60,12 @@ export interface DownloaderConfig {
   maxFileSize: number;
   /** Keep `.part` files of interrupted transfers and continue them with Range + If-Range. @default true */
   resume: boolean;
+  /**
+   * When the file's name is already taken: `rename` downloads again under `name_1.ext` (never
+   * overwriting), `skip` reports the existing file as the result without a request (what a re-run
+   * of an archive wants: the name holds the URL's hash). @default 'rename'
+   */
+  onExisting: 'rename' | 'skip';
   /** SHA-256 (hex) of images that stand in for removed media; such files are rejected. @default 1×1 pixel GIFs */
   placeholderSha256: string[];
   /** Hosts whose 404/403/410 mean "media removed from Tumblr". @default ['tumblr.com'] (and subdomains) */
@@ -115,6 +121,7 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
     stall: { minBytes: input.stall?.minBytes ?? 1, windowMs: input.stall?.windowMs ?? 30_000 },
     maxFileSize: input.maxFileSize ?? 4 * 1024 ** 3,
     resume: input.resume ?? true,
+    onExisting: input.onExisting ?? 'rename',
     placeholderSha256: (input.placeholderSha256 ?? DEFAULT_PLACEHOLDER_SHA256).map((h) => String(h).toLowerCase()),
     tumblrHosts: input.tumblrHosts ?? ['tumblr.com'],
     progressIntervalMs: input.progressIntervalMs ?? 100,
@@ -139,6 +146,7 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
   integer('progressIntervalMs', config.progressIntervalMs, 0, 3_600_000);
   integer('maxRedirects', config.maxRedirects, 0, 100);
   if (typeof config.resume !== 'boolean') fail('resume', 'must be a boolean');
+  if (config.onExisting !== 'rename' && config.onExisting !== 'skip') fail('onExisting', "must be 'rename' or 'skip'");
   if (typeof config.userAgent !== 'string') fail('userAgent', 'must be a string');
   if (!Array.isArray(config.tumblrHosts) || config.tumblrHosts.some((h) => typeof h !== 'string' || h === '')) {
     fail('tumblrHosts', 'must be a list of host names');

@@ -36,6 +36,8 @@ export interface DownloadResult {
   contentType?: string;
   /** Post id the call named, if any. */
   postId?: string;
+  /** True when the file already existed and was kept without a request (`onExisting: 'skip'`). */
+  skipped?: boolean;
   /** Caller's metadata, passed through untouched. */
   metadata?: Record<string, unknown>;
 }

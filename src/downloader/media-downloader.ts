@@ -21,7 +21,7 @@ import type { DownloadFileOptions, DownloadMediaOptions, ProgressCallback } from
 import type { DownloadResult } from './download-result.js';
 import { finalizePart } from './finalize.js';
 import { hostMatches, parseMediaUrl } from './media-url.js';
-import { discardPart } from './part-file.js';
+import { discardPart, hashPrefix, newSha256 } from './part-file.js';
 import { PathReservations, type Reservation } from './path-reservations.js';
 import { Semaphore } from './semaphore.js';
 import { Transfer, type TransferOutcome } from './transfer.js';
@@ -194,6 +194,10 @@ export class DefaultMediaDownloader implements MediaDownloader {
       return this.fail(job, toDownloadError(error, job.url));
     }
     this.events.publish('queued', { ...this.base(job), filename: job.target });
+    if (this.config.onExisting === 'skip') {
+      const existing = await this.existingFile(job);
+      if (existing) return existing;
+    }
     const signal = callerSignal ? AbortSignal.any([callerSignal, this.shutdown.signal]) : this.shutdown.signal;
     let releaseHost: (() => void) | undefined;
     let releaseGlobal: (() => void) | undefined;
@@ -224,6 +228,17 @@ export class DefaultMediaDownloader implements MediaDownloader {
       releaseHost?.();
       this.pruneHost(job.host);
     }
+  }
+
+  /** With `onExisting: 'skip'`: the result for a file already under the final name, hashed, with no request. */
+  private async existingFile(job: Job): Promise<DownloadResult | undefined> {
+    const stat = await fs.stat(job.target).catch(() => undefined);
+    if (!stat?.isFile() || stat.size === 0) return undefined;
+    const hash = newSha256();
+    await hashPrefix(job.target, stat.size, hash);
+    const result = { ...this.result(job, { filename: job.target, byteSize: stat.size, checksum: hash.digest('hex'), status: 'success' }), skipped: true };
+    this.events.publish('completed', { ...this.base(job), result });
+    return result;
   }
 
   /** One attempt: wait for the rate limiter, move the bytes, verify them. */

@@ -95,6 +95,21 @@ describe(DefaultMediaDownloader.name, () => {
     });
   });
 
+  describe('onExisting: skip', () => {
+    it('should report an existing file without a request, and download what is missing', async () => {
+      await rig.cleanup();
+      rig = createTestRig({ onExisting: 'skip' });
+      const body = jpegBytes(2000);
+      nock(TUMBLR).get(IMAGE_PATH).reply(200, body, mediaHeaders(body));
+      const first = await rig.downloader.downloadImage(IMAGE_URL, '1');
+      // No second interceptor: a request now would fail the test.
+      const again = await rig.downloader.downloadImage(IMAGE_URL, '1');
+      expect(first.skipped).to.equal(undefined);
+      expect(again).to.include({ status: 'success', skipped: true, filename: first.filename, checksum: sha256(body), attempts: 0 });
+      expect(files()).to.deep.equal([path.basename(first.filename)]);
+    });
+  });
+
   describe('.downloadVideo / .downloadGif', () => {
     it('should download a video and a gif with their own checks', async () => {
       const video = mp4Bytes(8192);

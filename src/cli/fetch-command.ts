@@ -1,0 +1,135 @@
+import { createWriteStream, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { once } from 'node:events';
+import { Container } from 'inversify';
+import { resolveDownloaderConfig } from '../config/downloader-config.js';
+import type { DownloadResult } from '../downloader/download-result.js';
+import { MediaDownloader } from '../downloader/media-downloader.js';
+import { DownloadError } from '../errors/download-error.js';
+import { downloaderModule } from '../module.js';
+import type { FetchOptions } from './fetch-options.js';
+import { readInputRows, type MediaRow } from './input-rows.js';
+import { ProgressDisplay, type Tally } from './progress-display.js';
+
+/** Exit codes of the CLI. */
+export const EXIT = { ok: 0, someFailed: 1, usage: 2, interrupted: 130 } as const;
+
+/** Where the command talks to. */
+export interface CommandIo {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  /** Resolves when the user asks to stop (Ctrl-C). */
+  interrupted: Promise<void>;
+}
+
+/**
+ * `tumblr-dl fetch`: stream the input, keep a bounded number of items in
+ * flight, append each result to the results JSONL as it completes, and print a
+ * summary. Ctrl-C stops reading, aborts running transfers (their `.part` files
+ * stay resumable) and still closes the results file cleanly.
+ */
+export async function fetchCommand(options: FetchOptions, io: CommandIo): Promise<number> {
+  let config;
+  try {
+    config = resolveDownloaderConfig(options.config);
+  } catch (error) {
+    io.stderr.write(`tumblr-dl: ${(error as Error).message}\n`);
+    return EXIT.usage;
+  }
+  mkdirSync(config.outputDir, { recursive: true });
+  mkdirSync(path.dirname(path.resolve(options.resultsFile)), { recursive: true });
+  const container = new Container();
+  container.load(downloaderModule(config));
+  const downloader = container.get<MediaDownloader>(MediaDownloader);
+  const results = createWriteStream(options.resultsFile, { flags: 'a' });
+  const tally: Tally = { done: 0, total: 0, inputComplete: false, succeeded: 0, missing: 0, failed: 0, bytes: 0, startedAt: Date.now() };
+  const display = new ProgressDisplay(io.stdout, tally, options.quiet);
+  let stopping = false;
+  void io.interrupted.then(() => {
+    stopping = true;
+    display.line('Stopping: aborting running downloads; their .part files stay for --resume.');
+    void downloader.close({ abort: true });
+  });
+
+  const pending = new Set<Promise<void>>();
+  // Enough queued work to keep every slot busy, few enough that a 100k-line input is never all in memory.
+  const maxPending = config.maxConcurrent * 4;
+  const record = async (row: MediaRow): Promise<void> => {
+    const result = await start(downloader, row).catch((error: unknown) => abortedResult(row, error));
+    tally.done++;
+    if (result.status === 'success') {
+      tally.succeeded++;
+      tally.bytes += result.byteSize;
+    } else if (result.status === 'missing') tally.missing++;
+    else tally.failed++;
+    if (!results.write(`${JSON.stringify(result)}\n`)) await once(results, 'drain');
+    display.item(result);
+  };
+
+  try {
+    for await (const row of readInputRows(options.input)) {
+      if (stopping) break;
+      if ('problem' in row) {
+        display.line(`input line ${row.line}: ${row.problem}`);
+        tally.failed++;
+        continue;
+      }
+      tally.total++;
+      const task = record(row).finally(() => pending.delete(task));
+      pending.add(task);
+      if (pending.size >= maxPending) await Promise.race(pending);
+    }
+  } catch (error) {
+    io.stderr.write(`tumblr-dl: cannot read ${options.input}: ${(error as Error).message}\n`);
+    await downloader.close({ abort: true });
+    await Promise.all(pending);
+    await closeStream(results);
+    return EXIT.usage;
+  }
+  tally.inputComplete = true;
+  display.draw(true);
+  await Promise.all(pending);
+  await downloader.close();
+  await closeStream(results);
+  display.summary(stopping);
+  if (stopping) return EXIT.interrupted;
+  return tally.failed > 0 ? EXIT.someFailed : EXIT.ok;
+}
+
+function start(downloader: MediaDownloader, row: MediaRow): Promise<DownloadResult> {
+  const options = { index: row.index, metadata: { line: row.line } };
+  switch (row.mediaType) {
+    case 'video':
+      return downloader.downloadVideo(row.url, row.postId, options);
+    case 'gif':
+      return downloader.downloadGif(row.url, row.postId, options);
+    default:
+      return downloader.downloadImage(row.url, row.postId, options);
+  }
+}
+
+/** A row refused because the downloader was already closing (Ctrl-C between read and start). */
+function abortedResult(row: MediaRow, error: unknown): DownloadResult {
+  const code = DownloadError.isDownloadError(error) ? error.code : 'ABORTED';
+  return {
+    filename: '',
+    byteSize: 0,
+    checksum: '',
+    duration: 0,
+    source: 'origin',
+    status: 'error',
+    errorCode: code,
+    errorMessage: (error as Error).message,
+    mediaMissingOnTumblr: false,
+    url: row.url,
+    attempts: 0,
+    resumedFromByte: 0,
+    postId: row.postId,
+  };
+}
+
+async function closeStream(stream: NodeJS.WritableStream): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    stream.end((error?: Error | null) => (error ? reject(error) : resolve()));
+  });
+}

@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { DownloaderConfigInput } from '../config/downloader-config.js';
+import { DEFAULT_PLACEHOLDER_SHA256 } from '../verify/known-placeholders.js';
+
+/** What `tumblr-dl fetch` was asked to do. */
+export interface FetchOptions {
+  /** Input file (`-` for stdin). */
+  input: string;
+  /** Downloader configuration built from the flags. */
+  config: DownloaderConfigInput;
+  /** Where to write one DownloadResult per line. */
+  resultsFile: string;
+  /** Print only errors and the summary. */
+  quiet: boolean;
+}
+
+/** Wrong flags or arguments: exit code 2 with this message. */
+export class UsageError extends Error {}
+
+/** The `fetch` usage text. */
+export const FETCH_USAGE = `Usage: tumblr-dl fetch <input> -o <dir> [options]
+
+<input> is a file (or - for stdin) with one item per line: a URL, a JSON object
+{"url", "postId", "mediaType": "image"|"video"|"gif", "index"}, or CSV rows under a
+header naming url[,postId,mediaType,index] (file name ending in .csv).
+
+Options:
+  -o, --output <dir>          directory to write files into (required)
+  -c, --concurrency <n>       downloads at once (default 5)
+      --per-host <n>          downloads at once per host (default: concurrency)
+  -r, --rate <n>              requests per second per host, 0 = unlimited (default 10)
+      --retries <n>           retries after the first attempt (default 3)
+      --timeout <ms>          one attempt, headers to last byte (default 300000)
+      --stall-timeout <ms>    abort when no byte arrives for this long (default 30000)
+      --max-size <bytes>      refuse larger files (default 4 GiB)
+      --placeholders <file>   extra SHA-256 hashes of placeholder images, one per line
+      --no-resume             do not continue .part files from earlier runs
+      --redownload            download again files already present (saved as name_1.ext)
+      --results <file>        results JSONL (default <dir>/results.jsonl)
+  -q, --quiet                 print only errors and the summary
+  -h, --help                  this text
+
+Exit codes: 0 every item saved or missing at the origin, 1 some failed, 2 bad usage, 130 interrupted.`;
+
+/** Parse `fetch` arguments (after the subcommand). */
+export function parseFetchOptions(args: string[]): FetchOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        output: { type: 'string', short: 'o' },
+        concurrency: { type: 'string', short: 'c' },
+        'per-host': { type: 'string' },
+        rate: { type: 'string', short: 'r' },
+        retries: { type: 'string' },
+        timeout: { type: 'string' },
+        'stall-timeout': { type: 'string' },
+        'max-size': { type: 'string' },
+        placeholders: { type: 'string' },
+        'no-resume': { type: 'boolean' },
+        resume: { type: 'boolean' },
+        redownload: { type: 'boolean' },
+        results: { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) throw new UsageError('');
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <input>' : `unexpected arguments: ${positionals.slice(1).join(' ')}`);
+  if (!values.output) throw new UsageError('missing -o <dir>');
+  const config: DownloaderConfigInput = { outputDir: values.output, rateLimit: {}, retry: {}, stall: {} };
+  const int = (name: string, value: string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value)) throw new UsageError(`--${name} takes a whole number, got "${value}"`);
+    return Number(value);
+  };
+  config.maxConcurrent = int('concurrency', values.concurrency);
+  config.perHostConcurrency = int('per-host', values['per-host']) ?? config.maxConcurrent;
+  const rate = values.rate === undefined ? undefined : Number(values.rate);
+  if (rate !== undefined && !(rate >= 0)) throw new UsageError(`--rate takes a number ≥ 0, got "${values.rate}"`);
+  config.rateLimit = { requestsPerSecond: rate };
+  config.retry = { maxRetries: int('retries', values.retries) };
+  config.timeout = int('timeout', values.timeout);
+  const stall = int('stall-timeout', values['stall-timeout']);
+  config.stall = { windowMs: stall };
+  config.maxFileSize = int('max-size', values['max-size']);
+  config.resume = !values['no-resume'];
+  // A re-run of an archive should cost nothing for what is already there: names carry the URL's hash.
+  config.onExisting = values.redownload ? 'rename' : 'skip';
+  if (values.placeholders) config.placeholderSha256 = [...defaultsPlusFile(values.placeholders)];
+  return {
+    input: positionals[0]!,
+    config: dropUndefined(config),
+    resultsFile: values.results ?? `${values.output.replace(/\/+$/, '')}/results.jsonl`,
+    quiet: values.quiet ?? false,
+  };
+}
+
+function* defaultsPlusFile(file: string): Iterable<string> {
+  yield* DEFAULT_PLACEHOLDER_SHA256;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read --placeholders file: ${(error as Error).message}`);
+  }
+  for (const line of text.split(/\r?\n/)) {
+    const hash = line.trim().toLowerCase();
+    if (hash !== '' && !hash.startsWith('#')) yield hash;
+  }
+}
+
+/** Remove keys whose value is undefined, recursively, so config defaults apply. */
+function dropUndefined<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, dropUndefined(v)]),
+  ) as T;
+}

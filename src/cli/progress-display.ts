@@ -1,0 +1,100 @@
+import type { DownloadResult } from '../downloader/download-result.js';
+
+/** Running totals the display shows. */
+export interface Tally {
+  done: number;
+  /** Items known so far (final once the input is fully read). */
+  total: number;
+  inputComplete: boolean;
+  succeeded: number;
+  missing: number;
+  failed: number;
+  /** Bytes of completed files. */
+  bytes: number;
+  startedAt: number;
+}
+
+/** Shows progress: a redrawn bar on a terminal, one plain line per item elsewhere. */
+export class ProgressDisplay {
+  private lastDraw = 0;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly tally: Tally,
+    private readonly quiet = false,
+  ) {}
+
+  private get tty(): boolean {
+    return this.out.isTTY === true;
+  }
+
+  /** An item finished. */
+  item(result: DownloadResult): void {
+    if (this.tty) {
+      if (result.status === 'error') this.line(`error ${result.errorCode ?? ''} ${result.url}: ${result.errorMessage ?? ''}`);
+      this.draw();
+    } else if (!this.quiet || result.status === 'error') {
+      const what =
+        result.status === 'success'
+          ? `${result.filename} ${result.byteSize} B${result.skipped ? ' (already there)' : ''}`
+          : `${result.errorCode ?? ''} ${result.url}: ${result.errorMessage ?? ''}`;
+      this.out.write(`${result.status} ${what}\n`);
+    }
+  }
+
+  /** A message that must stay on screen (warnings, bad input lines). */
+  line(text: string): void {
+    if (this.tty) this.out.write(`\r\x1b[2K${text}\n`);
+    else this.out.write(`${text}\n`);
+    if (this.tty) this.draw(true);
+  }
+
+  /** Redraw the bar (at most 10 times a second unless forced). */
+  draw(force = false): void {
+    if (!this.tty) return;
+    const now = Date.now();
+    if (!force && now - this.lastDraw < 100) return;
+    this.lastDraw = now;
+    const t = this.tally;
+    const seconds = Math.max(0.001, (now - t.startedAt) / 1000);
+    const total = t.inputComplete ? String(t.total) : `${t.total}+`;
+    const pct = t.inputComplete && t.total > 0 ? Math.floor((t.done / t.total) * 100) : undefined;
+    const width = 24;
+    const filled = pct === undefined ? 0 : Math.round((pct / 100) * width);
+    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+    const rate = t.done / seconds;
+    const eta = t.inputComplete && rate > 0 ? formatDuration((t.total - t.done) / rate) : '?';
+    this.out.write(
+      `\r\x1b[2K${bar} ${t.done}/${total} files ${formatBytes(t.bytes)} ${formatBytes(t.bytes / seconds)}/s ETA ${eta} failed ${t.failed} missing ${t.missing}`,
+    );
+  }
+
+  /** The closing summary. */
+  summary(interrupted: boolean): void {
+    const t = this.tally;
+    const seconds = (Date.now() - t.startedAt) / 1000;
+    if (this.tty) this.out.write('\r\x1b[2K');
+    this.out.write(
+      `${interrupted ? 'Interrupted: ' : ''}${t.done} done: ${t.succeeded} saved, ${t.missing} missing, ${t.failed} failed; ` +
+        `${formatBytes(t.bytes)} in ${seconds.toFixed(1)} s (${formatBytes(t.bytes / Math.max(seconds, 0.001))}/s)\n`,
+    );
+  }
+}
+
+/** 1536 → "1.5 KiB". */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s}s`;
+}

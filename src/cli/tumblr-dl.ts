@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * `tumblr-dl`: the plugin's command line.
+ *   tumblr-dl fetch <input> -o <dir> [options]   download a list of media
+ *   tumblr-dl demo [-o <dir>]                    run fetch offline against a local sample origin
+ */
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { EXIT, fetchCommand, type CommandIo } from './fetch-command.js';
+import { FETCH_USAGE, parseFetchOptions, UsageError } from './fetch-options.js';
+import { startSampleOrigin } from './sample-origin.js';
+
+const USAGE = `Usage:
+  tumblr-dl fetch <input> -o <dir> [options]   download every item of <input> (see: tumblr-dl fetch --help)
+  tumblr-dl demo [-o <dir>]                    start a local sample origin and fetch from it (default dir: sample-output)
+  tumblr-dl --version`;
+
+/** Resolves on the first Ctrl-C; a second one exits at once. */
+function interruption(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => {
+      resolve();
+      process.once('SIGINT', () => process.exit(EXIT.interrupted));
+    });
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const io: CommandIo = { stdout: process.stdout, stderr: process.stderr, interrupted: interruption() };
+  if (command === '--version' || command === '-v') {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return EXIT.ok;
+  }
+  if (command === 'fetch') {
+    try {
+      return await fetchCommand(parseFetchOptions(rest), io);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      process.stderr.write(`${error.message ? `tumblr-dl fetch: ${error.message}\n\n` : ''}${FETCH_USAGE}\n`);
+      return error.message ? EXIT.usage : EXIT.ok;
+    }
+  }
+  if (command === 'demo') {
+    const outIndex = rest.findIndex((a) => a === '-o' || a === '--output');
+    const outputDir = path.resolve(outIndex >= 0 && rest[outIndex + 1] ? rest[outIndex + 1]! : 'sample-output');
+    const origin = await startSampleOrigin();
+    try {
+      mkdirSync(outputDir, { recursive: true });
+      const input = path.join(outputDir, 'sample-input.jsonl');
+      writeFileSync(input, origin.inputRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      process.stdout.write(`Sample origin at ${origin.base}; input ${input}\n$ tumblr-dl fetch ${input} -o ${outputDir}\n`);
+      const code = await fetchCommand(parseFetchOptions([input, '-o', outputDir, '--retries', '3']), io);
+      process.stdout.write(`\nResults: ${path.join(outputDir, 'results.jsonl')} (exit code would be ${code}: the sample stages failures on purpose)\n`);
+      return EXIT.ok;
+    } finally {
+      await origin.close();
+    }
+  }
+  process.stderr.write(`${command === undefined || command === '--help' || command === '-h' ? '' : `tumblr-dl: unknown command "${command}"\n\n`}${USAGE}\n`);
+  return command === '--help' || command === '-h' ? EXIT.ok : EXIT.usage;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`tumblr-dl: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(EXIT.someFailed);
+  },
+);

@@ -1,0 +1,155 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { startSampleOrigin, type SampleOrigin } from '../../src/cli/sample-origin.js';
+import type { DownloadResult } from '../../src/downloader/download-result.js';
+import { BUILT_CLI, ensureBuilt } from '../support/built-package.js';
+import { FaultServer } from '../support/fault-server.js';
+import { jpegBytes, tempDir } from '../support/fixtures.js';
+import { useRealSockets } from '../support/nock-helpers.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the built CLI; `onStart` may signal the child (Ctrl-C tests). */
+function runCli(args: string[], onStart?: (child: ReturnType<typeof spawn>) => void): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BUILT_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    onStart?.(child);
+  });
+}
+
+function readResults(file: string): DownloadResult[] {
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as DownloadResult);
+}
+
+describe('tumblr-dl (built CLI, end to end)', function () {
+  this.timeout(60_000);
+  useRealSockets();
+  let origin: SampleOrigin;
+  let work: { dir: string; cleanup: () => void };
+
+  before(() => ensureBuilt());
+
+  beforeEach(async () => {
+    origin = await startSampleOrigin();
+    work = tempDir('mdl-cli-');
+  });
+
+  afterEach(async () => {
+    await origin.close();
+    work.cleanup();
+  });
+
+  const writeJsonl = (rows: object[]): string => {
+    const file = path.join(work.dir, 'input.jsonl');
+    writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n'));
+    return file;
+  };
+
+  it('should fetch a JSONL input, write one result per item, summarize, and exit 1 when some failed', async () => {
+    const out = path.join(work.dir, 'out');
+    const run = await runCli(['fetch', writeJsonl(origin.inputRows), '-o', out, '--retries', '3']);
+    expect(run.code, run.stderr).to.equal(1);
+    const results = readResults(path.join(out, 'results.jsonl'));
+    expect(results).to.have.length(8);
+    const byUrl = new Map(results.map((r) => [r.url.replace(origin.base, ''), r]));
+    expect(byUrl.get('/photo1.jpg')?.status).to.equal('success');
+    expect(byUrl.get('/flaky.jpg')).to.include({ status: 'success', attempts: 3 });
+    expect(byUrl.get('/deleted.jpg')?.status).to.equal('missing');
+    expect(byUrl.get('/login.jpg')).to.include({ status: 'error', errorCode: 'INTEGRITY' });
+    expect(byUrl.get('/removed.gif')).to.include({ status: 'error', errorCode: 'INTEGRITY' });
+    for (const r of results.filter((x) => x.status === 'success')) expect(existsSync(r.filename), r.filename).to.equal(true);
+    expect(readdirSync(out).filter((f) => f.endsWith('.part'))).to.deep.equal([]);
+    expect(run.stdout).to.match(/8 done: 5 saved, 1 missing, 2 failed/);
+  });
+
+  it('should exit 0 for plain URL lines and CSV rows that all succeed, and skip them on a re-run', async () => {
+    const out = path.join(work.dir, 'out');
+    const urls = path.join(work.dir, 'urls.txt');
+    writeFileSync(urls, `# comment\n${origin.base}/photo1.jpg\n\n${origin.base}/clip.mp4\n`);
+    const csv = path.join(work.dir, 'rows.csv');
+    writeFileSync(csv, `url,postId,mediaType,index\n"${origin.base}/anim.gif",77,gif,2\n`);
+    expect((await runCli(['fetch', urls, '-o', out])).code).to.equal(0);
+    expect((await runCli(['fetch', csv, '-o', out, '--results', path.join(work.dir, 'csv.jsonl')])).code).to.equal(0);
+    expect(readdirSync(out).filter((f) => !f.endsWith('.jsonl')).sort()).to.have.length(3);
+    expect(readdirSync(out)).to.include.members([readResults(path.join(work.dir, 'csv.jsonl'))[0]!.filename.split('/').pop()!]);
+    expect(path.basename(readResults(path.join(work.dir, 'csv.jsonl'))[0]!.filename)).to.match(/^77_2_[0-9a-f]{8}\.gif$/);
+    const again = await runCli(['fetch', urls, '-o', out, '--results', path.join(work.dir, 'again.jsonl')]);
+    expect(again.code).to.equal(0);
+    expect(readResults(path.join(work.dir, 'again.jsonl')).every((r) => r.skipped === true)).to.equal(true);
+    expect(readdirSync(out).filter((f) => !f.endsWith('.jsonl'))).to.have.length(3);
+  });
+
+  for (const [why, args] of [
+    ['no -o', ['fetch', 'input.txt']],
+    ['no input', ['fetch', '-o', 'x']],
+    ['an unknown flag', ['fetch', 'input.txt', '-o', 'x', '--frobnicate']],
+    ['a bad number', ['fetch', 'input.txt', '-o', 'x', '--concurrency', 'many']],
+    ['an unknown command', ['fetchh']],
+  ] as const) {
+    it(`should exit 2 with usage on ${why}`, async () => {
+      const run = await runCli([...args]);
+      expect(run.code).to.equal(2);
+      expect(run.stderr).to.match(/Usage:/);
+    });
+  }
+
+  it('should exit 2 when the input file cannot be read', async () => {
+    const run = await runCli(['fetch', path.join(work.dir, 'missing.txt'), '-o', path.join(work.dir, 'out')]);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.match(/cannot read/);
+  });
+
+  it('should report bad input lines and go on with the rest', async () => {
+    const file = path.join(work.dir, 'mixed.jsonl');
+    writeFileSync(file, `{"url": "${origin.base}/photo1.jpg"}\n{"nope": 1}\n{"url": "${origin.base}/photo2.png", "mediaType": "sound"}\nnot json {\n`);
+    const run = await runCli(['fetch', file, '-o', path.join(work.dir, 'out')]);
+    expect(run.code).to.equal(1);
+    expect(run.stdout).to.match(/input line 2: no "url"/);
+    expect(run.stdout).to.match(/input line 3: unknown mediaType "sound"/);
+    const results = readResults(path.join(work.dir, 'out', 'results.jsonl'));
+    // Line 1 is fine; line 4 is read as a bare URL and refused by the downloader.
+    expect(results.map((r) => r.errorCode ?? r.status).sort()).to.deep.equal(['INVALID_URL', 'success']);
+  });
+
+  it('should stop cleanly on Ctrl-C: exit 130, valid results, resumable .part files', async () => {
+    const slow = new FaultServer();
+    const base = await slow.start();
+    const rows = Array.from({ length: 6 }, (_, i) => {
+      slow.script(`/slow${i}.jpg`, { body: jpegBytes(2 * 1024 * 1024, i + 1), trickle: { bytes: 64 * 1024, everyMs: 50 } });
+      return { url: `${base}/slow${i}.jpg`, postId: String(i) };
+    });
+    const out = path.join(work.dir, 'out');
+    const run = await runCli(['fetch', writeJsonl(rows), '-o', out, '-c', '3'], (child) => {
+      const poll = setInterval(() => {
+        if (existsSync(out) && readdirSync(out).some((f) => f.endsWith('.part'))) {
+          clearInterval(poll);
+          setTimeout(() => child.kill('SIGINT'), 200);
+        }
+      }, 20);
+    });
+    await slow.stop();
+    expect(run.code, run.stderr).to.equal(130);
+    expect(run.stdout).to.match(/Interrupted/);
+    const results = readResults(path.join(out, 'results.jsonl'));
+    expect(results.every((r) => r.status === 'error' && r.errorCode === 'ABORTED')).to.equal(true);
+    const parts = readdirSync(out).filter((f) => f.endsWith('.part'));
+    expect(parts.length).to.be.at.least(1);
+    for (const part of parts) expect(existsSync(path.join(out, `${part}.json`)), `${part}.json`).to.equal(true);
+    expect(readdirSync(out).filter((f) => f.endsWith('.jpg'))).to.deep.equal([]);
+  });
+});
