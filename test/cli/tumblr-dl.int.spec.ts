@@ -126,6 +126,37 @@ describe('tumblr-dl (built CLI, end to end)', function () {
     expect(results.map((r) => r.errorCode ?? r.status).sort()).to.deep.equal(['INVALID_URL', 'success']);
   });
 
+  it('should stream a 100k-line input: peak memory barely grows from 10k to 100k lines', async function () {
+    if (!existsSync('/proc/self/status')) this.skip();
+    // Refused URLs need no network, so this measures the input and results pipeline alone.
+    const write = (n: number): string => {
+      const file = path.join(work.dir, `${n}.jsonl`);
+      writeFileSync(file, Array.from({ length: n }, (_, i) => `{"url":"ftp://example.invalid/${i}.jpg","postId":"${i}"}`).join('\n'));
+      return file;
+    };
+    const peakKiB = async (input: string): Promise<number> => {
+      let peak = 0;
+      const run = await runCli(['fetch', input, '-o', path.join(work.dir, 'out'), '-q', '--results', path.join(work.dir, 'r.jsonl')], (child) => {
+        const poll = setInterval(() => {
+          try {
+            const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            if (hwm) peak = Math.max(peak, Number(hwm[1]));
+          } catch {
+            clearInterval(poll);
+          }
+        }, 25);
+        child.once('exit', () => clearInterval(poll));
+      });
+      expect(run.code).to.equal(1);
+      return peak;
+    };
+    const small = await peakKiB(write(10_000));
+    const large = await peakKiB(write(100_000));
+    expect(readFileSync(path.join(work.dir, 'r.jsonl'), 'utf8').split('\n').filter(Boolean)).to.have.length(110_000);
+    // Loading the input would cost tens of MiB more for 90k extra lines; streaming stays within noise.
+    expect(large - small, `10k: ${small} KiB, 100k: ${large} KiB`).to.be.below(32 * 1024);
+  });
+
   it('should stop cleanly on Ctrl-C: exit 130, valid results, resumable .part files', async () => {
     const slow = new FaultServer();
     const base = await slow.start();
