@@ -6,6 +6,7 @@ import { resolveDownloaderConfig } from '../config/downloader-config.js';
 import type { DownloadResult } from '../downloader/download-result.js';
 import { MediaDownloader } from '../downloader/media-downloader.js';
 import { DownloadError } from '../errors/download-error.js';
+import { DownloadEvents } from '../events/download-events.js';
 import { downloaderModule } from '../module.js';
 import type { FetchOptions } from './fetch-options.js';
 import { readInputRows, type MediaRow } from './input-rows.js';
@@ -42,8 +43,9 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   container.load(downloaderModule(config));
   const downloader = container.get<MediaDownloader>(MediaDownloader);
   const results = createWriteStream(options.resultsFile, { flags: 'a' });
-  const tally: Tally = { done: 0, total: 0, inputComplete: false, succeeded: 0, missing: 0, failed: 0, bytes: 0, startedAt: Date.now() };
+  const tally: Tally = { done: 0, total: 0, inputComplete: false, succeeded: 0, missing: 0, failed: 0, bytes: 0, inFlightBytes: 0, startedAt: Date.now() };
   const display = new ProgressDisplay(io.stdout, tally, options.quiet);
+  const stopLiveBytes = io.stdout.isTTY ? trackLiveBytes(container.get<DownloadEvents>(DownloadEvents), tally, display) : () => {};
   let stopping = false;
   void io.interrupted.then(() => {
     stopping = true;
@@ -90,10 +92,35 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   display.draw(true);
   await Promise.all(pending);
   await downloader.close();
+  stopLiveBytes();
   await closeStream(results);
   display.summary(stopping);
   if (stopping) return EXIT.interrupted;
   return tally.failed > 0 ? EXIT.someFailed : EXIT.ok;
+}
+
+/**
+ * On a terminal, count the bytes of running downloads too and redraw every
+ * 250 ms, so a long video does not look like a hang. Returns the stop function.
+ */
+function trackLiveBytes(events: DownloadEvents, tally: Tally, display: ProgressDisplay): () => void {
+  const running = new Map<string, number>();
+  const sum = (): void => {
+    tally.inFlightBytes = [...running.values()].reduce((a, b) => a + b, 0);
+  };
+  events.on('progress', (e) => {
+    running.set(e.id, e.bytes);
+    sum();
+  });
+  for (const end of ['completed', 'missing', 'failed'] as const) {
+    events.on(end, (e: { id: string }) => {
+      running.delete(e.id);
+      sum();
+    });
+  }
+  const timer = setInterval(() => display.draw(), 250);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 function start(downloader: MediaDownloader, row: MediaRow): Promise<DownloadResult> {

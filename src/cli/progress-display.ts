@@ -11,6 +11,8 @@ export interface Tally {
   failed: number;
   /** Bytes of completed files. */
   bytes: number;
+  /** Bytes on disk of downloads still running. */
+  inFlightBytes: number;
   startedAt: number;
 }
 
@@ -64,8 +66,9 @@ export class ProgressDisplay {
     const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
     const rate = t.done / seconds;
     const eta = t.inputComplete && rate > 0 ? formatDuration((t.total - t.done) / rate) : '?';
+    const bytes = t.bytes + t.inFlightBytes;
     this.out.write(
-      `\r\x1b[2K${bar} ${t.done}/${total} files ${formatBytes(t.bytes)} ${formatBytes(t.bytes / seconds)}/s ETA ${eta} failed ${t.failed} missing ${t.missing}`,
+      `\r\x1b[2K${bar} ${t.done}/${total} files ${formatBytes(bytes)} ${formatBytes(bytes / seconds)}/s ETA ${eta} failed ${t.failed} missing ${t.missing}`,
     );
   }
 
