@@ -1,5 +1,4 @@
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { partPaths } from './part-file.js';
 import type { PathReservations, Reservation } from './path-reservations.js';
 
@@ -10,7 +9,12 @@ import type { PathReservations, Reservation } from './path-reservations.js';
  * hard links fall back to an exists-check plus `rename()`.
  * @returns the reservation the file now lives under (may differ from the one given)
  */
-export async function finalizePart(partBase: string, reservation: Reservation, reservations: PathReservations): Promise<Reservation> {
+export async function finalizePart(
+  partBase: string,
+  reservation: Reservation,
+  reservations: PathReservations,
+  hasSidecar: boolean,
+): Promise<Reservation> {
   const { part, sidecar } = partPaths(partBase);
   let current = reservation;
   for (;;) {
@@ -31,20 +35,9 @@ export async function finalizePart(partBase: string, reservation: Reservation, r
       break;
     }
   }
-  await fs.rm(sidecar, { force: true });
-  await syncDirectory(path.dirname(current.path));
+  if (hasSidecar) await fs.rm(sidecar, { force: true });
+  // No directory fsync: the file's bytes are fsynced before the link, so a crash can lose the new name
+  // (the next run fetches the file again) but never expose a name with wrong bytes; and a directory
+  // fsync per file cost more than the transfer of a small one.
   return current;
-}
-
-/** Make the new directory entry durable; not every platform can open a directory, which is fine. */
-async function syncDirectory(dir: string): Promise<void> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Windows and some network file systems cannot fsync a directory.
-  } finally {
-    await handle?.close();
-  }
 }

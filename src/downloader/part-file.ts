@@ -47,8 +47,11 @@ export function ifRangeValidator(etag: string | undefined, lastModified: string 
  */
 export async function findResumable(finalPath: string, url: string): Promise<ResumeCandidate | undefined> {
   const { part } = partPaths(finalPath);
-  const [size, state] = await Promise.all([fileSize(part), readPartState(finalPath)]);
-  if (size === undefined && state === undefined) return undefined;
+  // The common case, a fresh download, costs one failed stat. A stale sidecar left without its part is
+  // harmless: whatever part later pairs with it is only appended to when If-Range still matches.
+  const size = await fileSize(part);
+  if (size === undefined) return undefined;
+  const state = await readPartState(finalPath);
   const validator = state ? ifRangeValidator(state.etag, state.lastModified) : undefined;
   const tooLong = state?.contentLength !== undefined && size !== undefined && size > state.contentLength;
   if (size === undefined || size === 0 || !state || state.url !== url || !validator || tooLong) {

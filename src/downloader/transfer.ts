@@ -17,6 +17,12 @@ import { toDownloadError } from './classify-error.js';
 import { parseContentRange } from './content-range.js';
 import { discardPart, findResumable, hashPrefix, ifRangeValidator, newSha256, partPaths, readPartState, writeSidecar } from './part-file.js';
 
+/**
+ * Responses announced smaller than this get no sidecar: fetching them again costs less than the
+ * bookkeeping (a sidecar write, rename and delete per file), which dominated small-file archives.
+ */
+export const RESUMABLE_MIN_BYTES = 1024 * 1024;
+
 /** Failures after which the bytes on disk are still good and worth continuing. */
 const INTERRUPTIONS = new Set<DownloadErrorCode>(['NETWORK_ERROR', 'TIMEOUT', 'STALLED', 'ABORTED', 'FILESYSTEM']);
 
@@ -51,6 +57,8 @@ export interface TransferOutcome {
   resumedFrom: number;
   /** URL after redirects. */
   finalUrl: string;
+  /** Whether a sidecar exists that finalize must remove. */
+  hasSidecar: boolean;
 }
 
 /**
@@ -115,7 +123,8 @@ export class Transfer {
         request.onResumed(plan.offset);
       } else {
         const validator = ifRangeValidator(header(response.headers, 'etag'), header(response.headers, 'last-modified'));
-        keepPart = request.resume && validator !== undefined && plan.encoding === undefined;
+        const worthResuming = plan.declaredSize === undefined || plan.declaredSize >= RESUMABLE_MIN_BYTES;
+        keepPart = request.resume && validator !== undefined && plan.encoding === undefined && worthResuming;
         if (keepPart) {
           await writeSidecar(target, {
             url,
@@ -124,7 +133,8 @@ export class Transfer {
             contentLength: plan.declaredSize,
             bytes: 0,
           });
-        } else {
+        } else if (candidate) {
+          // A stale sidecar would let a later run "resume" bytes that are being overwritten now.
           await discardPart(target);
         }
       }
@@ -152,6 +162,7 @@ export class Transfer {
         declaredSize: plan.encoding === undefined ? plan.declaredSize : undefined,
         resumedFrom: plan.offset,
         finalUrl: response.url,
+        hasSidecar: keepPart,
       };
     } catch (error) {
       stream.destroy();

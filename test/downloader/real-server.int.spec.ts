@@ -26,7 +26,8 @@ describe('MediaDownloader against a real loopback server', function () {
   const bigSize = 50 * MiB;
   const bigBody = randomJpeg(bigSize);
   const bigSha = sha256(bigBody);
-  const smallBody = randomJpeg(64 * 1024);
+  // Above RESUMABLE_MIN_BYTES, so a stalled transfer keeps its .part.
+  const smallBody = randomJpeg(2 * MiB);
 
   useRealSockets();
 

@@ -40,7 +40,7 @@ describe('Reliability: disk faults', function () {
   before(async () => {
     server = new FaultServer();
     base = await server.start();
-    server.script('/big.jpg', { body: jpegBytes(512 * 1024), etag: '"v1"' });
+    server.script('/big.jpg', { body: jpegBytes(2 * 1024 * 1024), etag: '"v1"' });
   });
 
   after(() => server.stop());
