@@ -165,7 +165,8 @@ export class DefaultMediaDownloader implements MediaDownloader {
     options: DownloadFileOptions & DownloadMediaOptions,
     locate: () => { target: string; rename?: Job['rename'] },
   ): Promise<DownloadResult> {
-    if (this.closed) throw new DownloadError('CLOSED', 'The downloader is closed; no new downloads are accepted');
+    // A rejected promise, not a synchronous throw: callers chain .catch() on what these methods return.
+    if (this.closed) return Promise.reject(new DownloadError('CLOSED', 'The downloader is closed; no new downloads are accepted'));
     const job: Job = {
       id: `dl-${++this.nextId}`,
       url: String(url),
