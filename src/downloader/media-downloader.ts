@@ -36,8 +36,8 @@ export interface CloseOptions {
 
 /**
  * Downloads media robustly and reports everything through {@link DownloadEvents}.
- * Per-item failures come back as a {@link DownloadResult}; methods throw only on
- * misuse (for instance, a call after {@link close}).
+ * Per-item failures come back as a {@link DownloadResult}; the returned promises reject
+ * only on misuse (for instance, a call after {@link close}).
  */
 export interface MediaDownloader extends AsyncDisposable {
   /** Download `url` to `filename` (relative to `outputDir`, which it may not leave). */
