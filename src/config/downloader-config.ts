@@ -86,8 +86,8 @@ export type DownloaderConfigInput = Partial<Omit<DownloaderConfig, 'rateLimit' |
   stall?: Partial<StallConfig>;
 };
 
-/** Package version sent in the default User-Agent. */
-const USER_AGENT = 'tumblr-media-downloader/0.1 (+https://github.com/)';
+/** Default User-Agent: names the tool so origin operators can tell what is fetching. */
+const USER_AGENT = 'tumblr-media-downloader/0.1';
 
 /**
  * Fill defaults and validate. A wrong value is reported here, at load time,

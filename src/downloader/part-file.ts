@@ -42,8 +42,8 @@ export function ifRangeValidator(etag: string | undefined, lastModified: string 
 
 /**
  * Look for a `.part` that can be continued: it must exist, be non-empty, and
- * have a sidecar naming the same URL with a validator. Anything else is removed
- * so a fresh transfer starts clean.
+ * have a sidecar naming the same URL with a validator. A `.part` that fails
+ * these is removed (with its sidecar) so a fresh transfer starts clean.
  */
 export async function findResumable(finalPath: string, url: string): Promise<ResumeCandidate | undefined> {
   const { part } = partPaths(finalPath);
@@ -53,8 +53,8 @@ export async function findResumable(finalPath: string, url: string): Promise<Res
   if (size === undefined) return undefined;
   const state = await readPartState(finalPath);
   const validator = state ? ifRangeValidator(state.etag, state.lastModified) : undefined;
-  const tooLong = state?.contentLength !== undefined && size !== undefined && size > state.contentLength;
-  if (size === undefined || size === 0 || !state || state.url !== url || !validator || tooLong) {
+  const tooLong = state?.contentLength !== undefined && size > state.contentLength;
+  if (size === 0 || !state || state.url !== url || !validator || tooLong) {
     await discardPart(finalPath);
     return undefined;
   }
