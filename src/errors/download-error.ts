@@ -19,7 +19,8 @@ export type DownloadErrorCode =
   | 'INTEGRITY'
   | 'FILESYSTEM'
   | 'ABORTED'
-  | 'CLOSED';
+  | 'CLOSED'
+  | 'LEDGER';
 
 /** Options shared by every {@link DownloadError} constructor. */
 export interface DownloadErrorOptions {

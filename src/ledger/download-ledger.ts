@@ -1,0 +1,85 @@
+import type { DownloadSource, DownloadStatus } from '../downloader/download-result.js';
+import type { MediaType } from '../verify/media-type.js';
+
+/** Token of the {@link DownloadLedger} service. */
+export const DownloadLedger = Symbol.for('tumblr-media-downloader/DownloadLedger');
+
+/** The ledger's row for one URL: its latest result. */
+export interface LedgerRecord {
+  /** URL that was asked for (the key: one row per URL). */
+  url: string;
+  /** Post the media belongs to, when the call named one. */
+  postId?: string;
+  /** Position of the media within its post, when the call named one. */
+  index?: number;
+  /** What was downloaded. */
+  mediaType: MediaType;
+  /** Absolute path of the file (for failures: the path it would have had). */
+  filename: string;
+  /** SHA-256 (hex) of the file; empty unless `status` is `success`. */
+  sha256: string;
+  /** Size of the file in bytes (0 unless successful). */
+  bytes: number;
+  /** Entity tag the origin sent with the bytes, if any. */
+  etag?: string;
+  /** Last-Modified the origin sent with the bytes, if any. */
+  lastModified?: string;
+  /** Where the bytes came from. */
+  source: DownloadSource;
+  /** Outcome class of the latest attempt. */
+  status: DownloadStatus;
+  /** Stable failure code when `status` is not `success`. */
+  errorCode?: string;
+  /** Wayback capture timestamp (`YYYYMMDDhhmmss`) when `source` is `internet_archive`. */
+  captureTimestamp?: string;
+  /** The file this one is a hard link to, a copy of, or (for `'reference'`) stands for. */
+  deduplicatedFrom?: string;
+  /** Epoch ms of the first result recorded for this URL. */
+  firstRecordedAt: number;
+  /** Epoch ms of the latest result. */
+  recordedAt: number;
+}
+
+/** What is recorded when a transfer starts, so an interrupted run leaves a trace of its `.part`. */
+export interface PartRecord {
+  /** URL being downloaded. */
+  url: string;
+  /** The `.part` file the bytes go to. */
+  partPath: string;
+  /** Epoch ms when the transfer started. */
+  startedAt: number;
+}
+
+/** A result as the downloader hands it to the ledger: `firstRecordedAt` is the ledger's to keep. */
+export type LedgerEntry = Omit<LedgerRecord, 'firstRecordedAt'>;
+
+/**
+ * Memory of finished work across runs: one row per URL with its latest result,
+ * a lookup by SHA-256 for deduplication, and the transfers that were started
+ * but not finished. The default keeps it in SQLite; a host may rebind it (a
+ * test rebinds it with {@link MemoryDownloadLedger}).
+ *
+ * `record` must be atomic: after a crash at any moment, a URL's row is either
+ * the old one or the new one, and the URL's in-progress mark is gone exactly
+ * when the new row is there.
+ */
+export interface DownloadLedger {
+  /** The latest result recorded for `url`. */
+  lookup(url: string): Promise<LedgerRecord | undefined>;
+  /** Successful results whose files hold bytes with this SHA-256, oldest first (so links gather on one file). */
+  findBySha256(sha256: string, limit?: number): Promise<LedgerRecord[]>;
+  /**
+   * Store a result as the URL's row and clear its in-progress mark, in one transaction. A failure does not
+   * replace a success: the file saved earlier is still the URL's file (a later `--force` run that failed,
+   * or media since removed from Tumblr).
+   */
+  record(entry: LedgerEntry): Promise<void>;
+  /** Mark a transfer as started; cleared by {@link DownloadLedger.record}. */
+  markStarted(part: PartRecord): Promise<void>;
+  /** Transfers started and never recorded: interrupted runs. */
+  inProgress(): Promise<PartRecord[]>;
+  /** Every row, in the order they were first recorded. */
+  records(): AsyncIterable<LedgerRecord>;
+  /** Release the storage. Further calls fail. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,63 @@
+import { injectable } from 'inversify';
+import { DownloadError } from '../errors/download-error.js';
+import type { DownloadLedger, LedgerEntry, LedgerRecord, PartRecord } from './download-ledger.js';
+
+/**
+ * A {@link DownloadLedger} that lives in this process only: for tests, and for
+ * hosts that keep their own records and want skip and dedupe within one run.
+ */
+@injectable()
+export class MemoryDownloadLedger implements DownloadLedger {
+  private readonly rows = new Map<string, LedgerRecord>();
+  private readonly parts = new Map<string, PartRecord>();
+  private closed = false;
+
+  async lookup(url: string): Promise<LedgerRecord | undefined> {
+    this.assertOpen();
+    const row = this.rows.get(url);
+    return row && { ...row };
+  }
+
+  async findBySha256(sha256: string, limit = 5): Promise<LedgerRecord[]> {
+    this.assertOpen();
+    // Map iteration follows first insertion, so matches come oldest first.
+    const found: LedgerRecord[] = [];
+    for (const row of this.rows.values()) {
+      if (found.length >= limit) break;
+      if (row.status === 'success' && row.sha256 === sha256) found.push({ ...row });
+    }
+    return found;
+  }
+
+  async record(entry: LedgerEntry): Promise<void> {
+    this.assertOpen();
+    const previous = this.rows.get(entry.url);
+    if (previous?.status !== 'success' || entry.status === 'success') {
+      this.rows.set(entry.url, { ...entry, firstRecordedAt: previous?.firstRecordedAt ?? entry.recordedAt });
+    }
+    this.parts.delete(entry.url);
+  }
+
+  async markStarted(part: PartRecord): Promise<void> {
+    this.assertOpen();
+    this.parts.set(part.url, { ...part });
+  }
+
+  async inProgress(): Promise<PartRecord[]> {
+    this.assertOpen();
+    return [...this.parts.values()].map((p) => ({ ...p }));
+  }
+
+  async *records(): AsyncIterable<LedgerRecord> {
+    this.assertOpen();
+    for (const row of [...this.rows.values()]) yield { ...row };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new DownloadError('CLOSED', 'The download ledger is closed');
+  }
+}
