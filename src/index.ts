@@ -13,6 +13,8 @@ export {
   type RateLimitConfig,
   type RetryConfig,
   type StallConfig,
+  type LedgerConfig,
+  type WaybackConfig,
 } from './config/downloader-config.js';
 export { MediaDownloader, DefaultMediaDownloader, type CloseOptions } from './downloader/media-downloader.js';
 export type { DownloadFileOptions, DownloadMediaOptions, ProgressCallback } from './downloader/download-options.js';
@@ -36,6 +38,10 @@ export * from './verify/verification-checks.js';
 export { DEFAULT_PLACEHOLDER_SHA256, PIXEL_GIFS_BASE64 } from './verify/known-placeholders.js';
 export { detectFormat, SNIFF_LENGTH, type MediaType, type DetectedFormat } from './verify/media-type.js';
 export { FilenameGenerator, DefaultFilenameGenerator } from './naming/filename-generator.js';
+export { DownloadLedger, type LedgerRecord, type LedgerEntry, type PartRecord } from './ledger/download-ledger.js';
+export { SqliteDownloadLedger } from './ledger/sqlite-download-ledger.js';
+export { MemoryDownloadLedger } from './ledger/memory-download-ledger.js';
+export { checkRecordedFile, type FileCheck } from './ledger/check-recorded-file.js';
 export { HttpClient, createHttpClient, type HttpClientOptions } from './http/http-client.js';
 export { Clock, SystemClock } from './time/clock.js';
 export { DownloadEvents, DownloadEventEmitter } from './events/download-events.js';

@@ -3,6 +3,8 @@ import { DownloaderConfig, resolveDownloaderConfig, type DownloaderConfigInput }
 import { DefaultMediaDownloader, MediaDownloader } from './downloader/media-downloader.js';
 import { DownloadEventEmitter, DownloadEvents } from './events/download-events.js';
 import { createHttpClient, HttpClient } from './http/http-client.js';
+import { DownloadLedger } from './ledger/download-ledger.js';
+import { SqliteDownloadLedger } from './ledger/sqlite-download-ledger.js';
 import { DefaultFilenameGenerator, FilenameGenerator } from './naming/filename-generator.js';
 import { RateLimiterOptions } from './rate-limit/rate-limiter-options.js';
 import { RateLimiter, TokenBucketRateLimiter } from './rate-limit/rate-limiter.js';
@@ -42,6 +44,7 @@ export function downloaderModule(input: DownloaderConfigInput): ContainerModule 
     bindDefault<RetryStrategy>(RetryStrategy, ExponentialBackoffRetryStrategy);
     bindDefault<Verifier>(Verifier, DefaultVerifier);
     bindDefault<FilenameGenerator>(FilenameGenerator, DefaultFilenameGenerator);
+    bindDefault<DownloadLedger>(DownloadLedger, SqliteDownloadLedger);
     bindDefault<MediaDownloader>(MediaDownloader, DefaultMediaDownloader);
   });
 }

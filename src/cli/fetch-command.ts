@@ -7,6 +7,7 @@ import type { DownloadResult } from '../downloader/download-result.js';
 import { MediaDownloader } from '../downloader/media-downloader.js';
 import { DownloadError } from '../errors/download-error.js';
 import { DownloadEvents } from '../events/download-events.js';
+import { DownloadLedger } from '../ledger/download-ledger.js';
 import { downloaderModule } from '../module.js';
 import type { FetchOptions } from './fetch-options.js';
 import { readInputRows, type MediaRow } from './input-rows.js';
@@ -41,8 +42,17 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   mkdirSync(path.dirname(path.resolve(options.resultsFile)), { recursive: true });
   const container = new Container();
   container.load(downloaderModule(config));
+  let ledger: DownloadLedger;
+  try {
+    ledger = container.get<DownloadLedger>(DownloadLedger);
+  } catch (error) {
+    io.stderr.write(`tumblr-dl: ${(error as Error).message}\n`);
+    return EXIT.usage;
+  }
   const downloader = container.get<MediaDownloader>(MediaDownloader);
-  const results = createWriteStream(options.resultsFile, { flags: 'a' });
+  // Rewritten, not appended: after an interrupted run, the next one lists every item exactly once
+  // (what the ledger already holds comes back as `skipped`), instead of a run and a half.
+  const results = createWriteStream(options.resultsFile, { flags: 'w' });
   const tally: Tally = { done: 0, total: 0, inputComplete: false, succeeded: 0, missing: 0, failed: 0, bytes: 0, inFlightBytes: 0, startedAt: Date.now() };
   const display = new ProgressDisplay(io.stdout, tally, options.quiet);
   const stopLiveBytes = io.stdout.isTTY ? trackLiveBytes(container.get<DownloadEvents>(DownloadEvents), tally, display) : () => {};
@@ -85,6 +95,7 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
     io.stderr.write(`tumblr-dl: cannot read ${options.input}: ${(error as Error).message}\n`);
     await downloader.close({ abort: true });
     await Promise.all(pending);
+    await ledger.close();
     await closeStream(results);
     return EXIT.usage;
   }
@@ -92,6 +103,7 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   display.draw(true);
   await Promise.all(pending);
   await downloader.close();
+  await ledger.close();
   stopLiveBytes();
   await closeStream(results);
   display.summary(stopping);
@@ -112,7 +124,7 @@ function trackLiveBytes(events: DownloadEvents, tally: Tally, display: ProgressD
     running.set(e.id, e.bytes);
     sum();
   });
-  for (const end of ['completed', 'missing', 'failed'] as const) {
+  for (const end of ['completed', 'skipped', 'missing', 'failed'] as const) {
     events.on(end, (e: { id: string }) => {
       running.delete(e.id);
       sum();

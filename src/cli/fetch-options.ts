@@ -36,8 +36,15 @@ Options:
       --max-size <bytes>      refuse larger files (default 4 GiB)
       --placeholders <file>   extra SHA-256 hashes of placeholder images, one per line
       --no-resume             do not continue .part files from earlier runs
-      --redownload            download again files already present (saved as name_1.ext)
-      --results <file>        results JSONL (default <dir>/results.jsonl)
+      --ledger <file>         SQLite ledger of finished work (default <dir>/.tumblr-dl/ledger.sqlite)
+      --no-ledger             keep no ledger between runs
+  -f, --force                 download again what the ledger or the disk already has (saved as name_1.ext)
+      --dedupe <mode>         same bytes already saved under another name: hardlink (default), copy,
+                              reference (no new file, the result names the earlier one) or off
+      --wayback               media a Tumblr host says is gone: fetch the newest Wayback Machine capture
+      --wayback-endpoint <url>  Wayback Machine base URL (default https://web.archive.org)
+      --results <file>        results JSONL, rewritten each run: one line per input item
+                              (default <dir>/results.jsonl)
   -q, --quiet                 print only errors and the summary
   -h, --help                  this text
 
@@ -63,6 +70,12 @@ export function parseFetchOptions(args: string[]): FetchOptions {
         'no-resume': { type: 'boolean' },
         resume: { type: 'boolean' },
         redownload: { type: 'boolean' },
+        force: { type: 'boolean', short: 'f' },
+        ledger: { type: 'string' },
+        'no-ledger': { type: 'boolean' },
+        dedupe: { type: 'string' },
+        wayback: { type: 'boolean' },
+        'wayback-endpoint': { type: 'string' },
         results: { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
@@ -92,8 +105,20 @@ export function parseFetchOptions(args: string[]): FetchOptions {
   config.stall = { windowMs: stall };
   config.maxFileSize = int('max-size', values['max-size']);
   config.resume = !values['no-resume'];
-  // A re-run of an archive should cost nothing for what is already there: names carry the URL's hash.
-  config.onExisting = values.redownload ? 'rename' : 'skip';
+  // A re-run of an archive should cost nothing for what is already there: the ledger answers without a
+  // request, and for files it does not know, names carry the URL's hash, so the file on disk answers.
+  const force = values.force || values.redownload;
+  config.onExisting = force ? 'rename' : 'skip';
+  const dedupe = values.dedupe;
+  if (dedupe !== undefined && !['hardlink', 'copy', 'reference', 'off'].includes(dedupe)) {
+    throw new UsageError(`--dedupe takes hardlink, copy, reference or off, got "${dedupe}"`);
+  }
+  config.ledger = {
+    path: values['no-ledger'] ? ':memory:' : (values.ledger ?? defaultLedgerPath(values.output)),
+    skipCompleted: !force,
+    dedupe: dedupe as 'hardlink' | 'copy' | 'reference' | 'off' | undefined,
+  };
+  config.wayback = { enabled: values.wayback ?? false, endpoint: values['wayback-endpoint'] };
   if (values.placeholders) config.placeholderSha256 = [...defaultsPlusFile(values.placeholders)];
   return {
     input: positionals[0]!,
@@ -101,6 +126,11 @@ export function parseFetchOptions(args: string[]): FetchOptions {
     resultsFile: values.results ?? `${values.output.replace(/\/+$/, '')}/results.jsonl`,
     quiet: values.quiet ?? false,
   };
+}
+
+/** Where the ledger lives unless told: inside the archive, so it travels with the files it describes. */
+export function defaultLedgerPath(outputDir: string): string {
+  return `${outputDir.replace(/\/+$/, '')}/.tumblr-dl/ledger.sqlite`;
 }
 
 function* defaultsPlusFile(file: string): Iterable<string> {

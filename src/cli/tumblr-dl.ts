@@ -2,6 +2,7 @@
 /**
  * `tumblr-dl`: the plugin's command line.
  *   tumblr-dl fetch <input> -o <dir> [options]   download a list of media
+ *   tumblr-dl verify <dir>                       re-hash saved files against the ledger
  *   tumblr-dl demo [-o <dir>]                    run fetch offline against a local sample origin
  */
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
@@ -9,9 +10,11 @@ import * as path from 'node:path';
 import { EXIT, fetchCommand, type CommandIo } from './fetch-command.js';
 import { FETCH_USAGE, parseFetchOptions, UsageError } from './fetch-options.js';
 import { startSampleOrigin } from './sample-origin.js';
+import { parseVerifyOptions, verifyCommand, VERIFY_USAGE } from './verify-command.js';
 
 const USAGE = `Usage:
   tumblr-dl fetch <input> -o <dir> [options]   download every item of <input> (see: tumblr-dl fetch --help)
+  tumblr-dl verify <dir>                       re-hash saved files against the ledger (see: tumblr-dl verify --help)
   tumblr-dl demo [-o <dir>]                    start a local sample origin and fetch from it (default dir: sample-output)
   tumblr-dl --version`;
 
@@ -40,6 +43,15 @@ async function main(argv: string[]): Promise<number> {
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       process.stderr.write(`${error.message ? `tumblr-dl fetch: ${error.message}\n\n` : ''}${FETCH_USAGE}\n`);
+      return error.message ? EXIT.usage : EXIT.ok;
+    }
+  }
+  if (command === 'verify') {
+    try {
+      return await verifyCommand(parseVerifyOptions(rest), process.stdout);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      process.stderr.write(`${error.message ? `tumblr-dl verify: ${error.message}\n\n` : ''}${VERIFY_USAGE}\n`);
       return error.message ? EXIT.usage : EXIT.ok;
     }
   }

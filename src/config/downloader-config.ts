@@ -27,6 +27,31 @@ export interface RetryConfig {
   maxRetryAfter: number;
 }
 
+/** The download ledger: what earlier runs saved, for skipping and deduplication. */
+export interface LedgerConfig {
+  /** SQLite file of the ledger (created with its directory); `':memory:'` keeps it for this process only. @default ':memory:' */
+  path: string;
+  /** Skip a URL the ledger records as saved while its file is still there with the recorded size. @default true */
+  skipCompleted: boolean;
+  /**
+   * A new file whose SHA-256 the ledger already holds under another name becomes a hard link to it
+   * (`'hardlink'`, falling back to a copy where links are not possible), a copy (`'copy'`), no file at
+   * all, only a result naming the existing one (`'reference'`), or a file of its own (`'off'`).
+   * @default 'hardlink'
+   */
+  dedupe: 'hardlink' | 'copy' | 'reference' | 'off';
+}
+
+/** Internet Archive fallback for media a Tumblr host says is gone (404/403/410). */
+export interface WaybackConfig {
+  /** Ask the Wayback Machine for a capture of missing Tumblr media. @default false */
+  enabled: boolean;
+  /** Base URL of the Wayback Machine: CDX search at `/cdx/search/cdx`, raw captures at `/web/<timestamp>id_/<url>`. @default 'https://web.archive.org' */
+  endpoint: string;
+  /** Captures tried, newest first, before the media is reported missing. @default 3 */
+  maxCaptures: number;
+}
+
 /** Stall detection: abort an attempt when fewer than `minBytes` arrive within `windowMs`. */
 export interface StallConfig {
   /** @default 1 */
@@ -76,14 +101,20 @@ export interface DownloaderConfig {
   maxRedirects: number;
   /** Sent as User-Agent. */
   userAgent: string;
+  /** @see LedgerConfig */
+  ledger: LedgerConfig;
+  /** @see WaybackConfig */
+  wayback: WaybackConfig;
 }
 
 /** What a caller may pass: `outputDir` plus any subset of the rest. */
-export type DownloaderConfigInput = Partial<Omit<DownloaderConfig, 'rateLimit' | 'retry' | 'stall'>> & {
+export type DownloaderConfigInput = Partial<Omit<DownloaderConfig, 'rateLimit' | 'retry' | 'stall' | 'ledger' | 'wayback'>> & {
   outputDir: string;
   rateLimit?: Partial<RateLimitConfig>;
   retry?: Partial<RetryConfig>;
   stall?: Partial<StallConfig>;
+  ledger?: Partial<LedgerConfig>;
+  wayback?: Partial<WaybackConfig>;
 };
 
 /** Default User-Agent: names the tool so origin operators can tell what is fetching. */
@@ -127,6 +158,16 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
     progressIntervalMs: input.progressIntervalMs ?? 100,
     maxRedirects: input.maxRedirects ?? 10,
     userAgent: input.userAgent ?? USER_AGENT,
+    ledger: {
+      path: input.ledger?.path ?? ':memory:',
+      skipCompleted: input.ledger?.skipCompleted ?? true,
+      dedupe: input.ledger?.dedupe ?? 'hardlink',
+    },
+    wayback: {
+      enabled: input.wayback?.enabled ?? false,
+      endpoint: input.wayback?.endpoint ?? 'https://web.archive.org',
+      maxCaptures: input.wayback?.maxCaptures ?? 3,
+    },
   };
   integer('maxConcurrent', config.maxConcurrent, 1, 1024);
   integer('perHostConcurrency', config.perHostConcurrency, 1, 1024);
@@ -151,10 +192,28 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
   if (!Array.isArray(config.tumblrHosts) || config.tumblrHosts.some((h) => typeof h !== 'string' || h === '')) {
     fail('tumblrHosts', 'must be a list of host names');
   }
+  if (typeof config.ledger.path !== 'string' || config.ledger.path === '' || config.ledger.path.includes('\0')) fail('ledger.path', "must be a file path or ':memory:'");
+  if (config.ledger.path !== ':memory:') config.ledger.path = path.resolve(config.ledger.path);
+  if (typeof config.ledger.skipCompleted !== 'boolean') fail('ledger.skipCompleted', 'must be a boolean');
+  if (!['hardlink', 'copy', 'reference', 'off'].includes(config.ledger.dedupe)) fail('ledger.dedupe', "must be 'hardlink', 'copy', 'reference' or 'off'");
+  if (typeof config.wayback.enabled !== 'boolean') fail('wayback.enabled', 'must be a boolean');
+  if (!isHttpUrl(config.wayback.endpoint)) fail('wayback.endpoint', 'must be an http(s) URL');
+  config.wayback.endpoint = config.wayback.endpoint.replace(/\/+$/, '');
+  integer('wayback.maxCaptures', config.wayback.maxCaptures, 1, 100);
   for (const hash of config.placeholderSha256) {
     if (!/^[0-9a-f]{64}$/.test(hash)) fail('placeholderSha256', `"${hash}" is not a hex SHA-256`);
   }
   return config;
+}
+
+function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
 }
 
 function integer(key: string, value: unknown, min: number, max: number): void {

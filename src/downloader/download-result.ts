@@ -36,8 +36,12 @@ export interface DownloadResult {
   contentType?: string;
   /** Post id the call named, if any. */
   postId?: string;
-  /** True when the file already existed and was kept without a request (`onExisting: 'skip'`). */
+  /** True when no request was made: the ledger recorded the URL as saved, or (`onExisting: 'skip'`) the file was already there. */
   skipped?: boolean;
+  /** The earlier file with the same SHA-256 that this one links to, copies, or (dedupe `'reference'`) stands for. */
+  deduplicatedFrom?: string;
+  /** Wayback capture timestamp (`YYYYMMDDhhmmss`) when `source` is `internet_archive`. */
+  captureTimestamp?: string;
   /** Caller's metadata, passed through untouched. */
   metadata?: Record<string, unknown>;
 }

@@ -2,6 +2,9 @@ import { promises as fs } from 'node:fs';
 import { partPaths } from './part-file.js';
 import type { PathReservations, Reservation } from './path-reservations.js';
 
+/** link() failures that mean "this file system has no hard links here", not "something is wrong". */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSYS', 'EMLINK']);
+
 /**
  * Give a verified `.part` its final name without ever replacing a file another
  * process put there meanwhile: `link()` fails with EEXIST instead of
@@ -16,28 +19,41 @@ export async function finalizePart(
   hasSidecar: boolean,
 ): Promise<Reservation> {
   const { part, sidecar } = partPaths(partBase);
+  const { reservation: current, linked } = await linkNoClobber(part, reservation, reservations);
+  if (linked) await fs.unlink(part);
+  else await fs.rename(part, current.path);
+  if (hasSidecar) await fs.rm(sidecar, { force: true });
+  // No directory fsync: the file's bytes are fsynced before the link, so a crash can lose the new name
+  // (the next run fetches the file again) but never expose a name with wrong bytes; and a directory
+  // fsync per file cost more than the transfer of a small one.
+  return current;
+}
+
+/**
+ * Hard-link `source` under the reserved name, taking the next free suffix while
+ * the name is taken. Used for finalize and for deduplication.
+ * @returns the reservation now held, and whether the link exists (`false`: the file system cannot hard-link here)
+ */
+export async function linkNoClobber(
+  source: string,
+  reservation: Reservation,
+  reservations: PathReservations,
+): Promise<{ reservation: Reservation; linked: boolean }> {
   let current = reservation;
   for (;;) {
     try {
-      await fs.link(part, current.path);
-      await fs.unlink(part);
-      break;
+      await fs.link(source, current.path);
+      return { reservation: current, linked: true };
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
+      const code = (error as NodeJS.ErrnoException).code ?? '';
       if (code === 'EEXIST') {
         const next = await reservations.reserve(current.requested);
         current.release();
         current = next;
         continue;
       }
-      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV' && code !== 'ENOSYS') throw error;
-      await fs.rename(part, current.path);
-      break;
+      if (NO_HARD_LINKS.has(code)) return { reservation: current, linked: false };
+      throw error;
     }
   }
-  if (hasSidecar) await fs.rm(sidecar, { force: true });
-  // No directory fsync: the file's bytes are fsynced before the link, so a crash can lose the new name
-  // (the next run fetches the file again) but never expose a name with wrong bytes; and a directory
-  // fsync per file cost more than the transfer of a small one.
-  return current;
 }

@@ -8,6 +8,8 @@ import { MediaNotFoundError } from '../errors/media-not-found-error.js';
 import { DownloadEvents } from '../events/download-events.js';
 import type { DownloadEventBase } from '../events/download-event-map.js';
 import { HttpClient } from '../http/http-client.js';
+import { DownloadLedger, type LedgerEntry } from '../ledger/download-ledger.js';
+import { checkRecordedFile } from '../ledger/check-recorded-file.js';
 import { FilenameGenerator } from '../naming/filename-generator.js';
 import { resolveInside } from '../naming/safe-path.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
@@ -18,12 +20,13 @@ import { Verifier } from '../verify/verifier.js';
 import { toDownloadError } from './classify-error.js';
 import type { DownloadFileOptions, DownloadMediaOptions, ProgressCallback } from './download-options.js';
 import type { DownloadResult } from './download-result.js';
-import { finalizePart } from './finalize.js';
 import { hostMatches, parseMediaUrl } from './media-url.js';
-import { discardPart, hashPrefix, newSha256 } from './part-file.js';
+import { discardPart, hashPrefix, newSha256, partPaths } from './part-file.js';
 import { PathReservations, type Reservation } from './path-reservations.js';
 import { Semaphore } from './semaphore.js';
+import { placeFile } from './place-file.js';
 import { Transfer, type TransferOutcome } from './transfer.js';
+import { findCaptures } from './wayback.js';
 
 /** Token of the {@link MediaDownloader} service. */
 export const MediaDownloader = Symbol.for('tumblr-media-downloader/MediaDownloader');
@@ -63,6 +66,8 @@ interface Job extends DownloadEventBase {
   /** For media calls: how to rename once the Content-Type is known. */
   rename?: (contentType: string | undefined) => string;
   metadata?: Record<string, unknown>;
+  /** Position of the media within its post, for media calls. */
+  index?: number;
   verifySize: boolean;
   verifyContentType: boolean;
   expectedChecksum?: string;
@@ -71,6 +76,11 @@ interface Job extends DownloadEventBase {
   startedAt: number;
   resumedFrom: number;
   contentType?: string;
+  etag?: string;
+  lastModified?: string;
+  /** Timestamp of the Wayback capture the bytes come from, while and after they do. */
+  captureTimestamp?: string;
+  deduplicatedFrom?: string;
 }
 
 /**
@@ -94,16 +104,18 @@ export class DefaultMediaDownloader implements MediaDownloader {
   private readonly jobControllers = new Set<AbortController>();
   private closed = false;
   private nextId = 0;
+  private ledgerWarned = false;
 
   constructor(
     @inject(DownloaderConfig) protected readonly config: DownloaderConfig,
-    @inject(HttpClient) http: HttpClient,
+    @inject(HttpClient) protected readonly http: HttpClient,
     @inject(RateLimiter) protected readonly rateLimiter: RateLimiter,
     @inject(RetryStrategy) protected readonly retryStrategy: RetryStrategy,
     @inject(Verifier) protected readonly verifier: Verifier,
     @inject(FilenameGenerator) protected readonly filenameGenerator: FilenameGenerator,
     @inject(DownloadEvents) protected readonly events: DownloadEvents,
     @inject(Clock) protected readonly clock: Clock,
+    @inject(DownloadLedger) protected readonly ledger: DownloadLedger,
   ) {
     this.transfer = new Transfer(http, verifier, config);
     this.globalSlots = new Semaphore(config.maxConcurrent);
@@ -153,7 +165,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
     const index = options.index ?? 0;
     const nameFor = (contentType?: string): string =>
       resolveInside(this.config.outputDir, this.filenameGenerator.generateFilename(url, postId, mediaType, index, contentType), url);
-    return this.track(url, signal, mediaType, postId, options, () => ({ target: nameFor(), rename: nameFor }));
+    return this.track(url, signal, mediaType, postId, { ...options, index }, () => ({ target: nameFor(), rename: nameFor }));
   }
 
   /** Common entry: refuse misuse, register the download so close() can wait for it. */
@@ -176,6 +188,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
       host: '',
       target: '',
       metadata: options.metadata,
+      index: options.index,
       verifySize: options.verifySize ?? true,
       verifyContentType: options.verifyContentType ?? true,
       expectedChecksum: options.expectedChecksum,
@@ -211,10 +224,8 @@ export class DefaultMediaDownloader implements MediaDownloader {
       return this.fail(job, toDownloadError(error, job.url));
     }
     this.events.publish('queued', { ...this.base(job), filename: job.target });
-    if (this.config.onExisting === 'skip') {
-      const existing = await this.existingFile(job);
-      if (existing) return existing;
-    }
+    const done = (await this.recordedAsSaved(job)) ?? (this.config.onExisting === 'skip' ? await this.existingFile(job) : undefined);
+    if (done) return done;
     const signal = callerSignal ? AbortSignal.any([callerSignal, controller.signal]) : controller.signal;
     let releaseHost: (() => void) | undefined;
     let releaseGlobal: (() => void) | undefined;
@@ -227,18 +238,20 @@ export class DefaultMediaDownloader implements MediaDownloader {
       reservation = await this.reservations.reserve(job.target);
       this.events.publish('started', this.base(job));
       const partBase = reservation.path;
-      const outcome = await this.retryStrategy.run((attempt) => this.attempt(job, partBase, attempt, signal), {
-        signal,
-        onRetry: (notice) => {
-          const error = toDownloadError(notice.error, job.url);
-          this.events.publish('retrying', { ...this.base(job), delayMs: notice.delayMs, reason: error.message, code: error.code });
-        },
-      });
+      await this.guardLedger(() => this.ledger.markStarted({ url: job.url, partPath: partPaths(partBase).part, startedAt: this.clock.now() }));
+      const outcome = await this.attempts(job, partBase, job.url, 0, signal).catch((error: unknown) => this.fromWayback(job, partBase, signal, error));
       reservation = await this.finalName(job, reservation, outcome);
-      reservation = await finalizePart(partBase, reservation, this.reservations, outcome.hasSidecar);
-      return this.succeed(job, reservation.path, outcome);
+      const placed = await placeFile(
+        { partBase, reservation, sha256: outcome.sha256, byteSize: outcome.byteSize, hasSidecar: outcome.hasSidecar },
+        this.ledger,
+        this.config.ledger.dedupe,
+        this.reservations,
+      );
+      reservation = placed.reservation;
+      job.deduplicatedFrom = placed.deduplicatedFrom;
+      return await this.succeed(job, placed.filename, outcome);
     } catch (error) {
-      return this.fail(job, toDownloadError(error, job.url, signal));
+      return await this.fail(job, toDownloadError(error, job.url, signal));
     } finally {
       reservation?.release();
       releaseGlobal?.();
@@ -254,25 +267,87 @@ export class DefaultMediaDownloader implements MediaDownloader {
     this.createdDirectories.add(dir);
   }
 
-  /** With `onExisting: 'skip'`: the result for a file already under the final name, hashed, with no request. */
+  /**
+   * With `ledger.skipCompleted`: the recorded result, when the ledger says this URL was saved and its
+   * file is still there with the recorded size. No request, no hashing: `tumblr-dl verify` is the deep check.
+   */
+  private async recordedAsSaved(job: Job): Promise<DownloadResult | undefined> {
+    if (!this.config.ledger.skipCompleted) return undefined;
+    const record = await this.guardLedger(() => this.ledger.lookup(job.url));
+    if (record?.status !== 'success') return undefined;
+    if ((await checkRecordedFile(record, { hash: false })).state !== 'intact') return undefined;
+    job.captureTimestamp = record.captureTimestamp;
+    job.deduplicatedFrom = record.deduplicatedFrom;
+    const result = { ...this.result(job, { filename: record.filename, byteSize: record.bytes, checksum: record.sha256, status: 'success' }), skipped: true };
+    this.events.publish('skipped', { ...this.base(job), result, reason: 'ledger' });
+    return result;
+  }
+
+  /**
+   * With `onExisting: 'skip'`: the result for a file already under the final name, hashed, with no
+   * request. Recorded in the ledger, so the next run skips it without hashing.
+   */
   private async existingFile(job: Job): Promise<DownloadResult | undefined> {
     const stat = await fs.stat(job.target).catch(() => undefined);
     if (!stat?.isFile() || stat.size === 0) return undefined;
     const hash = newSha256();
     await hashPrefix(job.target, stat.size, hash);
     const result = { ...this.result(job, { filename: job.target, byteSize: stat.size, checksum: hash.digest('hex'), status: 'success' }), skipped: true };
-    this.events.publish('completed', { ...this.base(job), result });
+    await this.record(job, result);
+    this.events.publish('skipped', { ...this.base(job), result, reason: 'existing-file' });
     return result;
   }
 
+  /** The attempts at one URL, with retries and a `retrying` event before each wait. */
+  private attempts(job: Job, partBase: string, sourceUrl: string, attemptsBefore: number, signal: AbortSignal): Promise<TransferOutcome> {
+    return this.retryStrategy.run((attempt) => this.attempt(job, partBase, attemptsBefore + attempt, signal, sourceUrl), {
+      signal,
+      onRetry: (notice) => {
+        const error = toDownloadError(notice.error, sourceUrl);
+        this.events.publish('retrying', { ...this.base(job), delayMs: notice.delayMs, reason: error.message, code: error.code });
+      },
+    });
+  }
+
+  /**
+   * Media a Tumblr host says is gone: try the newest Wayback captures (raw `id_` form), each verified like
+   * any download, so an archived HTML page or placeholder is refused. Without a usable capture, the
+   * original "missing" error stands, with what the Wayback Machine said added to its message.
+   */
+  private async fromWayback(job: Job, partBase: string, signal: AbortSignal, error: unknown): Promise<TransferOutcome> {
+    const onTumblr = hostMatches(job.host, this.config.tumblrHosts);
+    if (!this.config.wayback.enabled || !(error instanceof MediaNotFoundError) || !onTumblr) throw error;
+    let note: string;
+    try {
+      const captures = await this.retryStrategy.run(() => findCaptures(this.http, this.config.wayback, job.url, signal), { signal });
+      note = 'no Wayback capture';
+      for (const capture of captures) {
+        job.captureTimestamp = capture.timestamp;
+        try {
+          return await this.attempts(job, partBase, capture.rawUrl, job.attempt, signal);
+        } catch (captureError) {
+          if (signal.aborted) throw captureError;
+          note = `Wayback capture ${capture.timestamp} refused: ${toDownloadError(captureError, capture.rawUrl).message}`;
+        }
+      }
+    } catch (lookupError) {
+      if (signal.aborted) throw lookupError;
+      note = `Wayback lookup failed: ${(lookupError as Error).message}`;
+    }
+    job.captureTimestamp = undefined;
+    error.message = `${error.message}; ${note}`;
+    throw error;
+  }
+
   /** One attempt: wait for the rate limiter, move the bytes, verify them. */
-  private async attempt(job: Job, partBase: string, attempt: number, signal: AbortSignal): Promise<TransferOutcome> {
+  private async attempt(job: Job, partBase: string, attempt: number, signal: AbortSignal, sourceUrl: string): Promise<TransferOutcome> {
     job.attempt = attempt;
-    await this.rateLimiter.acquire(1, { key: job.host, signal });
+    const host = sourceUrl === job.url ? job.host : new URL(sourceUrl).hostname.toLowerCase();
+    await this.rateLimiter.acquire(1, { key: host, signal });
     let lastProgress = -Infinity;
     try {
       const outcome = await this.transfer.run({
-        url: job.url,
+        url: sourceUrl,
         mediaType: job.mediaType,
         target: partBase,
         resume: job.resume,
@@ -290,8 +365,10 @@ export class DefaultMediaDownloader implements MediaDownloader {
         },
       });
       job.contentType = outcome.contentType;
+      job.etag = outcome.etag;
+      job.lastModified = outcome.lastModified;
       await this.verifier.verify({
-        url: job.url,
+        url: sourceUrl,
         mediaType: job.mediaType,
         contentType: outcome.contentType,
         declaredSize: outcome.declaredSize,
@@ -310,18 +387,18 @@ export class DefaultMediaDownloader implements MediaDownloader {
       });
       return outcome;
     } catch (error) {
-      this.noteRateLimit(job, error);
+      this.noteRateLimit(job, host, error);
       throw error;
     }
   }
 
   /** A 429/503 with Retry-After pauses the whole host, not just this download. */
-  private noteRateLimit(job: Job, error: unknown): void {
+  private noteRateLimit(job: Job, host: string, error: unknown): void {
     if (!(error instanceof HttpStatusError) || error.retryAfterMs === undefined) return;
     if (error.statusCode !== 429 && error.statusCode !== 503) return;
     const untilMs = this.clock.now() + error.retryAfterMs;
-    this.rateLimiter.cooldown(job.host, untilMs);
-    this.events.publish('rate-limited', { ...this.base(job), host: job.host, untilMs });
+    this.rateLimiter.cooldown(host, untilMs);
+    this.events.publish('rate-limited', { ...this.base(job), host, untilMs });
   }
 
   /** When the URL had no extension, the Content-Type may name a better one: reserve that name instead. */
@@ -333,7 +410,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
     return { path: renamed.path, requested: renamed.requested, release: () => (renamed.release(), reservation.release()) };
   }
 
-  private succeed(job: Job, filename: string, outcome: TransferOutcome): DownloadResult {
+  private async succeed(job: Job, filename: string, outcome: TransferOutcome): Promise<DownloadResult> {
     this.events.publish('verified', { ...this.base(job), sha256: outcome.sha256 });
     this.reportProgress(job, outcome.byteSize, outcome.declaredSize ?? outcome.byteSize);
     const result = this.result(job, {
@@ -343,11 +420,12 @@ export class DefaultMediaDownloader implements MediaDownloader {
       status: 'success',
       contentType: outcome.contentType,
     });
+    await this.record(job, result);
     this.events.publish('completed', { ...this.base(job), result });
     return result;
   }
 
-  private fail(job: Job, error: DownloadError): DownloadResult {
+  private async fail(job: Job, error: DownloadError): Promise<DownloadResult> {
     const missing = error instanceof MediaNotFoundError;
     const result = this.result(job, {
       filename: job.target,
@@ -358,6 +436,8 @@ export class DefaultMediaDownloader implements MediaDownloader {
       errorCode: error.code,
       contentType: job.contentType,
     });
+    // Input refused before any request has no URL worth remembering.
+    if (job.host !== '') await this.record(job, result);
     if (missing) this.events.publish('missing', { ...this.base(job), result });
     else this.events.publish('failed', { ...this.base(job), result, error });
     return result;
@@ -368,16 +448,55 @@ export class DefaultMediaDownloader implements MediaDownloader {
     const result: DownloadResult = {
       ...facts,
       duration: this.clock.now() - job.startedAt,
-      source: onTumblr ? 'tumblr' : 'origin',
-      mediaMissingOnTumblr: facts.status === 'missing' && onTumblr,
+      source: job.captureTimestamp !== undefined ? 'internet_archive' : onTumblr ? 'tumblr' : 'origin',
+      // Bytes from the Wayback Machine are only fetched after a Tumblr host said the media is gone.
+      mediaMissingOnTumblr: (facts.status === 'missing' && onTumblr) || job.captureTimestamp !== undefined,
       url: job.url,
       attempts: job.attempt,
       resumedFromByte: job.resumedFrom,
     };
     if (job.postId !== undefined) result.postId = job.postId;
     if (job.metadata !== undefined) result.metadata = job.metadata;
+    if (job.captureTimestamp !== undefined && facts.status === 'success') result.captureTimestamp = job.captureTimestamp;
+    if (job.deduplicatedFrom !== undefined && facts.status === 'success') result.deduplicatedFrom = job.deduplicatedFrom;
     for (const key of ['errorMessage', 'errorCode', 'contentType'] as const) if (result[key] === undefined) delete result[key];
     return result;
+  }
+
+  /** Store the result in the ledger (one transaction). A ledger failure never fails the download: see guardLedger. */
+  private async record(job: Job, result: DownloadResult): Promise<void> {
+    const entry: LedgerEntry = {
+      url: job.url,
+      mediaType: job.mediaType,
+      filename: result.filename,
+      sha256: result.checksum,
+      bytes: result.byteSize,
+      source: result.source,
+      status: result.status,
+      recordedAt: Date.now(),
+    };
+    if (job.postId !== undefined) entry.postId = job.postId;
+    if (job.index !== undefined) entry.index = job.index;
+    if (result.status === 'success' && job.etag !== undefined) entry.etag = job.etag;
+    if (result.status === 'success' && job.lastModified !== undefined) entry.lastModified = job.lastModified;
+    if (result.errorCode !== undefined) entry.errorCode = result.errorCode;
+    if (result.captureTimestamp !== undefined) entry.captureTimestamp = result.captureTimestamp;
+    if (result.deduplicatedFrom !== undefined) entry.deduplicatedFrom = result.deduplicatedFrom;
+    await this.guardLedger(() => this.ledger.record(entry));
+  }
+
+  /**
+   * The ledger makes re-runs cheap; it is not what makes a file correct. When it fails (disk full,
+   * locked, corrupt), downloads go on as without it, and the first failure is reported as a process warning.
+   */
+  private async guardLedger<T>(work: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await work();
+    } catch (error) {
+      if (!this.ledgerWarned) process.emitWarning(`Download ledger unavailable, continuing without it: ${(error as Error).message}`, 'LedgerWarning');
+      this.ledgerWarned = true;
+      return undefined;
+    }
   }
 
   private reportProgress(job: Job, bytes: number, total: number | undefined): void {

@@ -59,6 +59,10 @@ export interface TransferOutcome {
   finalUrl: string;
   /** Whether a sidecar exists that finalize must remove. */
   hasSidecar: boolean;
+  /** Entity tag of the response, if any. */
+  etag: string | undefined;
+  /** Last-Modified of the response, if any. */
+  lastModified: string | undefined;
 }
 
 /**
@@ -166,6 +170,8 @@ export class Transfer {
         resumedFrom: plan.offset,
         finalUrl: response.url,
         hasSidecar: keepPart,
+        etag: header(response.headers, 'etag'),
+        lastModified: header(response.headers, 'last-modified'),
       };
     } catch (error) {
       stream.destroy();

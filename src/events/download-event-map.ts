@@ -68,6 +68,13 @@ export interface CompletedEvent extends DownloadEventBase {
   result: DownloadResult;
 }
 
+/** Terminal: nothing was requested, because the work was already done. */
+export interface SkippedEvent extends DownloadEventBase {
+  result: DownloadResult;
+  /** `ledger`: recorded as saved and its file is still there with the recorded size; `existing-file`: `onExisting: 'skip'` found the final name taken. */
+  reason: 'ledger' | 'existing-file';
+}
+
 /** Terminal: the origin says the media is gone (404/403/410). */
 export interface MissingEvent extends DownloadEventBase {
   result: DownloadResult;
@@ -92,6 +99,7 @@ export type DownloadEventMap = {
   resumed: (event: ResumedEvent) => void;
   verified: (event: VerifiedEvent) => void;
   completed: (event: CompletedEvent) => void;
+  skipped: (event: SkippedEvent) => void;
   missing: (event: MissingEvent) => void;
   failed: (event: FailedEvent) => void;
 };
@@ -112,6 +120,7 @@ export const DOWNLOAD_EVENT_NAMES = [
   'resumed',
   'verified',
   'completed',
+  'skipped',
   'missing',
   'failed',
 ] as const satisfies readonly DownloadEventName[];

@@ -1,0 +1,77 @@
+import type { LedgerConfig } from '../config/downloader-config.js';
+import type { DownloadLedger, LedgerRecord } from '../ledger/download-ledger.js';
+import { checkRecordedFile } from '../ledger/check-recorded-file.js';
+import { finalizePart, linkNoClobber } from './finalize.js';
+import { discardPart } from './part-file.js';
+import type { PathReservations, Reservation } from './path-reservations.js';
+
+/** Where a verified download ended up. */
+export interface Placement {
+  /** The reservation now held (release it when done). */
+  reservation: Reservation;
+  /** Path of the file the result names. */
+  filename: string;
+  /** The earlier file with the same bytes, when deduplication found one. */
+  deduplicatedFrom?: string;
+}
+
+/** What {@link placeFile} needs to know about the verified `.part`. */
+export interface PlaceRequest {
+  /** Path the `.part` and sidecar are named after. */
+  partBase: string;
+  reservation: Reservation;
+  sha256: string;
+  byteSize: number;
+  hasSidecar: boolean;
+}
+
+/**
+ * Give a verified `.part` its final name, or, when the ledger already holds a
+ * file with the same SHA-256, deduplicate against it: hard-link the earlier
+ * file under the new name (a file system without hard links keeps the
+ * downloaded bytes instead: a copy), keep the bytes but note the twin
+ * (`'copy'`), or keep no new file at all (`'reference'`).
+ *
+ * The earlier file is re-hashed before anything points at it: a link to a
+ * file that rotted since it was saved would spread the damage.
+ */
+export async function placeFile(
+  request: PlaceRequest,
+  ledger: DownloadLedger,
+  mode: LedgerConfig['dedupe'],
+  reservations: PathReservations,
+): Promise<Placement> {
+  const original = mode === 'off' ? undefined : await findIntactTwin(ledger, request);
+  let reservation = request.reservation;
+  if (original) {
+    const deduplicatedFrom = original.filename;
+    if (mode === 'reference') {
+      await discardPart(request.partBase);
+      return { reservation, filename: original.filename, deduplicatedFrom };
+    }
+    if (mode === 'hardlink') {
+      const linked = await linkNoClobber(original.filename, reservation, reservations);
+      reservation = linked.reservation;
+      if (linked.linked) {
+        await discardPart(request.partBase);
+        return { reservation, filename: reservation.path, deduplicatedFrom };
+      }
+    }
+    reservation = await finalizePart(request.partBase, reservation, reservations, request.hasSidecar);
+    return { reservation, filename: reservation.path, deduplicatedFrom };
+  }
+  reservation = await finalizePart(request.partBase, reservation, reservations, request.hasSidecar);
+  return { reservation, filename: reservation.path };
+}
+
+/** The oldest recorded file with these bytes that still holds them. */
+async function findIntactTwin(ledger: DownloadLedger, request: PlaceRequest): Promise<LedgerRecord | undefined> {
+  // Deduplication saves space; a ledger that cannot answer must not cost the download.
+  const candidates = await ledger.findBySha256(request.sha256).catch(() => []);
+  for (const candidate of candidates) {
+    if (candidate.bytes !== request.byteSize) continue;
+    const check = await checkRecordedFile(candidate, { hash: true });
+    if (check.state === 'intact') return candidate;
+  }
+  return undefined;
+}
