@@ -27,8 +27,8 @@ export interface ResumeCandidate {
 }
 
 /** Paths of the partial file and its sidecar for a final path. */
-export function partPaths(finalPath: string): { part: string; sidecar: string } {
-  return { part: `${finalPath}.part`, sidecar: `${finalPath}.part.json` };
+export function partPaths(finalPath: string): { part: string; sidecar: string; sidecarTemp: string } {
+  return { part: `${finalPath}.part`, sidecar: `${finalPath}.part.json`, sidecarTemp: `${finalPath}.part.json.tmp` };
 }
 
 /**
@@ -63,8 +63,9 @@ export async function findResumable(finalPath: string, url: string): Promise<Res
 
 /** Write the sidecar atomically (temp file + rename) so a crash never leaves half a JSON. */
 export async function writeSidecar(finalPath: string, state: PartState): Promise<void> {
-  const { sidecar } = partPaths(finalPath);
-  const temp = `${sidecar}.${process.pid}.tmp`;
+  // A fixed temp name, not one per process: a process killed between write and rename leaves a temp
+  // file that the next run overwrites or discardPart removes, instead of one nobody knows to delete.
+  const { sidecar, sidecarTemp: temp } = partPaths(finalPath);
   try {
     await fs.writeFile(temp, JSON.stringify(state));
     await fs.rename(temp, sidecar);
@@ -75,10 +76,10 @@ export async function writeSidecar(finalPath: string, state: PartState): Promise
   }
 }
 
-/** Delete the `.part` and its sidecar; missing files are fine. */
+/** Delete the `.part`, its sidecar and a half-written sidecar; missing files are fine. */
 export async function discardPart(finalPath: string): Promise<void> {
-  const { part, sidecar } = partPaths(finalPath);
-  await Promise.all([fs.rm(part, { force: true }), fs.rm(sidecar, { force: true })]);
+  const { part, sidecar, sidecarTemp } = partPaths(finalPath);
+  await Promise.all([fs.rm(part, { force: true }), fs.rm(sidecar, { force: true }), fs.rm(sidecarTemp, { force: true })]);
 }
 
 /**

@@ -1,0 +1,134 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { resolveDownloaderConfig } from '../../src/config/downloader-config.js';
+import type { DownloadResult } from '../../src/downloader/download-result.js';
+import type { LedgerRecord } from '../../src/ledger/download-ledger.js';
+import { SqliteDownloadLedger } from '../../src/ledger/sqlite-download-ledger.js';
+import { BUILT_CLI, ensureBuilt } from '../support/built-package.js';
+import { FaultServer } from '../support/fault-server.js';
+import { jpegBytes, sha256, tempDir } from '../support/fixtures.js';
+import { useRealSockets } from '../support/nock-helpers.js';
+
+const KiB = 1024;
+const ITEMS = 24;
+
+/** Lines in a file that may not exist yet. */
+function lines(file: string): number {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+}
+
+describe('Reliability: killed at any moment, started again, every item exactly once', function () {
+  this.timeout(120_000);
+  useRealSockets();
+  let server: FaultServer;
+  let work: { dir: string; cleanup: () => void };
+  let input: string;
+  let out: string;
+  const bodies = new Map<string, Buffer>();
+
+  before(() => ensureBuilt());
+
+  beforeEach(async () => {
+    server = new FaultServer();
+    const base = await server.start();
+    work = tempDir('mdl-restart-');
+    out = path.join(work.dir, 'out');
+    const rows = [];
+    for (let i = 0; i < ITEMS; i++) {
+      // Every third item is 1.5 MiB (resumable, with a sidecar); items i and i+12 share bytes (a reblog).
+      const seed = i % 12;
+      const body = jpegBytes(seed % 3 === 0 ? 1536 * KiB : 256 * KiB, seed + 1);
+      const url = `${base}/m${i}.jpg`;
+      bodies.set(url, body);
+      server.script(`/m${i}.jpg`, { body, etag: `"e${seed}"`, trickle: { bytes: 64 * KiB, everyMs: 15 } });
+      rows.push({ url, postId: String(100 + i), mediaType: 'image' });
+    }
+    input = path.join(work.dir, 'input.jsonl');
+    writeFileSync(input, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  });
+
+  afterEach(async () => {
+    await server.stop();
+    work.cleanup();
+  });
+
+  /** Start a fetch and SIGKILL it once `when()` holds (or let it finish); resolves with the exit code. */
+  function fetch(when?: () => boolean): Promise<number | null> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [BUILT_CLI, 'fetch', input, '-o', out, '-c', '4', '-r', '0', '-q'], { stdio: 'ignore' });
+      const poll = when && setInterval(() => when() && child.kill('SIGKILL'), 5);
+      child.once('exit', (code) => {
+        if (poll) clearInterval(poll);
+        resolve(code);
+      });
+    });
+  }
+
+  /** The state every restart must end in, however the runs before it died. */
+  async function expectExactlyOnce(): Promise<void> {
+    const results = readFileSync(path.join(out, 'results.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as DownloadResult);
+    expect(results, 'one result line per item').to.have.length(ITEMS);
+    expect(new Set(results.map((r) => r.url)).size).to.equal(ITEMS);
+    expect(results.every((r) => r.status === 'success'), JSON.stringify(results.filter((r) => r.status !== 'success'))).to.equal(true);
+
+    const ledger = new SqliteDownloadLedger(resolveDownloaderConfig({ outputDir: out, ledger: { path: path.join(out, '.tumblr-dl', 'ledger.sqlite') } }));
+    const rows: LedgerRecord[] = [];
+    for await (const row of ledger.records()) rows.push(row);
+    expect(await ledger.inProgress(), 'no transfer left marked in progress').to.deep.equal([]);
+    await ledger.close();
+    expect(rows, 'one ledger row per item').to.have.length(ITEMS);
+    expect(rows.every((r) => r.status === 'success')).to.equal(true);
+
+    const names = readdirSync(out).filter((f) => !f.startsWith('.') && f !== 'results.jsonl');
+    expect(names.filter((f) => f.includes('.part')), 'no .part or sidecar left').to.deep.equal([]);
+    expect(names, 'one file per item, no name_1 duplicates').to.have.length(ITEMS);
+    for (const row of rows) {
+      expect(path.dirname(row.filename)).to.equal(out);
+      expect(sha256(readFileSync(row.filename)), row.url).to.equal(sha256(bodies.get(row.url)!));
+      expect(row.sha256).to.equal(sha256(bodies.get(row.url)!));
+    }
+  }
+
+  it('should finish after a kill before the first result (mid-transfer)', async () => {
+    expect(await fetch(() => existsSync(out) && readdirSync(out).some((f) => f.endsWith('.part')))).to.equal(null);
+    expect(lines(path.join(out, 'results.jsonl'))).to.equal(0);
+    expect(await fetch()).to.equal(0);
+    await expectExactlyOnce();
+  });
+
+  for (const fraction of [0.3, 0.7]) {
+    it(`should finish after a kill with ${fraction * 100}% of the results written, without fetching finished items again`, async () => {
+      const results = path.join(out, 'results.jsonl');
+      expect(await fetch(() => lines(results) >= ITEMS * fraction)).to.equal(null);
+      const done = lines(results);
+      expect(done).to.be.within(Math.floor(ITEMS * fraction), ITEMS - 1);
+      const servedBefore = server.bytesServed;
+      expect(await fetch()).to.equal(0);
+      await expectExactlyOnce();
+      // Items with a result before the kill are skipped, so the restart serves at most the other items in full.
+      const remaining = [...bodies.values()].reduce((a, b) => a + b.length, 0);
+      expect(server.bytesServed - servedBefore).to.be.below(remaining);
+    });
+  }
+
+  it('should finish after being killed twice in a row', async () => {
+    const results = path.join(out, 'results.jsonl');
+    await fetch(() => lines(results) >= 4);
+    await fetch(() => existsSync(results) && lines(results) >= 10);
+    expect(await fetch()).to.equal(0);
+    await expectExactlyOnce();
+    const firstByUrl = new Map(readFileSync(results, 'utf8').split('\n').filter(Boolean).map((l) => [JSON.parse(l).url as string, l]));
+    // A run after a clean finish is all skips and changes nothing.
+    expect(await fetch()).to.equal(0);
+    await expectExactlyOnce();
+    for (const line of readFileSync(results, 'utf8').split('\n').filter(Boolean)) {
+      const r = JSON.parse(line) as DownloadResult;
+      expect(r.skipped).to.equal(true);
+      expect(JSON.parse(firstByUrl.get(r.url)!).checksum).to.equal(r.checksum);
+    }
+    const twins = [0, 12].map((i) => readdirSync(out).find((f) => f.startsWith(`${100 + i}_`))!);
+    expect(statSync(path.join(out, twins[0]!)).ino, 'reblogged bytes hard-linked').to.equal(statSync(path.join(out, twins[1]!)).ino);
+  });
+});
