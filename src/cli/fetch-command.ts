@@ -53,7 +53,7 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   // Rewritten, not appended: after an interrupted run, the next one lists every item exactly once
   // (what the ledger already holds comes back as `skipped`), instead of a run and a half.
   const results = createWriteStream(options.resultsFile, { flags: 'w' });
-  const tally: Tally = { done: 0, total: 0, inputComplete: false, succeeded: 0, missing: 0, failed: 0, bytes: 0, inFlightBytes: 0, startedAt: Date.now() };
+  const tally: Tally = { done: 0, total: 0, inputComplete: false, succeeded: 0, skipped: 0, deduplicated: 0, missing: 0, failed: 0, bytes: 0, inFlightBytes: 0, startedAt: Date.now() };
   const display = new ProgressDisplay(io.stdout, tally, options.quiet);
   const stopLiveBytes = io.stdout.isTTY ? trackLiveBytes(container.get<DownloadEvents>(DownloadEvents), tally, display) : () => {};
   let stopping = false;
@@ -71,7 +71,9 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
     tally.done++;
     if (result.status === 'success') {
       tally.succeeded++;
-      tally.bytes += result.byteSize;
+      if (result.skipped) tally.skipped++;
+      else tally.bytes += result.byteSize;
+      if (result.deduplicatedFrom) tally.deduplicated++;
     } else if (result.status === 'missing') tally.missing++;
     else tally.failed++;
     if (!results.write(`${JSON.stringify(result)}\n`)) await once(results, 'drain');

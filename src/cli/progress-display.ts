@@ -7,9 +7,13 @@ export interface Tally {
   total: number;
   inputComplete: boolean;
   succeeded: number;
+  /** Of the succeeded: answered from the ledger or the disk with no request. */
+  skipped: number;
+  /** Of the succeeded: the same bytes as a file saved earlier (linked, copied or referenced). */
+  deduplicated: number;
   missing: number;
   failed: number;
-  /** Bytes of completed files. */
+  /** Bytes of files downloaded by this run (not of skipped ones). */
   bytes: number;
   /** Bytes on disk of downloads still running. */
   inFlightBytes: number;
@@ -38,7 +42,7 @@ export class ProgressDisplay {
     } else if (!this.quiet || result.status === 'error') {
       const what =
         result.status === 'success'
-          ? `${result.filename} ${result.byteSize} B${result.skipped ? ' (already there)' : ''}`
+          ? `${result.filename} ${result.byteSize} B${result.skipped ? ' (already there)' : ''}${result.deduplicatedFrom ? ` (same bytes as ${result.deduplicatedFrom})` : ''}`
           : `${result.errorCode ?? ''} ${result.url}: ${result.errorMessage ?? ''}`;
       this.out.write(`${result.status} ${what}\n`);
     }
@@ -77,8 +81,10 @@ export class ProgressDisplay {
     const t = this.tally;
     const seconds = (Date.now() - t.startedAt) / 1000;
     if (this.tty) this.out.write('\r\x1b[2K');
+    const details = [t.skipped > 0 ? `${t.skipped} already there` : '', t.deduplicated > 0 ? `${t.deduplicated} deduplicated` : ''].filter(Boolean);
     this.out.write(
-      `${interrupted ? 'Interrupted: ' : ''}${t.done} done: ${t.succeeded} saved, ${t.missing} missing, ${t.failed} failed; ` +
+      `${interrupted ? 'Interrupted: ' : ''}${t.done} done: ${t.succeeded} saved${details.length > 0 ? ` (${details.join(', ')})` : ''}, ` +
+        `${t.missing} missing, ${t.failed} failed; ` +
         `${formatBytes(t.bytes)} in ${seconds.toFixed(1)} s (${formatBytes(t.bytes / Math.max(seconds, 0.001))}/s)\n`,
     );
   }

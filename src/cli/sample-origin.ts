@@ -23,8 +23,9 @@ function media(magic: number[] | string, size: number): Buffer {
  * A local origin for the demo and the CLI tests: good images, a video and a
  * GIF, a placeholder pixel, an HTML login page served as an image, a deleted
  * file (404) and a flaky one (503 with Retry-After, twice). Loopback only.
+ * @param port preferred port (`0`: any). When it is taken, any free port is used.
  */
-export async function startSampleOrigin(): Promise<SampleOrigin> {
+export async function startSampleOrigin(port = 0): Promise<SampleOrigin> {
   const files: Record<string, { body: Buffer; type: string }> = {
     '/photo1.jpg': { body: media([0xff, 0xd8, 0xff, 0xe0], 300_000), type: 'image/jpeg' },
     '/photo2.png': { body: media([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 120_000), type: 'image/png' },
@@ -47,7 +48,10 @@ export async function startSampleOrigin(): Promise<SampleOrigin> {
     const etag = `"${createHash('sha1').update(file.body).digest('hex')}"`;
     res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length, etag }).end(file.body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' && port !== 0 ? server.listen(0, '127.0.0.1', resolve) : reject(error)));
+    server.listen(port, '127.0.0.1', resolve);
+  });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const row = (p: string, postId: string, mediaType: 'image' | 'video' | 'gif', index = 0) => ({ url: `${base}${p}`, postId, mediaType, index });
   return {

@@ -18,6 +18,9 @@ const USAGE = `Usage:
   tumblr-dl demo [-o <dir>]                    start a local sample origin and fetch from it (default dir: sample-output)
   tumblr-dl --version`;
 
+/** Port the demo origin prefers. */
+const DEMO_PORT = 47_391;
+
 /** Resolves on the first Ctrl-C; a second one exits at once. */
 function interruption(): Promise<void> {
   return new Promise((resolve) => {
@@ -58,7 +61,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'demo') {
     const outIndex = rest.findIndex((a) => a === '-o' || a === '--output');
     const outputDir = path.resolve(outIndex >= 0 && rest[outIndex + 1] ? rest[outIndex + 1]! : 'sample-output');
-    const origin = await startSampleOrigin();
+    // A fixed port when free, so the URLs stay the same and a second demo shows the ledger skipping them.
+    const origin = await startSampleOrigin(DEMO_PORT);
     try {
       mkdirSync(outputDir, { recursive: true });
       const input = path.join(outputDir, 'sample-input.jsonl');
