@@ -74,7 +74,9 @@ describe('tumblr-dl (built CLI, end to end)', function () {
     expect(byUrl.get('/removed.gif')).to.include({ status: 'error', errorCode: 'INTEGRITY' });
     for (const r of results.filter((x) => x.status === 'success')) expect(existsSync(r.filename), r.filename).to.equal(true);
     expect(readdirSync(out).filter((f) => f.endsWith('.part'))).to.deep.equal([]);
-    expect(run.stdout).to.match(/8 done: 5 saved, 1 missing, 2 failed/);
+    // flaky.jpg serves photo1.jpg's bytes, so it becomes a hard link to it.
+    expect(run.stdout).to.match(/8 done: 5 saved \(1 deduplicated\), 1 missing, 2 failed/);
+    expect(byUrl.get('/flaky.jpg')?.deduplicatedFrom).to.equal(byUrl.get('/photo1.jpg')?.filename);
   });
 
   it('should exit 0 for plain URL lines and CSV rows that all succeed, and skip them on a re-run', async () => {
