@@ -13,6 +13,14 @@ describe('resolveDownloaderConfig', () => {
     expect(config.retry).to.deep.equal({ maxRetries: 3, baseBackoff: 1000, maxBackoff: 60_000, maxRetryAfter: 600_000 });
     expect(config.resume).to.equal(true);
     expect(config.placeholderSha256).to.have.length.greaterThan(0);
+    expect(config.ledger).to.deep.equal({ path: ':memory:', skipCompleted: true, dedupe: 'hardlink' });
+    expect(config.wayback).to.deep.equal({ enabled: false, endpoint: 'https://web.archive.org', maxCaptures: 3 });
+  });
+
+  it('should resolve a relative ledger path and drop a trailing slash from the Wayback endpoint', () => {
+    const config = resolveDownloaderConfig({ outputDir: 'out', ledger: { path: 'l.sqlite' }, wayback: { endpoint: 'http://127.0.0.1:9/' } });
+    expect(config.ledger.path).to.equal(path.resolve('l.sqlite'));
+    expect(config.wayback.endpoint).to.equal('http://127.0.0.1:9');
   });
 
   const bad: Array<[string, Partial<DownloaderConfigInput>]> = [
@@ -24,6 +32,11 @@ describe('resolveDownloaderConfig', () => {
     ['timeout', { timeout: Number.NaN }],
     ['placeholderSha256', { placeholderSha256: ['not-a-hash'] }],
     ['outputDir', { outputDir: '' }],
+    ['ledger.path', { ledger: { path: '' } }],
+    ['ledger.dedupe', { ledger: { dedupe: 'symlink' as 'hardlink' } }],
+    ['ledger.skipCompleted', { ledger: { skipCompleted: 'yes' as unknown as boolean } }],
+    ['wayback.endpoint', { wayback: { endpoint: 'ftp://archive.example' } }],
+    ['wayback.maxCaptures', { wayback: { maxCaptures: 0 } }],
   ];
   for (const [key, input] of bad) {
     it(`should name ${key} when it is invalid (${JSON.stringify(input)})`, () => {
