@@ -82,7 +82,8 @@ export async function verifyCommand(options: VerifyOptions, out: NodeJS.Writable
         out.write(`DAMAGED  ${name}  ${detail}  (${record.url})\n`);
       }
     }
-    const interrupted = await ledger.inProgress();
+    // A mark whose .part is gone (deleted by hand, or finished by a run without this ledger) is no longer news.
+    const interrupted = (await ledger.inProgress()).filter((part) => existsSync(part.partPath));
     for (const part of interrupted) out.write(`PARTIAL  ${path.relative(options.dir, part.partPath)}  (${part.url}): an interrupted download; fetch resumes it\n`);
     out.write(
       `${tally.intact + tally.damaged + tally.missing} files checked${options.quick ? ' (sizes only)' : ''}: ` +

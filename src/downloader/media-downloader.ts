@@ -78,6 +78,8 @@ interface Job extends DownloadEventBase {
   contentType?: string;
   etag?: string;
   lastModified?: string;
+  /** Path the `.part` is named after, once a name is reserved. */
+  partBase?: string;
   /** Timestamp of the Wayback capture the bytes come from, while and after they do. */
   captureTimestamp?: string;
   deduplicatedFrom?: string;
@@ -238,7 +240,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
       reservation = await this.reservations.reserve(job.target);
       this.events.publish('started', this.base(job));
       const partBase = reservation.path;
-      await this.guardLedger(() => this.ledger.markStarted({ url: job.url, partPath: partPaths(partBase).part, startedAt: this.clock.now() }));
+      job.partBase = partBase;
       const outcome = await this.attempts(job, partBase, job.url, 0, signal).catch((error: unknown) => this.fromWayback(job, partBase, signal, error));
       reservation = await this.finalName(job, reservation, outcome);
       const placed = await placeFile(
@@ -353,6 +355,11 @@ export class DefaultMediaDownloader implements MediaDownloader {
         resume: job.resume,
         verifyContentType: job.verifyContentType,
         signal,
+        // Only .part files kept for resuming are worth a trace: smaller ones are fetched again from zero,
+        // and a ledger write per small file cost a measurable share of a small-file archive's time.
+        onPartKept: async (part) => {
+          await this.guardLedger(() => this.ledger.markStarted({ url: job.url, partPath: part, startedAt: Date.now() }));
+        },
         onResumed: (fromByte) => {
           job.resumedFrom = fromByte;
           this.events.publish('resumed', { ...this.base(job), fromByte });
@@ -482,6 +489,10 @@ export class DefaultMediaDownloader implements MediaDownloader {
     if (result.errorCode !== undefined) entry.errorCode = result.errorCode;
     if (result.captureTimestamp !== undefined) entry.captureTimestamp = result.captureTimestamp;
     if (result.deduplicatedFrom !== undefined) entry.deduplicatedFrom = result.deduplicatedFrom;
+    // An interrupted transfer keeps its .part for the next run: so does its in-progress mark.
+    if (result.status === 'error' && job.partBase !== undefined) {
+      entry.partKept = await fs.access(partPaths(job.partBase).part).then(() => true, () => false);
+    }
     await this.guardLedger(() => this.ledger.record(entry));
   }
 

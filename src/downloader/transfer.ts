@@ -43,6 +43,8 @@ export interface TransferRequest {
   onProgress: (bytes: number, total: number | undefined) => void;
   /** Called when a Range request was honoured. */
   onResumed: (fromByte: number) => void;
+  /** Called once a `.part` is set to be kept for resuming (its sidecar written), before any byte is stored. */
+  onPartKept: (part: string) => Promise<void>;
 }
 
 /** What a successful attempt leaves behind: a complete, fsynced `.part`. */
@@ -140,6 +142,7 @@ export class Transfer {
             contentLength: plan.declaredSize,
             bytes: 0,
           });
+          await request.onPartKept(part);
         } else if (candidate) {
           // A stale sidecar would let a later run "resume" bytes that are being overwritten now.
           await discardPart(target);

@@ -40,7 +40,7 @@ export interface LedgerRecord {
   recordedAt: number;
 }
 
-/** What is recorded when a transfer starts, so an interrupted run leaves a trace of its `.part`. */
+/** What is recorded when a transfer starts keeping a resumable `.part`, so an interrupted run leaves a trace of it. */
 export interface PartRecord {
   /** URL being downloaded. */
   url: string;
@@ -51,7 +51,10 @@ export interface PartRecord {
 }
 
 /** A result as the downloader hands it to the ledger: `firstRecordedAt` is the ledger's to keep. */
-export type LedgerEntry = Omit<LedgerRecord, 'firstRecordedAt'>;
+export type LedgerEntry = Omit<LedgerRecord, 'firstRecordedAt'> & {
+  /** The failed transfer's `.part` stays for the next run to resume: keep its in-progress mark. */
+  partKept?: boolean;
+};
 
 /**
  * Memory of finished work across runs: one row per URL with its latest result,
@@ -69,12 +72,12 @@ export interface DownloadLedger {
   /** Successful results whose files hold bytes with this SHA-256, oldest first (so links gather on one file). */
   findBySha256(sha256: string, limit?: number): Promise<LedgerRecord[]>;
   /**
-   * Store a result as the URL's row and clear its in-progress mark, in one transaction. A failure does not
+   * Store a result as the URL's row and clear its in-progress mark (unless `partKept`), in one transaction. A failure does not
    * replace a success: the file saved earlier is still the URL's file (a later `--force` run that failed,
    * or media since removed from Tumblr).
    */
   record(entry: LedgerEntry): Promise<void>;
-  /** Mark a transfer as started; cleared by {@link DownloadLedger.record}. */
+  /** Mark a transfer whose `.part` is kept for resuming as started; cleared by {@link DownloadLedger.record}. */
   markStarted(part: PartRecord): Promise<void>;
   /** Transfers started and never recorded: interrupted runs. */
   inProgress(): Promise<PartRecord[]>;

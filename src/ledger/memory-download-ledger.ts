@@ -31,11 +31,12 @@ export class MemoryDownloadLedger implements DownloadLedger {
 
   async record(entry: LedgerEntry): Promise<void> {
     this.assertOpen();
+    const { partKept, ...row } = entry;
     const previous = this.rows.get(entry.url);
     if (previous?.status !== 'success' || entry.status === 'success') {
-      this.rows.set(entry.url, { ...entry, firstRecordedAt: previous?.firstRecordedAt ?? entry.recordedAt });
+      this.rows.set(entry.url, { ...row, firstRecordedAt: previous?.firstRecordedAt ?? entry.recordedAt });
     }
-    this.parts.delete(entry.url);
+    if (!partKept) this.parts.delete(entry.url);
   }
 
   async markStarted(part: PartRecord): Promise<void> {

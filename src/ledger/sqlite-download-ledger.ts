@@ -75,7 +75,7 @@ export class SqliteDownloadLedger implements DownloadLedger {
     this.statements = this.prepare();
     this.recordTransaction = this.db.transaction((entry: LedgerEntry) => {
       this.statements.upsert.run(toRow(entry));
-      this.statements.clearPart.run(entry.url);
+      if (!entry.partKept) this.statements.clearPart.run(entry.url);
     });
   }
 

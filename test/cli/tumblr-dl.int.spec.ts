@@ -216,5 +216,9 @@ describe('tumblr-dl (built CLI, end to end)', function () {
     expect(parts.length).to.be.at.least(1);
     for (const part of parts) expect(existsSync(path.join(out, `${part}.json`)), `${part}.json`).to.equal(true);
     expect(readdirSync(out).filter((f) => f.endsWith('.jpg'))).to.deep.equal([]);
+    // The ledger still knows them as interrupted downloads.
+    const verify = await runCli(['verify', out]);
+    expect(verify.stdout.match(/^PARTIAL /gm), verify.stdout).to.have.length(parts.length);
+    expect(verify.stdout).to.match(new RegExp(`${parts.length} interrupted downloads`));
   });
 });

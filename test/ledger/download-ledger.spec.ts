@@ -91,6 +91,13 @@ function ledgerContract(name: string, open: () => { ledger: DownloadLedger; done
         await ledger.record(saved('https://x/1.jpg'));
         expect(await ledger.inProgress()).to.deep.equal([{ url: 'https://x/2.jpg', partPath: '/archive/2.jpg.part', startedAt: 8 }]);
       });
+
+      it('should keep the mark of a failure whose .part stays for resuming', async () => {
+        await ledger.markStarted({ url: 'https://x/1.jpg', partPath: '/archive/1.jpg.part', startedAt: 7 });
+        await ledger.record({ ...saved('https://x/1.jpg', { status: 'error', errorCode: 'ABORTED', sha256: '', bytes: 0 }), partKept: true });
+        expect(await ledger.inProgress()).to.have.length(1);
+        expect(await ledger.lookup('https://x/1.jpg')).to.not.have.property('partKept');
+      });
     });
 
     describe('.close', () => {
