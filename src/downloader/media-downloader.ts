@@ -25,6 +25,7 @@ import { discardPart, hashPrefix, newSha256, partPaths } from './part-file.js';
 import { PathReservations, type Reservation } from './path-reservations.js';
 import { Semaphore } from './semaphore.js';
 import { placeFile } from './place-file.js';
+import { TolerantLedger } from './tolerant-ledger.js';
 import { Transfer, type TransferOutcome } from './transfer.js';
 import { findCaptures } from './wayback.js';
 
@@ -106,7 +107,8 @@ export class DefaultMediaDownloader implements MediaDownloader {
   private readonly jobControllers = new Set<AbortController>();
   private closed = false;
   private nextId = 0;
-  private ledgerWarned = false;
+  /** The ledger as the downloader uses it: a failing ledger never fails a download. */
+  private readonly book: TolerantLedger;
 
   constructor(
     @inject(DownloaderConfig) protected readonly config: DownloaderConfig,
@@ -121,6 +123,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
   ) {
     this.transfer = new Transfer(http, verifier, config);
     this.globalSlots = new Semaphore(config.maxConcurrent);
+    this.book = new TolerantLedger(ledger);
   }
 
   downloadFile(url: string, filename: string, options: DownloadFileOptions = {}, signal?: AbortSignal): Promise<DownloadResult> {
@@ -245,7 +248,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
       reservation = await this.finalName(job, reservation, outcome);
       const placed = await placeFile(
         { partBase, reservation, sha256: outcome.sha256, byteSize: outcome.byteSize, hasSidecar: outcome.hasSidecar },
-        this.ledger,
+        this.book,
         this.config.ledger.dedupe,
         this.reservations,
       );
@@ -275,7 +278,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
    */
   private async recordedAsSaved(job: Job): Promise<DownloadResult | undefined> {
     if (!this.config.ledger.skipCompleted) return undefined;
-    const record = await this.guardLedger(() => this.ledger.lookup(job.url));
+    const record = await this.book.lookup(job.url);
     if (record?.status !== 'success') return undefined;
     if ((await checkRecordedFile(record, { hash: false })).state !== 'intact') return undefined;
     job.captureTimestamp = record.captureTimestamp;
@@ -357,9 +360,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
         signal,
         // Only .part files kept for resuming are worth a trace: smaller ones are fetched again from zero,
         // and a ledger write per small file cost a measurable share of a small-file archive's time.
-        onPartKept: async (part) => {
-          await this.guardLedger(() => this.ledger.markStarted({ url: job.url, partPath: part, startedAt: Date.now() }));
-        },
+        onPartKept: (part) => this.book.markStarted({ url: job.url, partPath: part, startedAt: Date.now() }),
         onResumed: (fromByte) => {
           job.resumedFrom = fromByte;
           this.events.publish('resumed', { ...this.base(job), fromByte });
@@ -470,7 +471,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
     return result;
   }
 
-  /** Store the result in the ledger (one transaction). A ledger failure never fails the download: see guardLedger. */
+  /** Store the result in the ledger (one transaction). */
   private async record(job: Job, result: DownloadResult): Promise<void> {
     const entry: LedgerEntry = {
       url: job.url,
@@ -493,21 +494,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
     if (result.status === 'error' && job.partBase !== undefined) {
       entry.partKept = await fs.access(partPaths(job.partBase).part).then(() => true, () => false);
     }
-    await this.guardLedger(() => this.ledger.record(entry));
-  }
-
-  /**
-   * The ledger makes re-runs cheap; it is not what makes a file correct. When it fails (disk full,
-   * locked, corrupt), downloads go on as without it, and the first failure is reported as a process warning.
-   */
-  private async guardLedger<T>(work: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await work();
-    } catch (error) {
-      if (!this.ledgerWarned) process.emitWarning(`Download ledger unavailable, continuing without it: ${(error as Error).message}`, 'LedgerWarning');
-      this.ledgerWarned = true;
-      return undefined;
-    }
+    await this.book.record(entry);
   }
 
   private reportProgress(job: Job, bytes: number, total: number | undefined): void {

@@ -37,7 +37,7 @@ export interface PlaceRequest {
  */
 export async function placeFile(
   request: PlaceRequest,
-  ledger: DownloadLedger,
+  ledger: Pick<DownloadLedger, 'findBySha256'>,
   mode: LedgerConfig['dedupe'],
   reservations: PathReservations,
 ): Promise<Placement> {
@@ -65,10 +65,8 @@ export async function placeFile(
 }
 
 /** The oldest recorded file with these bytes that still holds them. */
-async function findIntactTwin(ledger: DownloadLedger, request: PlaceRequest): Promise<LedgerRecord | undefined> {
-  // Deduplication saves space; a ledger that cannot answer must not cost the download.
-  const candidates = await ledger.findBySha256(request.sha256).catch(() => []);
-  for (const candidate of candidates) {
+async function findIntactTwin(ledger: Pick<DownloadLedger, 'findBySha256'>, request: PlaceRequest): Promise<LedgerRecord | undefined> {
+  for (const candidate of await ledger.findBySha256(request.sha256)) {
     if (candidate.bytes !== request.byteSize) continue;
     const check = await checkRecordedFile(candidate, { hash: true });
     if (check.state === 'intact') return candidate;
