@@ -8,6 +8,8 @@ import { DownloadError } from '../src/errors/download-error.js';
 import { IntegrityError } from '../src/errors/integrity-error.js';
 import { downloaderModule } from '../src/module.js';
 import { DefaultFilenameGenerator, FilenameGenerator } from '../src/naming/filename-generator.js';
+import { DownloadLedger } from '../src/ledger/download-ledger.js';
+import { SqliteDownloadLedger } from '../src/ledger/sqlite-download-ledger.js';
 import { RateLimiter, type AcquireOptions } from '../src/rate-limit/rate-limiter.js';
 import { ExponentialBackoffRetryStrategy, RetryStrategy } from '../src/retry/retry-strategy.js';
 import type { MediaType } from '../src/verify/media-type.js';
@@ -80,10 +82,11 @@ describe('downloaderModule', () => {
     const { dir, cleanup } = tempDir();
     const container = new Container();
     container.load(downloaderModule({ outputDir: dir }));
-    for (const token of [MediaDownloader, RateLimiter, RetryStrategy, Verifier, FilenameGenerator, DownloaderConfig]) {
+    for (const token of [MediaDownloader, RateLimiter, RetryStrategy, Verifier, FilenameGenerator, DownloadLedger, DownloaderConfig]) {
       expect(container.isBound(token), String(token)).to.equal(true);
     }
     expect(container.get(MediaDownloader)).to.equal(container.get(DefaultMediaDownloader));
+    expect(container.get(DownloadLedger)).to.be.instanceOf(SqliteDownloadLedger).and.equal(container.get(SqliteDownloadLedger));
     expect(container.get(MediaDownloader)).to.equal(container.get(MediaDownloader));
     cleanup();
   });

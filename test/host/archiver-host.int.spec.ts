@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createArchiverHost } from '../../src/host/archiver-host.js';
 import { Ajv2020, readManifest } from '../../src/host/manifest-loader.js';
@@ -42,7 +42,8 @@ describe('createArchiverHost (plugin loaded through its manifest from dist/)', f
     const forwarded: ForwardedEvent[] = [];
     host.events.on('plugin-event', (e) => forwarded.push(e));
     const acquiredKeys: string[] = [];
-    await host.loadPlugin(MANIFEST, { outputDir: work.dir }, {
+    const ledgerPath = path.join(work.dir, '.ledger', 'ledger.sqlite');
+    await host.loadPlugin(MANIFEST, { outputDir: work.dir, ledger: { path: ledgerPath } }, {
       configure: (container) => {
         container.rebind(token('FilenameGenerator')).toConstantValue({ generateFilename: (_u: string, postId: string) => `host-${postId}.jpg` });
         container.rebind(token('RateLimiter')).toConstantValue({
@@ -53,12 +54,24 @@ describe('createArchiverHost (plugin loaded through its manifest from dist/)', f
       },
     });
     server.script('/a.jpg', { body: jpegBytes(5000) });
+    server.script('/reblog.jpg', { body: jpegBytes(5000) });
     const downloader = host.container.get<Downloader>(token('MediaDownloader'));
     const result = await downloader.downloadImage(`${base}/a.jpg`, '42');
+    const again = await downloader.downloadImage(`${base}/a.jpg`, '42');
+    const reblog = await downloader.downloadImage(`${base}/reblog.jpg`, '43');
     await downloader.close();
+    await host.container.get<{ close(): Promise<void> }>(token('DownloadLedger')).close();
     expect(result).to.include({ status: 'success', filename: path.join(work.dir, 'host-42.jpg') });
-    expect(acquiredKeys).to.deep.equal(['127.0.0.1']);
-    expect(forwarded.map((e) => e.name).filter((n) => n !== 'progress')).to.deep.equal(['queued', 'started', 'verified', 'completed']);
+    expect(again).to.include({ status: 'success', skipped: true, filename: result.filename });
+    expect(reblog).to.include({ status: 'success', deduplicatedFrom: result.filename });
+    expect(existsSync(ledgerPath), 'the ledger path came through the manifest schema').to.equal(true);
+    expect(server.requestsFor('/a.jpg')).to.have.length(1);
+    expect(acquiredKeys).to.deep.equal(['127.0.0.1', '127.0.0.1']);
+    expect(forwarded.map((e) => e.name).filter((n) => n !== 'progress')).to.deep.equal([
+      ...['queued', 'started', 'verified', 'completed'],
+      ...['queued', 'skipped'],
+      ...['queued', 'started', 'verified', 'completed'],
+    ]);
     expect(forwarded.every((e) => e.pluginId === 'tumblr-media-downloader')).to.equal(true);
     // Every payload the plugin really sent matches the schema its manifest publishes.
     const manifest = (await readManifest(MANIFEST)).manifest;
