@@ -14,6 +14,7 @@ export {
   type RetryConfig,
   type StallConfig,
   type LedgerConfig,
+  DEDUPE_MODES,
   type WaybackConfig,
 } from './config/downloader-config.js';
 export { MediaDownloader, DefaultMediaDownloader, type CloseOptions } from './downloader/media-downloader.js';

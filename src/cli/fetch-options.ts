@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { DownloaderConfigInput } from '../config/downloader-config.js';
+import { DEDUPE_MODES, type DownloaderConfigInput, type LedgerConfig } from '../config/downloader-config.js';
 import { DEFAULT_PLACEHOLDER_SHA256 } from '../verify/known-placeholders.js';
 
 /** What `tumblr-dl fetch` was asked to do. */
@@ -109,14 +109,12 @@ export function parseFetchOptions(args: string[]): FetchOptions {
   // request, and for files it does not know, names carry the URL's hash, so the file on disk answers.
   const force = values.force || values.redownload;
   config.onExisting = force ? 'rename' : 'skip';
-  const dedupe = values.dedupe;
-  if (dedupe !== undefined && !['hardlink', 'copy', 'reference', 'off'].includes(dedupe)) {
-    throw new UsageError(`--dedupe takes hardlink, copy, reference or off, got "${dedupe}"`);
-  }
+  const dedupe = values.dedupe as LedgerConfig['dedupe'] | undefined;
+  if (dedupe !== undefined && !DEDUPE_MODES.includes(dedupe)) throw new UsageError(`--dedupe takes ${DEDUPE_MODES.join(', ')}, got "${dedupe}"`);
   config.ledger = {
     path: values['no-ledger'] ? ':memory:' : (values.ledger ?? defaultLedgerPath(values.output)),
     skipCompleted: !force,
-    dedupe: dedupe as 'hardlink' | 'copy' | 'reference' | 'off' | undefined,
+    dedupe,
   };
   config.wayback = { enabled: values.wayback ?? false, endpoint: values['wayback-endpoint'] };
   if (values.placeholders) config.placeholderSha256 = [...defaultsPlusFile(values.placeholders)];

@@ -27,6 +27,9 @@ export interface RetryConfig {
   maxRetryAfter: number;
 }
 
+/** Every value of {@link LedgerConfig.dedupe}. */
+export const DEDUPE_MODES = ['hardlink', 'copy', 'reference', 'off'] as const;
+
 /** The download ledger: what earlier runs saved, for skipping and deduplication. */
 export interface LedgerConfig {
   /** SQLite file of the ledger (created with its directory); `':memory:'` keeps it for this process only. @default ':memory:' */
@@ -39,7 +42,7 @@ export interface LedgerConfig {
    * all, only a result naming the existing one (`'reference'`), or a file of its own (`'off'`).
    * @default 'hardlink'
    */
-  dedupe: 'hardlink' | 'copy' | 'reference' | 'off';
+  dedupe: (typeof DEDUPE_MODES)[number];
 }
 
 /** Internet Archive fallback for media a Tumblr host says is gone (404/403/410). */
@@ -195,7 +198,7 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
   if (typeof config.ledger.path !== 'string' || config.ledger.path === '' || config.ledger.path.includes('\0')) fail('ledger.path', "must be a file path or ':memory:'");
   if (config.ledger.path !== ':memory:') config.ledger.path = path.resolve(config.ledger.path);
   if (typeof config.ledger.skipCompleted !== 'boolean') fail('ledger.skipCompleted', 'must be a boolean');
-  if (!['hardlink', 'copy', 'reference', 'off'].includes(config.ledger.dedupe)) fail('ledger.dedupe', "must be 'hardlink', 'copy', 'reference' or 'off'");
+  if (!DEDUPE_MODES.includes(config.ledger.dedupe)) fail('ledger.dedupe', `must be one of ${DEDUPE_MODES.join(', ')}`);
   if (typeof config.wayback.enabled !== 'boolean') fail('wayback.enabled', 'must be a boolean');
   if (!isHttpUrl(config.wayback.endpoint)) fail('wayback.endpoint', 'must be an http(s) URL');
   config.wayback.endpoint = config.wayback.endpoint.replace(/\/+$/, '');
