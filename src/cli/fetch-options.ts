@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import * as path from 'node:path';
 import { DEDUPE_MODES, type DownloaderConfigInput, type LedgerConfig } from '../config/downloader-config.js';
 import { DEFAULT_PLACEHOLDER_SHA256 } from '../verify/known-placeholders.js';
+import { parseCommandArgs, UsageError } from './command-args.js';
 
 /** What `tumblr-dl fetch` was asked to do. */
 export interface FetchOptions {
@@ -14,9 +15,6 @@ export interface FetchOptions {
   /** Print only errors and the summary. */
   quiet: boolean;
 }
-
-/** Wrong flags or arguments: exit code 2 with this message. */
-export class UsageError extends Error {}
 
 /** The `fetch` usage text. */
 export const FETCH_USAGE = `Usage: tumblr-dl fetch <input> -o <dir> [options]
@@ -52,41 +50,32 @@ Exit codes: 0 every item saved or missing at the origin, 1 some failed, 2 bad us
 
 /** Parse `fetch` arguments (after the subcommand). */
 export function parseFetchOptions(args: string[]): FetchOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        output: { type: 'string', short: 'o' },
-        concurrency: { type: 'string', short: 'c' },
-        'per-host': { type: 'string' },
-        rate: { type: 'string', short: 'r' },
-        retries: { type: 'string' },
-        timeout: { type: 'string' },
-        'stall-timeout': { type: 'string' },
-        'max-size': { type: 'string' },
-        placeholders: { type: 'string' },
-        'no-resume': { type: 'boolean' },
-        resume: { type: 'boolean' },
-        redownload: { type: 'boolean' },
-        force: { type: 'boolean', short: 'f' },
-        ledger: { type: 'string' },
-        'no-ledger': { type: 'boolean' },
-        dedupe: { type: 'string' },
-        wayback: { type: 'boolean' },
-        'wayback-endpoint': { type: 'string' },
-        results: { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) throw new UsageError('');
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <input>' : `unexpected arguments: ${positionals.slice(1).join(' ')}`);
+  const { values, positional: input } = parseCommandArgs(
+    args,
+    {
+      output: { type: 'string', short: 'o' },
+      concurrency: { type: 'string', short: 'c' },
+      'per-host': { type: 'string' },
+      rate: { type: 'string', short: 'r' },
+      retries: { type: 'string' },
+      timeout: { type: 'string' },
+      'stall-timeout': { type: 'string' },
+      'max-size': { type: 'string' },
+      placeholders: { type: 'string' },
+      'no-resume': { type: 'boolean' },
+      resume: { type: 'boolean' },
+      redownload: { type: 'boolean' },
+      force: { type: 'boolean', short: 'f' },
+      ledger: { type: 'string' },
+      'no-ledger': { type: 'boolean' },
+      dedupe: { type: 'string' },
+      wayback: { type: 'boolean' },
+      'wayback-endpoint': { type: 'string' },
+      results: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+    'input',
+  );
   if (!values.output) throw new UsageError('missing -o <dir>');
   const config: DownloaderConfigInput = { outputDir: values.output, rateLimit: {}, retry: {}, stall: {} };
   const int = (name: string, value: string | undefined): number | undefined => {
@@ -119,7 +108,7 @@ export function parseFetchOptions(args: string[]): FetchOptions {
   config.wayback = { enabled: values.wayback ?? false, endpoint: values['wayback-endpoint'] };
   if (values.placeholders) config.placeholderSha256 = [...defaultsPlusFile(values.placeholders)];
   return {
-    input: positionals[0]!,
+    input,
     config: dropUndefined(config),
     resultsFile: values.results ?? `${values.output.replace(/\/+$/, '')}/results.jsonl`,
     quiet: values.quiet ?? false,
@@ -128,7 +117,7 @@ export function parseFetchOptions(args: string[]): FetchOptions {
 
 /** Where the ledger lives unless told: inside the archive, so it travels with the files it describes. */
 export function defaultLedgerPath(outputDir: string): string {
-  return `${outputDir.replace(/\/+$/, '')}/.tumblr-dl/ledger.sqlite`;
+  return path.join(outputDir, '.tumblr-dl', 'ledger.sqlite');
 }
 
 function* defaultsPlusFile(file: string): Iterable<string> {

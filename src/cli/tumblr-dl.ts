@@ -8,7 +8,8 @@
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { EXIT, fetchCommand, type CommandIo } from './fetch-command.js';
-import { FETCH_USAGE, parseFetchOptions, UsageError } from './fetch-options.js';
+import { UsageError } from './command-args.js';
+import { FETCH_USAGE, parseFetchOptions } from './fetch-options.js';
 import { startSampleOrigin } from './sample-origin.js';
 import { parseVerifyOptions, verifyCommand, VERIFY_USAGE } from './verify-command.js';
 
@@ -32,6 +33,17 @@ function interruption(): Promise<void> {
   });
 }
 
+/** Run a subcommand; a UsageError prints its message and usage text (exit 2), or only the usage for `--help` (exit 0). */
+async function withUsage(name: string, usage: string, run: () => Promise<number>): Promise<number> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message ? `tumblr-dl ${name}: ${error.message}\n\n` : ''}${usage}\n`);
+    return error.message ? EXIT.usage : EXIT.ok;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const io: CommandIo = { stdout: process.stdout, stderr: process.stderr, interrupted: interruption() };
@@ -40,24 +52,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${pkg.version}\n`);
     return EXIT.ok;
   }
-  if (command === 'fetch') {
-    try {
-      return await fetchCommand(parseFetchOptions(rest), io);
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      process.stderr.write(`${error.message ? `tumblr-dl fetch: ${error.message}\n\n` : ''}${FETCH_USAGE}\n`);
-      return error.message ? EXIT.usage : EXIT.ok;
-    }
-  }
-  if (command === 'verify') {
-    try {
-      return await verifyCommand(parseVerifyOptions(rest), process.stdout);
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      process.stderr.write(`${error.message ? `tumblr-dl verify: ${error.message}\n\n` : ''}${VERIFY_USAGE}\n`);
-      return error.message ? EXIT.usage : EXIT.ok;
-    }
-  }
+  if (command === 'fetch') return withUsage('fetch', FETCH_USAGE, () => fetchCommand(parseFetchOptions(rest), io));
+  if (command === 'verify') return withUsage('verify', VERIFY_USAGE, () => verifyCommand(parseVerifyOptions(rest), process.stdout));
   if (command === 'demo') {
     const outIndex = rest.findIndex((a) => a === '-o' || a === '--output');
     const outputDir = path.resolve(outIndex >= 0 && rest[outIndex + 1] ? rest[outIndex + 1]! : 'sample-output');

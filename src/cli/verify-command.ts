@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { resolveDownloaderConfig } from '../config/downloader-config.js';
 import { checkRecordedFile } from '../ledger/check-recorded-file.js';
 import { SqliteDownloadLedger } from '../ledger/sqlite-download-ledger.js';
 import { EXIT } from './fetch-command.js';
-import { defaultLedgerPath, UsageError } from './fetch-options.js';
+import { parseCommandArgs } from './command-args.js';
+import { defaultLedgerPath } from './fetch-options.js';
 
 /** The `verify` usage text. */
 export const VERIFY_USAGE = `Usage: tumblr-dl verify <dir> [--ledger <file>] [--quick]
@@ -30,20 +30,7 @@ export interface VerifyOptions {
 
 /** Parse `verify` arguments (after the subcommand). */
 export function parseVerifyOptions(args: string[]): VerifyOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { ledger: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) throw new UsageError('');
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <dir>' : `unexpected arguments: ${positionals.slice(1).join(' ')}`);
-  const dir = positionals[0]!;
+  const { values, positional: dir } = parseCommandArgs(args, { ledger: { type: 'string' }, quick: { type: 'boolean' } }, 'dir');
   return { dir: path.resolve(dir), ledgerPath: path.resolve(values.ledger ?? defaultLedgerPath(dir)), quick: values.quick ?? false };
 }
 
