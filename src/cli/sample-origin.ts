@@ -49,8 +49,15 @@ export async function startSampleOrigin(port = 0): Promise<SampleOrigin> {
     res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length, etag }).end(file.body);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' && port !== 0 ? server.listen(0, '127.0.0.1', resolve) : reject(error)));
-    server.listen(port, '127.0.0.1', resolve);
+    const onError = (error: NodeJS.ErrnoException): void => {
+      if (error.code === 'EADDRINUSE' && port !== 0) server.listen(0, '127.0.0.1', resolve);
+      else reject(error);
+    };
+    server.once('error', onError);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', onError);
+      resolve();
+    });
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const row = (p: string, postId: string, mediaType: 'image' | 'video' | 'gif', index = 0) => ({ url: `${base}${p}`, postId, mediaType, index });
