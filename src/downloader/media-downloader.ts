@@ -21,7 +21,7 @@ import { toDownloadError } from './classify-error.js';
 import type { DownloadFileOptions, DownloadMediaOptions, ProgressCallback } from './download-options.js';
 import type { DownloadResult } from './download-result.js';
 import { hostMatches, parseMediaUrl } from './media-url.js';
-import { discardPart, hashPrefix, newSha256, partPaths } from './part-file.js';
+import { discardPart, partPaths, sha256OfFile } from './part-file.js';
 import { PathReservations, type Reservation } from './path-reservations.js';
 import { Semaphore } from './semaphore.js';
 import { placeFile } from './place-file.js';
@@ -295,9 +295,8 @@ export class DefaultMediaDownloader implements MediaDownloader {
   private async existingFile(job: Job): Promise<DownloadResult | undefined> {
     const stat = await fs.stat(job.target).catch(() => undefined);
     if (!stat?.isFile() || stat.size === 0) return undefined;
-    const hash = newSha256();
-    await hashPrefix(job.target, stat.size, hash);
-    const result = { ...this.result(job, { filename: job.target, byteSize: stat.size, checksum: hash.digest('hex'), status: 'success' }), skipped: true };
+    const checksum = await sha256OfFile(job.target, stat.size);
+    const result = { ...this.result(job, { filename: job.target, byteSize: stat.size, checksum, status: 'success' }), skipped: true };
     await this.record(job, result);
     this.events.publish('skipped', { ...this.base(job), result, reason: 'existing-file' });
     return result;

@@ -105,6 +105,13 @@ export function newSha256(): Hash {
   return createHash('sha256');
 }
 
+/** SHA-256 (hex) of the first `size` bytes of a file: the whole file when `size` is its length. */
+export async function sha256OfFile(file: string, size: number): Promise<string> {
+  const hash = newSha256();
+  await hashPrefix(file, size, hash);
+  return hash.digest('hex');
+}
+
 async function fileSize(file: string): Promise<number | undefined> {
   try {
     return (await fs.stat(file)).size;

@@ -42,26 +42,23 @@ export async function placeFile(
   reservations: PathReservations,
 ): Promise<Placement> {
   const original = mode === 'off' ? undefined : await findIntactTwin(ledger, request);
+  const twin = original ? { deduplicatedFrom: original.filename } : {};
   let reservation = request.reservation;
-  if (original) {
-    const deduplicatedFrom = original.filename;
-    if (mode === 'reference') {
-      await discardPart(request.partBase);
-      return { reservation, filename: original.filename, deduplicatedFrom };
-    }
-    if (mode === 'hardlink') {
-      const linked = await linkNoClobber(original.filename, reservation, reservations);
-      reservation = linked.reservation;
-      if (linked.linked) {
-        await discardPart(request.partBase);
-        return { reservation, filename: reservation.path, deduplicatedFrom };
-      }
-    }
-    reservation = await finalizePart(request.partBase, reservation, reservations, request.hasSidecar);
-    return { reservation, filename: reservation.path, deduplicatedFrom };
+  if (original && mode === 'reference') {
+    await discardPart(request.partBase);
+    return { reservation, filename: original.filename, ...twin };
   }
+  if (original && mode === 'hardlink') {
+    const linked = await linkNoClobber(original.filename, reservation, reservations);
+    reservation = linked.reservation;
+    if (linked.linked) {
+      await discardPart(request.partBase);
+      return { reservation, filename: reservation.path, ...twin };
+    }
+  }
+  // No twin, dedupe 'copy', or no hard links on this file system: the downloaded bytes get the name.
   reservation = await finalizePart(request.partBase, reservation, reservations, request.hasSidecar);
-  return { reservation, filename: reservation.path };
+  return { reservation, filename: reservation.path, ...twin };
 }
 
 /** The oldest recorded file with these bytes that still holds them. */

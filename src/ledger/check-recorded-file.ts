@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { hashPrefix, newSha256 } from '../downloader/part-file.js';
+import { sha256OfFile } from '../downloader/part-file.js';
 import type { LedgerRecord } from './download-ledger.js';
 
 /** What {@link checkRecordedFile} found. */
@@ -22,13 +22,12 @@ export async function checkRecordedFile(record: Pick<LedgerRecord, 'filename' | 
   if (!stat?.isFile()) return { state: 'missing' };
   if (stat.size !== record.bytes) return { state: 'size-mismatch', bytes: stat.size };
   if (!options.hash) return { state: 'intact', bytes: stat.size };
-  const hash = newSha256();
+  let sha256: string;
   try {
-    await hashPrefix(record.filename, stat.size, hash);
+    sha256 = await sha256OfFile(record.filename, stat.size);
   } catch {
     // Deleted or truncated while being read.
     return { state: 'missing' };
   }
-  const sha256 = hash.digest('hex');
   return { state: sha256 === record.sha256 ? 'intact' : 'hash-mismatch', bytes: stat.size, sha256 };
 }
