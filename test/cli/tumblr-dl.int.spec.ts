@@ -133,6 +133,8 @@ describe('tumblr-dl (built CLI, end to end)', function () {
     ['an unknown flag', ['fetch', 'input.txt', '-o', 'x', '--frobnicate']],
     ['a bad number', ['fetch', 'input.txt', '-o', 'x', '--concurrency', 'many']],
     ['an unknown command', ['fetchh']],
+    ['an unknown dedupe mode', ['fetch', 'input.txt', '-o', 'x', '--dedupe', 'symlink']],
+    ['verify without a directory', ['verify']],
   ] as const) {
     it(`should exit 2 with usage on ${why}`, async () => {
       const run = await runCli([...args]);
@@ -140,6 +142,15 @@ describe('tumblr-dl (built CLI, end to end)', function () {
       expect(run.stderr).to.match(/Usage:/);
     });
   }
+
+  it('should exit 2 with a clear message when the ledger cannot be opened', async () => {
+    const notADatabase = path.join(work.dir, 'ledger.sqlite');
+    writeFileSync(notADatabase, 'plain text, not SQLite. '.repeat(100));
+    const run = await runCli(['fetch', writeJsonl(origin.inputRows.slice(0, 1)), '-o', path.join(work.dir, 'out'), '--ledger', notADatabase]);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.match(/Cannot open the download ledger .*ledger\.sqlite/);
+    expect((await runCli(['verify', path.join(work.dir, 'out'), '--ledger', notADatabase])).code).to.equal(2);
+  });
 
   it('should exit 2 when the input file cannot be read', async () => {
     const run = await runCli(['fetch', path.join(work.dir, 'missing.txt'), '-o', path.join(work.dir, 'out')]);

@@ -82,6 +82,14 @@ describe('Wayback fallback (local fake archive)', () => {
     expect(wayback.requests.filter((r) => r.startsWith('/cdx/'))).to.have.length(3);
   });
 
+  it('should report missing when the CDX answer is not JSON', async () => {
+    wayback.cdxBody = '<html><body>Service unavailable</body></html>';
+    nock(TUMBLR).get(PATH).reply(404);
+    const result = await rig.downloader.downloadImage(GONE, '42');
+    expect(result).to.include({ status: 'missing', mediaMissingOnTumblr: true });
+    expect(result.errorMessage).to.match(/Wayback lookup failed: the CDX answer is not JSON/);
+  });
+
   it('should not ask the archive when the option is off (the default), or for hosts that are not Tumblr', async () => {
     await rig.cleanup();
     rig = rigWith({ enabled: false });

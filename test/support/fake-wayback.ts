@@ -19,6 +19,8 @@ export class FakeWayback {
   private server: http.Server | undefined;
   /** Status the CDX endpoint answers with (to simulate an outage). */
   cdxStatus = 200;
+  /** A body the CDX endpoint sends instead of its JSON (to simulate a broken proxy page). */
+  cdxBody: string | undefined;
 
   /** Add a capture of `url`. */
   capture(url: string, capture: FakeCapture): void {
@@ -44,6 +46,7 @@ export class FakeWayback {
     const url = new URL(req.url ?? '/', 'http://fake');
     if (url.pathname === '/cdx/search/cdx') {
       if (this.cdxStatus !== 200) return void res.writeHead(this.cdxStatus).end();
+      if (this.cdxBody !== undefined) return void res.writeHead(200, { 'content-type': 'text/html' }).end(this.cdxBody);
       const limit = Number(url.searchParams.get('limit') ?? '0');
       const all = (this.captures.get(url.searchParams.get('url') ?? '') ?? []).filter(() => url.searchParams.get('filter') === 'statuscode:200');
       const rows = limit < 0 ? all.slice(limit) : all;
