@@ -57,6 +57,8 @@ function generate(w: Workload, dir: string): Map<string, string> {
     for (let written = 0; written < w.size; ) {
       const chunk = randomBytes(Math.min(16 * MiB, w.size - written));
       if (written === 0) chunk.set([0xff, 0xd8, 0xff, 0xe0]);
+      // A whole JPEG ends in EOI: without it the structure check would flag every file as cut.
+      if (written + chunk.length === w.size) chunk.set([0xff, 0xd9], chunk.length - 2);
       hash.update(chunk);
       writeSync(fd, chunk);
       written += chunk.length;

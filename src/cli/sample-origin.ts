@@ -12,10 +12,19 @@ export interface SampleOrigin {
   close(): Promise<void>;
 }
 
-/** Random bytes behind a real magic number, so verification has something true to check. */
-function media(magic: number[] | string, size: number): Buffer {
+/** Random bytes between a real magic number and a real end (EOI, IEND, trailer), so verification has something true to check. */
+function media(magic: number[] | string, size: number, end: number[] = []): Buffer {
   const body = randomBytes(size);
   (typeof magic === 'string' ? Buffer.from(magic, 'ascii') : Buffer.from(magic)).copy(body);
+  Buffer.from(end).copy(body, size - end.length);
+  return body;
+}
+
+/** An MP4 whose top-level boxes add up: `ftyp`, then one `mdat` to the end. */
+function mp4(size: number): Buffer {
+  const body = media([0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d, 0, 0, 0, 0, 0x69, 0x73, 0x6f, 0x6d, 0x6d, 0x70, 0x34, 0x31], size);
+  body.writeUInt32BE(size - 24, 24);
+  body.write('mdat', 28, 'ascii');
   return body;
 }
 
@@ -27,10 +36,10 @@ function media(magic: number[] | string, size: number): Buffer {
  */
 export async function startSampleOrigin(port = 0): Promise<SampleOrigin> {
   const files: Record<string, { body: Buffer; type: string }> = {
-    '/photo1.jpg': { body: media([0xff, 0xd8, 0xff, 0xe0], 300_000), type: 'image/jpeg' },
-    '/photo2.png': { body: media([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 120_000), type: 'image/png' },
-    '/clip.mp4': { body: media([0, 0, 0, 0x20, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d], 2_000_000), type: 'video/mp4' },
-    '/anim.gif': { body: media('GIF89a', 80_000), type: 'image/gif' },
+    '/photo1.jpg': { body: media([0xff, 0xd8, 0xff, 0xe0], 300_000, [0xff, 0xd9]), type: 'image/jpeg' },
+    '/photo2.png': { body: media([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 120_000, [0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]), type: 'image/png' },
+    '/clip.mp4': { body: mp4(2_000_000), type: 'video/mp4' },
+    '/anim.gif': { body: media('GIF89a', 80_000, [0x3b]), type: 'image/gif' },
     '/removed.gif': { body: Buffer.from(PIXEL_GIFS_BASE64[0], 'base64'), type: 'image/gif' },
     '/login.jpg': { body: Buffer.from('<!doctype html><h1>Please log in</h1>'), type: 'text/html' },
   };

@@ -1,50 +1,60 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Hash } from 'node:crypto';
 import { SNIFF_LENGTH } from '../verify/media-type.js';
+import type { StructureProbe } from '../verify/structure-probe.js';
 
 /** Options of {@link ByteMeter}. */
 export interface ByteMeterOptions {
   /** Hash that receives every byte passing through. */
   hash: Hash;
-  /** Bytes already on disk before this stream (a resumed prefix). */
-  offset: number;
-  /** First bytes of the file when known from the prefix. */
-  head: Buffer;
-  /** Abort once the file would exceed this many bytes. */
-  maxBytes: number;
-  /** Called when the file would exceed {@link maxBytes}; returns the error to fail with. */
-  onTooLarge: (bytes: number) => Error;
+  /** Watches the body's structure; already fed with a resumed prefix, if any. */
+  probe: StructureProbe;
+  /** Called with the file's size after each chunk, before it is stored: an error returned stops the transfer (too large). */
+  check: (bytes: number) => Error | undefined;
+  /**
+   * Called once, when the first {@link SNIFF_LENGTH} bytes of the file are known: an error returned
+   * stops the transfer there (a page where media was asked for costs one chunk, not the whole body).
+   */
+  onHead?: (head: Buffer) => Error | undefined;
   /** Called with the file's byte count after each chunk. Must be cheap. */
   onBytes?: (bytes: number) => void;
 }
 
 /**
- * Pass-through that hashes, counts and keeps the first bytes of the body while
- * it streams to disk, so nothing has to be read back after the transfer.
+ * Pass-through that hashes, counts and probes the body's structure while it
+ * streams to disk, so nothing has to be read back after the transfer.
  */
 export class ByteMeter extends Transform {
-  /** Bytes of the whole file so far (prefix included). */
-  bytes: number;
-  /** First {@link SNIFF_LENGTH} bytes of the file. */
-  head: Buffer;
+  private headJudged: boolean;
 
   constructor(private readonly options: ByteMeterOptions) {
     super();
-    this.bytes = options.offset;
-    this.head = options.head;
+    this.headJudged = options.onHead === undefined || options.probe.head.length >= SNIFF_LENGTH;
+  }
+
+  /** Bytes of the whole file so far (prefix included). */
+  get bytes(): number {
+    return this.options.probe.bytes;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const bytes = this.bytes + chunk.length;
-    if (bytes > this.options.maxBytes) {
-      callback(this.options.onTooLarge(bytes));
+    const { probe } = this.options;
+    const bytes = probe.bytes + chunk.length;
+    const tooLarge = this.options.check(bytes);
+    if (tooLarge) {
+      callback(tooLarge);
       return;
     }
-    if (this.head.length < SNIFF_LENGTH) {
-      this.head = Buffer.concat([this.head, chunk.subarray(0, SNIFF_LENGTH - this.head.length)]);
+    probe.update(chunk);
+    if (!this.headJudged && probe.head.length >= SNIFF_LENGTH) {
+      this.headJudged = true;
+      const refusal = this.options.onHead?.(probe.head);
+      if (refusal) {
+        callback(refusal);
+        return;
+      }
     }
     this.options.hash.update(chunk);
-    this.bytes = bytes;
     this.options.onBytes?.(bytes);
     callback(null, chunk);
   }

@@ -1,4 +1,5 @@
 import type { DownloadErrorCode } from '../errors/download-error.js';
+import type { DetectedFormat, DetectedMediaType } from '../verify/media-type.js';
 
 /** Where the bytes came from. */
 export type DownloadSource = 'tumblr' | 'internet_archive' | 'origin';
@@ -42,6 +43,16 @@ export interface DownloadResult {
   deduplicatedFrom?: string;
   /** Wayback capture timestamp (`YYYYMMDDhhmmss`) when `source` is `internet_archive`. */
   captureTimestamp?: string;
+  /** The media format the bytes are (by their signature, whatever the URL or Content-Type said). */
+  detectedFormat?: DetectedFormat;
+  /** What the bytes are: an "image" that is an MP4 is reported as `video`. */
+  detectedMediaType?: DetectedMediaType;
+  /** `false` when the bytes match no known format and were kept on their Content-Type alone. */
+  formatVerified?: boolean;
+  /** What is odd about kept bytes: `truncated-at-origin`, `format-unverified`, `extension-mismatch`. */
+  warnings?: string[];
+  /** True when the file on disk was damaged (or missing, or not a regular file) and this download replaced it. */
+  repaired?: boolean;
   /** Caller's metadata, passed through untouched. */
   metadata?: Record<string, unknown>;
 }

@@ -30,6 +30,20 @@ export async function finalizePart(
 }
 
 /**
+ * Put a verified `.part` in place of a damaged file (or whatever stands at `target`: a symlink is
+ * replaced itself, never followed). `rename()` is atomic: the name holds the old bytes or the new,
+ * never a mix.
+ */
+export async function replaceWithPart(partBase: string, target: string, hasSidecar: boolean): Promise<void> {
+  const { part, sidecar } = partPaths(partBase);
+  const stat = await fs.lstat(target).catch(() => undefined);
+  // rename() cannot replace a directory with a file; a directory at a media file's name is removed only when empty.
+  if (stat?.isDirectory()) await fs.rmdir(target);
+  await fs.rename(part, target);
+  if (hasSidecar) await fs.rm(sidecar, { force: true });
+}
+
+/**
  * Hard-link `source` under the reserved name, taking the next free suffix while
  * the name is taken. Used for finalize and for deduplication.
  * @returns the reservation now held, and whether the link exists (`false`: the file system cannot hard-link here)

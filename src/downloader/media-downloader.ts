@@ -9,24 +9,34 @@ import { DownloadEvents } from '../events/download-events.js';
 import type { DownloadEventBase } from '../events/download-event-map.js';
 import { HttpClient } from '../http/http-client.js';
 import { DownloadLedger, type LedgerEntry } from '../ledger/download-ledger.js';
-import { checkRecordedFile } from '../ledger/check-recorded-file.js';
 import { FilenameGenerator } from '../naming/filename-generator.js';
 import { resolveInside } from '../naming/safe-path.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import { RetryStrategy } from '../retry/retry-strategy.js';
 import { Clock } from '../time/clock.js';
-import { mediaTypeForExtension, type MediaType } from '../verify/media-type.js';
+import { detectFormat, FORMAT_INFO, mediaTypeForExtension, type DetectedFormat, type MediaType } from '../verify/media-type.js';
+import { IntegrityError } from '../errors/integrity-error.js';
 import { Verifier } from '../verify/verifier.js';
 import { toDownloadError } from './classify-error.js';
 import type { DownloadFileOptions, DownloadMediaOptions, ProgressCallback } from './download-options.js';
 import type { DownloadResult } from './download-result.js';
 import { hostMatches, parseMediaUrl } from './media-url.js';
-import { discardPart, partPaths, sha256OfFile } from './part-file.js';
+import { FolderLock } from './folder-lock.js';
+import { KeyedTurns } from './keyed-turns.js';
+import { judgeRecorded, judgeUnknown, type OnDisk } from './on-disk.js';
+import { discardPart, partPaths } from './part-file.js';
+import { redactCredentials } from './redact.js';
 import { PathReservations, type Reservation } from './path-reservations.js';
 import { Semaphore } from './semaphore.js';
 import { placeFile } from './place-file.js';
 import { TolerantLedger } from './tolerant-ledger.js';
 import { Transfer, type TransferOutcome } from './transfer.js';
+
+/** A transfer whose bytes passed verification: what they are, and what is odd about them. */
+interface VerifiedOutcome extends TransferOutcome {
+  detectedFormat: DetectedFormat | undefined;
+  warnings: string[];
+}
 import { findCaptures } from './wayback.js';
 
 /** Token of the {@link MediaDownloader} service. */
@@ -62,10 +72,16 @@ export interface MediaDownloader extends AsyncDisposable {
 
 /** Everything one download needs to know, fixed at the call. */
 interface Job extends DownloadEventBase {
+  /** The URL as given, credentials included: only ever sent to the server. `url` is the redacted form. */
+  requestUrl: string;
   host: string;
   target: string;
-  /** For media calls: how to rename once the Content-Type is known. */
-  rename?: (contentType: string | undefined) => string;
+  /** For media calls: the name once the bytes' format (else the Content-Type) is known. */
+  rename?: (format: DetectedFormat | undefined, contentType: string | undefined) => string;
+  /** A damaged or untrusted file the verified bytes replace, in place, when this is a repair. */
+  replace?: string;
+  /** SHA-256 of an earlier attempt's body that failed the structure check. */
+  truncatedSha256?: string;
   metadata?: Record<string, unknown>;
   /** Position of the media within its post, for media calls. */
   index?: number;
@@ -107,6 +123,14 @@ export class DefaultMediaDownloader implements MediaDownloader {
   private readonly jobControllers = new Set<AbortController>();
   private closed = false;
   private nextId = 0;
+  /** One download of a URL at a time: a URL listed twice is fetched once, the second finds it saved. */
+  private readonly urlTurns = new KeyedTurns();
+  /** One placement per SHA-256 at a time, so identical bytes finishing together become one file and a link. */
+  private readonly placementTurns = new KeyedTurns();
+  /** With skipping off (`--force`), URLs saved by this downloader: a repeat in the same run is not fetched again. */
+  private readonly savedThisRun = new Set<string>();
+  /** This folder is ours until close(): a second run on it would corrupt both. */
+  private readonly folderLock: FolderLock | undefined;
   /** The ledger as the downloader uses it: a failing ledger never fails a download. */
   private readonly book: TolerantLedger;
 
@@ -121,6 +145,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
     @inject(Clock) protected readonly clock: Clock,
     @inject(DownloadLedger) protected readonly ledger: DownloadLedger,
   ) {
+    this.folderLock = FolderLock.acquire(config.outputDir);
     this.transfer = new Transfer(http, verifier, config);
     this.globalSlots = new Semaphore(config.maxConcurrent);
     this.book = new TolerantLedger(ledger);
@@ -160,6 +185,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
       for (const controller of this.jobControllers) controller.abort(reason);
     }
     await Promise.allSettled([...this.inFlight]);
+    this.folderLock?.release();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -168,8 +194,10 @@ export class DefaultMediaDownloader implements MediaDownloader {
 
   private downloadMedia(url: string, postId: string, mediaType: MediaType, options: DownloadMediaOptions, signal?: AbortSignal): Promise<DownloadResult> {
     const index = options.index ?? 0;
-    const nameFor = (contentType?: string): string =>
-      resolveInside(this.config.outputDir, this.filenameGenerator.generateFilename(url, postId, mediaType, index, contentType), url);
+    // Names hash the URL without its credentials: the same media keeps its name when a password changes.
+    const named = redactCredentials(String(url));
+    const nameFor = (format?: DetectedFormat, contentType?: string): string =>
+      resolveInside(this.config.outputDir, this.filenameGenerator.generateFilename(named, postId, mediaType, index, contentType, format), named);
     return this.track(url, signal, mediaType, postId, { ...options, index }, () => ({ target: nameFor(), rename: nameFor }));
   }
 
@@ -186,7 +214,8 @@ export class DefaultMediaDownloader implements MediaDownloader {
     if (this.closed) return Promise.reject(new DownloadError('CLOSED', 'The downloader is closed; no new downloads are accepted'));
     const job: Job = {
       id: `dl-${++this.nextId}`,
-      url: String(url),
+      url: redactCredentials(String(url)),
+      requestUrl: String(url),
       postId: postId === undefined ? undefined : String(postId),
       mediaType,
       attempt: 0,
@@ -220,7 +249,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
     callerSignal?: AbortSignal,
   ): Promise<DownloadResult> {
     try {
-      job.host = parseMediaUrl(job.url).hostname.toLowerCase();
+      job.host = parseMediaUrl(job.requestUrl).hostname.toLowerCase();
       const located = locate();
       job.target = located.target;
       job.rename = located.rename;
@@ -229,8 +258,18 @@ export class DefaultMediaDownloader implements MediaDownloader {
       return this.fail(job, toDownloadError(error, job.url));
     }
     this.events.publish('queued', { ...this.base(job), filename: job.target });
-    const done = (await this.recordedAsSaved(job)) ?? (this.config.onExisting === 'skip' ? await this.existingFile(job) : undefined);
-    if (done) return done;
+    const endTurn = await this.urlTurns.take(job.url);
+    try {
+      const onDisk = await this.lookOnDisk(job);
+      if (onDisk.kind === 'kept') return await this.keep(job, onDisk);
+      if (onDisk.kind === 'damaged') job.replace = onDisk.replace;
+      return await this.download(job, controller, callerSignal);
+    } finally {
+      endTurn();
+    }
+  }
+
+  private async download(job: Job, controller: AbortController, callerSignal?: AbortSignal): Promise<DownloadResult> {
     const signal = callerSignal ? AbortSignal.any([callerSignal, controller.signal]) : controller.signal;
     let releaseHost: (() => void) | undefined;
     let releaseGlobal: (() => void) | undefined;
@@ -240,23 +279,29 @@ export class DefaultMediaDownloader implements MediaDownloader {
       releaseHost = await this.hostSemaphore(job.host).acquire(signal);
       releaseGlobal = await this.globalSlots.acquire(signal);
       await this.ensureDirectory(path.dirname(job.target));
-      reservation = await this.reservations.reserve(job.target);
+      // A repair writes its .part beside the file it replaces, under that name; the name is this URL's already.
+      reservation = job.replace === undefined ? await this.reservations.reserve(job.target) : { path: job.replace, requested: job.replace, release: () => {} };
       this.events.publish('started', this.base(job));
       const partBase = reservation.path;
       job.partBase = partBase;
-      const outcome = await this.attempts(job, partBase, job.url, 0, signal).catch((error: unknown) => this.fromWayback(job, partBase, signal, error));
-      reservation = await this.finalName(job, reservation, outcome);
-      const placed = await placeFile(
-        { partBase, reservation, sha256: outcome.sha256, byteSize: outcome.byteSize, hasSidecar: outcome.hasSidecar },
-        this.book,
-        this.config.ledger.dedupe,
-        this.reservations,
-      );
-      reservation = placed.reservation;
-      job.deduplicatedFrom = placed.deduplicatedFrom;
-      return await this.succeed(job, placed.filename, outcome);
+      const outcome = await this.attempts(job, partBase, job.requestUrl, 0, signal).catch((error: unknown) => this.fromWayback(job, partBase, signal, error));
+      if (job.replace === undefined) reservation = await this.finalName(job, reservation, outcome);
+      const endPlacing = await this.placementTurns.take(outcome.sha256);
+      try {
+        const placed = await placeFile(
+          { partBase, reservation, sha256: outcome.sha256, byteSize: outcome.byteSize, hasSidecar: outcome.hasSidecar, replace: job.replace !== undefined },
+          this.book,
+          this.config.ledger.dedupe,
+          this.reservations,
+        );
+        reservation = placed.reservation;
+        job.deduplicatedFrom = placed.deduplicatedFrom;
+        return await this.succeed(job, placed.filename, outcome);
+      } finally {
+        endPlacing();
+      }
     } catch (error) {
-      return await this.fail(job, toDownloadError(error, job.url, signal));
+      return await this.fail(job, toDownloadError(error, job.requestUrl, signal));
     } finally {
       reservation?.release();
       releaseGlobal?.();
@@ -273,42 +318,52 @@ export class DefaultMediaDownloader implements MediaDownloader {
   }
 
   /**
-   * With `ledger.skipCompleted`: the recorded result, when the ledger says this URL was saved and its
-   * file is still there with the recorded size. No request, no hashing: `tumblr-dl verify` is the deep check.
+   * What is already on disk for this job. With `ledger.skipCompleted` (or a URL this run saved
+   * already), the ledger's file, trusted only while it is intact; with `onExisting: 'skip'`, a file
+   * the ledger does not know under the name this download would take, adopted only if it verifies.
+   * Anything else standing there is damage, to be replaced by a verified download.
    */
-  private async recordedAsSaved(job: Job): Promise<DownloadResult | undefined> {
-    if (!this.config.ledger.skipCompleted) return undefined;
-    const record = await this.book.lookup(job.url);
-    if (record?.status !== 'success') return undefined;
-    if ((await checkRecordedFile(record, { hash: false })).state !== 'intact') return undefined;
-    job.captureTimestamp = record.captureTimestamp;
-    job.deduplicatedFrom = record.deduplicatedFrom;
-    const result = { ...this.result(job, { filename: record.filename, byteSize: record.bytes, checksum: record.sha256, status: 'success' }), skipped: true };
-    this.events.publish('skipped', { ...this.base(job), result, reason: 'ledger' });
-    return result;
+  private async lookOnDisk(job: Job): Promise<OnDisk> {
+    if (this.config.ledger.skipCompleted || this.savedThisRun.has(job.url)) {
+      const record = await this.book.lookup(job.url);
+      if (record?.status === 'success') {
+        job.captureTimestamp = record.captureTimestamp;
+        job.deduplicatedFrom = record.deduplicatedFrom;
+        const found = await judgeRecorded(record);
+        if (found.kind === 'kept' && found.confirmMtime) await this.book.confirmFile(found.filename, found.mtimeMs);
+        if (found.kind === 'kept') return found;
+        job.captureTimestamp = job.deduplicatedFrom = undefined;
+        return found;
+      }
+    }
+    if (this.config.onExisting !== 'skip') return { kind: 'absent' };
+    const found = await judgeUnknown(job.target, this.verifier, { url: job.url, mediaType: job.mediaType, explicitName: job.rename === undefined });
+    if (found.kind === 'kept') {
+      const result = this.result(job, { filename: found.filename, byteSize: found.byteSize, checksum: found.checksum, status: 'success' });
+      await this.record(job, { ...result, detectedFormat: found.detectedFormat }, found.mtimeMs);
+    }
+    return found;
   }
 
-  /**
-   * With `onExisting: 'skip'`: the result for a file already under the final name, hashed, with no
-   * request. Recorded in the ledger, so the next run skips it without hashing.
-   */
-  private async existingFile(job: Job): Promise<DownloadResult | undefined> {
-    const stat = await fs.stat(job.target).catch(() => undefined);
-    if (!stat?.isFile() || stat.size === 0) return undefined;
-    const checksum = await sha256OfFile(job.target, stat.size);
-    const result = { ...this.result(job, { filename: job.target, byteSize: stat.size, checksum, status: 'success' }), skipped: true };
-    await this.record(job, result);
-    this.events.publish('skipped', { ...this.base(job), result, reason: 'existing-file' });
+  /** Report a file found intact on disk: no request was made. */
+  private async keep(job: Job, found: Extract<OnDisk, { kind: 'kept' }>): Promise<DownloadResult> {
+    const result: DownloadResult = {
+      ...this.result(job, { filename: found.filename, byteSize: found.byteSize, checksum: found.checksum, status: 'success' }),
+      skipped: true,
+    };
+    if (found.detectedFormat !== undefined) Object.assign(result, this.formatFacts(job, found.detectedFormat, []));
+    const reason = found.verifiedBy === 'verifier' ? 'existing-file' : 'ledger';
+    this.events.publish('skipped', { ...this.base(job), result, reason, verifiedBy: found.verifiedBy });
     return result;
   }
 
   /** The attempts at one URL, with retries and a `retrying` event before each wait. */
-  private attempts(job: Job, partBase: string, sourceUrl: string, attemptsBefore: number, signal: AbortSignal): Promise<TransferOutcome> {
+  private attempts(job: Job, partBase: string, sourceUrl: string, attemptsBefore: number, signal: AbortSignal): Promise<VerifiedOutcome> {
     return this.retryStrategy.run((attempt) => this.attempt(job, partBase, attemptsBefore + attempt, signal, sourceUrl), {
       signal,
       onRetry: (notice) => {
         const error = toDownloadError(notice.error, sourceUrl);
-        this.events.publish('retrying', { ...this.base(job), delayMs: notice.delayMs, reason: error.message, code: error.code });
+        this.events.publish('retrying', { ...this.base(job), delayMs: notice.delayMs, reason: redactCredentials(error.message), code: error.code });
       },
     });
   }
@@ -318,12 +373,12 @@ export class DefaultMediaDownloader implements MediaDownloader {
    * any download, so an archived HTML page or placeholder is refused. Without a usable capture, the
    * original "missing" error stands, with what the Wayback Machine said added to its message.
    */
-  private async fromWayback(job: Job, partBase: string, signal: AbortSignal, error: unknown): Promise<TransferOutcome> {
+  private async fromWayback(job: Job, partBase: string, signal: AbortSignal, error: unknown): Promise<VerifiedOutcome> {
     const onTumblr = hostMatches(job.host, this.config.tumblrHosts);
     if (!this.config.wayback.enabled || !(error instanceof MediaNotFoundError) || !onTumblr) throw error;
     let note: string;
     try {
-      const captures = await this.retryStrategy.run(() => findCaptures(this.http, this.config.wayback, job.url, signal), { signal });
+      const captures = await this.retryStrategy.run(() => findCaptures(this.http, this.config.wayback, withoutCredentials(job.requestUrl), signal), { signal });
       note = 'no Wayback capture';
       for (const capture of captures) {
         job.captureTimestamp = capture.timestamp;
@@ -344,9 +399,9 @@ export class DefaultMediaDownloader implements MediaDownloader {
   }
 
   /** One attempt: wait for the rate limiter, move the bytes, verify them. */
-  private async attempt(job: Job, partBase: string, attempt: number, signal: AbortSignal, sourceUrl: string): Promise<TransferOutcome> {
+  private async attempt(job: Job, partBase: string, attempt: number, signal: AbortSignal, sourceUrl: string): Promise<VerifiedOutcome> {
     job.attempt = attempt;
-    const host = sourceUrl === job.url ? job.host : new URL(sourceUrl).hostname.toLowerCase();
+    const host = sourceUrl === job.requestUrl ? job.host : new URL(sourceUrl).hostname.toLowerCase();
     await this.rateLimiter.acquire(1, { key: host, signal });
     let lastProgress = -Infinity;
     try {
@@ -374,25 +429,35 @@ export class DefaultMediaDownloader implements MediaDownloader {
       job.contentType = outcome.contentType;
       job.etag = outcome.etag;
       job.lastModified = outcome.lastModified;
-      await this.verifier.verify({
-        url: sourceUrl,
-        mediaType: job.mediaType,
-        contentType: outcome.contentType,
-        declaredSize: outcome.declaredSize,
-        verifyContentType: job.verifyContentType,
-        extension: path.extname(job.rename?.(outcome.contentType) ?? job.target).slice(1),
-        byteSize: outcome.byteSize,
-        sha256: outcome.sha256,
-        head: outcome.head,
-        expectedChecksum: job.expectedChecksum,
-        verifySize: job.verifySize,
-        resumed: outcome.resumedFrom > 0,
-      }).catch(async (error: unknown) => {
-        // Bytes that failed verification are never kept, not even for a resume.
-        await discardPart(partBase);
-        throw error;
-      });
-      return outcome;
+      const detectedFormat = detectFormat(outcome.probe.head);
+      const name = job.replace ?? job.rename?.(detectedFormat, outcome.contentType) ?? job.target;
+      const verdict = await this.verifier
+        .verify({
+          url: sourceUrl,
+          mediaType: job.mediaType,
+          contentType: outcome.contentType,
+          declaredSize: outcome.declaredSize,
+          verifyContentType: job.verifyContentType,
+          extension: path.extname(name).slice(1),
+          explicitName: job.rename === undefined,
+          byteSize: outcome.byteSize,
+          sha256: outcome.sha256,
+          head: outcome.probe.head,
+          detectedFormat,
+          completeness: outcome.probe.verdict(detectedFormat),
+          previousTruncatedSha256: job.truncatedSha256,
+          expectedChecksum: job.expectedChecksum,
+          verifySize: job.verifySize,
+          resumed: outcome.resumedFrom > 0,
+        })
+        .catch(async (error: unknown) => {
+          // The same cut bytes once more will be the origin's own: see the structure check.
+          if (error instanceof IntegrityError && error.failure === 'TRUNCATED') job.truncatedSha256 = outcome.sha256;
+          // Bytes that failed verification are never kept, not even for a resume.
+          await discardPart(partBase);
+          throw error;
+        });
+      return { ...outcome, detectedFormat, warnings: verdict?.warnings ?? [] };
     } catch (error) {
       this.noteRateLimit(job, host, error);
       throw error;
@@ -403,36 +468,49 @@ export class DefaultMediaDownloader implements MediaDownloader {
   private noteRateLimit(job: Job, host: string, error: unknown): void {
     if (!(error instanceof HttpStatusError) || error.retryAfterMs === undefined) return;
     if (error.statusCode !== 429 && error.statusCode !== 503) return;
-    const untilMs = this.clock.now() + error.retryAfterMs;
+    // Never longer than maxRetryAfter: a hostile "Retry-After: 999999" fails its own item, not the whole host for days.
+    const untilMs = this.clock.now() + Math.min(error.retryAfterMs, this.config.retry.maxRetryAfter);
     this.rateLimiter.cooldown(host, untilMs);
     this.events.publish('rate-limited', { ...this.base(job), host, untilMs });
   }
 
-  /** When the URL had no extension, the Content-Type may name a better one: reserve that name instead. */
-  private async finalName(job: Job, reservation: Reservation, outcome: TransferOutcome): Promise<Reservation> {
-    const wanted = job.rename?.(outcome.contentType);
+  /** The name the bytes ask for (their real format's extension), when it is not the one the `.part` was reserved under. */
+  private async finalName(job: Job, reservation: Reservation, outcome: VerifiedOutcome): Promise<Reservation> {
+    const wanted = job.rename?.(outcome.detectedFormat, outcome.contentType);
     if (wanted === undefined || wanted === reservation.requested) return reservation;
     const renamed = await this.reservations.reserve(wanted);
     // The .part keeps the name it was written under; finalize moves it to the new reservation.
     return { path: renamed.path, requested: renamed.requested, release: () => (renamed.release(), reservation.release()) };
   }
 
-  private async succeed(job: Job, filename: string, outcome: TransferOutcome): Promise<DownloadResult> {
+  private async succeed(job: Job, filename: string, outcome: VerifiedOutcome): Promise<DownloadResult> {
     this.events.publish('verified', { ...this.base(job), sha256: outcome.sha256 });
     this.reportProgress(job, outcome.byteSize, outcome.declaredSize ?? outcome.byteSize);
-    const result = this.result(job, {
-      filename,
-      byteSize: outcome.byteSize,
-      checksum: outcome.sha256,
-      status: 'success',
-      contentType: outcome.contentType,
-    });
-    await this.record(job, result);
-    this.events.publish('completed', { ...this.base(job), result });
+    const result: DownloadResult = {
+      ...this.result(job, { filename, byteSize: outcome.byteSize, checksum: outcome.sha256, status: 'success', contentType: outcome.contentType }),
+      ...this.formatFacts(job, outcome.detectedFormat, outcome.warnings),
+    };
+    if (job.replace !== undefined) result.repaired = true;
+    // The file's time as it is now, so the next run trusts it without reading it while nothing touches it.
+    const { mtimeMs } = await fs.stat(filename);
+    await this.record(job, result, mtimeMs);
+    if (!this.config.ledger.skipCompleted) this.savedThisRun.add(job.url);
+    this.events.publish('completed', { ...this.base(job), result, repaired: job.replace !== undefined });
     return result;
   }
 
+  /** What the bytes are, for the result: their format and family, or (kept on their Content-Type) unverified. */
+  private formatFacts(job: Job, format: DetectedFormat | undefined, warnings: string[]): Partial<DownloadResult> {
+    const facts: Partial<DownloadResult> = format === undefined
+      ? { formatVerified: job.mediaType === 'file' ? undefined : false, detectedMediaType: job.mediaType }
+      : { detectedFormat: format, formatVerified: true, detectedMediaType: FORMAT_INFO[format].mediaType };
+    if (facts.formatVerified === undefined) delete facts.formatVerified;
+    if (warnings.length > 0) facts.warnings = warnings;
+    return facts;
+  }
+
   private async fail(job: Job, error: DownloadError): Promise<DownloadResult> {
+    if (job.requestUrl !== job.url) scrubCredentials(error, job.url);
     const missing = error instanceof MediaNotFoundError;
     const result = this.result(job, {
       filename: job.target,
@@ -470,8 +548,8 @@ export class DefaultMediaDownloader implements MediaDownloader {
     return result;
   }
 
-  /** Store the result in the ledger (one transaction). */
-  private async record(job: Job, result: DownloadResult): Promise<void> {
+  /** Store the result in the ledger (one transaction), with the saved file's modification time. */
+  private async record(job: Job, result: DownloadResult, mtimeMs?: number): Promise<void> {
     const entry: LedgerEntry = {
       url: job.url,
       mediaType: job.mediaType,
@@ -482,6 +560,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
       status: result.status,
       recordedAt: Date.now(),
     };
+    if (mtimeMs !== undefined) entry.mtimeMs = mtimeMs;
     if (job.postId !== undefined) entry.postId = job.postId;
     if (job.index !== undefined) entry.index = job.index;
     if (result.status === 'success' && job.etag !== undefined) entry.etag = job.etag;
@@ -525,4 +604,20 @@ export class DefaultMediaDownloader implements MediaDownloader {
     const semaphore = this.hostSlots.get(host);
     if (semaphore && semaphore.inUse === 0 && semaphore.queued === 0) this.hostSlots.delete(host);
   }
+}
+
+/** The URL without user name and password: what the Wayback Machine knows it by. */
+function withoutCredentials(url: string): string {
+  const parsed = new URL(url);
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.href;
+}
+
+/** Take the credentials of the download's URL out of an error before anyone sees it (message, url, cause). */
+function scrubCredentials(error: DownloadError, redactedUrl: string): void {
+  error.message = redactCredentials(error.message);
+  Object.defineProperty(error, 'url', { value: redactedUrl });
+  // The cause is got's error, which holds the request options, credentials included.
+  delete (error as { cause?: unknown }).cause;
 }

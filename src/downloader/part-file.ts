@@ -1,6 +1,6 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
-import { SNIFF_LENGTH } from '../verify/media-type.js';
+import { StructureProbe } from '../verify/structure-probe.js';
 
 /** What the sidecar `<name>.part.json` remembers about a partial transfer. */
 export interface PartState {
@@ -83,21 +83,15 @@ export async function discardPart(finalPath: string): Promise<void> {
 }
 
 /**
- * Feed the first `length` bytes of a file into `hash` and return its first
- * {@link SNIFF_LENGTH} bytes: after a resume the checksum must cover the whole file.
+ * Feed the first `length` bytes of a file into `hash` (and `probe`, when given): after a resume the
+ * checksum and the structure check must cover the whole file, not just the bytes of this transfer.
  */
-export async function hashPrefix(file: string, length: number, hash: Hash): Promise<Buffer> {
-  const head: Buffer[] = [];
-  let headBytes = 0;
-  if (length === 0) return Buffer.alloc(0);
+export async function hashPrefix(file: string, length: number, hash: Hash, probe?: StructureProbe): Promise<void> {
+  if (length === 0) return;
   for await (const chunk of createReadStream(file, { start: 0, end: length - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
     hash.update(chunk);
-    if (headBytes < SNIFF_LENGTH) {
-      head.push(chunk.subarray(0, SNIFF_LENGTH - headBytes));
-      headBytes += Math.min(chunk.length, SNIFF_LENGTH - headBytes);
-    }
+    probe?.update(chunk);
   }
-  return Buffer.concat(head);
 }
 
 /** A fresh SHA-256 hasher. */
@@ -107,9 +101,15 @@ export function newSha256(): Hash {
 
 /** SHA-256 (hex) of the first `size` bytes of a file: the whole file when `size` is its length. */
 export async function sha256OfFile(file: string, size: number): Promise<string> {
+  return (await analyseFile(file, size)).sha256;
+}
+
+/** SHA-256 of a file and what its structure shows, read once: for judging a file found on disk like a download. */
+export async function analyseFile(file: string, size: number): Promise<{ sha256: string; probe: StructureProbe }> {
   const hash = newSha256();
-  await hashPrefix(file, size, hash);
-  return hash.digest('hex');
+  const probe = new StructureProbe();
+  await hashPrefix(file, size, hash, probe);
+  return { sha256: hash.digest('hex'), probe };
 }
 
 async function fileSize(file: string): Promise<number | undefined> {

@@ -1,7 +1,7 @@
 import type { LedgerConfig } from '../config/downloader-config.js';
 import type { DownloadLedger, LedgerRecord } from '../ledger/download-ledger.js';
 import { checkRecordedFile } from '../ledger/check-recorded-file.js';
-import { finalizePart, linkNoClobber } from './finalize.js';
+import { finalizePart, linkNoClobber, replaceWithPart } from './finalize.js';
 import { discardPart } from './part-file.js';
 import type { PathReservations, Reservation } from './path-reservations.js';
 
@@ -23,6 +23,8 @@ export interface PlaceRequest {
   sha256: string;
   byteSize: number;
   hasSidecar: boolean;
+  /** A repair: the bytes replace the file at the reservation's path, atomically, with no dedupe. */
+  replace?: boolean;
 }
 
 /**
@@ -41,6 +43,10 @@ export async function placeFile(
   mode: LedgerConfig['dedupe'],
   reservations: PathReservations,
 ): Promise<Placement> {
+  if (request.replace) {
+    await replaceWithPart(request.partBase, request.reservation.path, request.hasSidecar);
+    return { reservation: request.reservation, filename: request.reservation.path };
+  }
   const original = mode === 'off' ? undefined : await findIntactTwin(ledger, request);
   const twin = original ? { deduplicatedFrom: original.filename } : {};
   let reservation = request.reservation;

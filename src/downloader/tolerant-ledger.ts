@@ -27,6 +27,11 @@ export class TolerantLedger {
     await this.guard(() => this.ledger.record(entry));
   }
 
+  /** @see DownloadLedger.confirmFile */
+  async confirmFile(path: string, mtimeMs: number): Promise<void> {
+    await this.guard(() => this.ledger.confirmFile(path, mtimeMs));
+  }
+
   /** @see DownloadLedger.markStarted */
   async markStarted(part: PartRecord): Promise<void> {
     await this.guard(() => this.ledger.markStarted(part));

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import type { Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import type { Response } from 'got';
 import type { DownloaderConfig } from '../config/downloader-config.js';
 import { DownloadError, type DownloadErrorCode } from '../errors/download-error.js';
@@ -12,6 +12,7 @@ import type { HttpClient } from '../http/http-client.js';
 import { parseRetryAfter } from '../retry/retry-after.js';
 import type { Verifier } from '../verify/verifier.js';
 import type { MediaType } from '../verify/media-type.js';
+import { StructureProbe } from '../verify/structure-probe.js';
 import { ByteMeter } from './byte-meter.js';
 import { toDownloadError } from './classify-error.js';
 import { parseContentRange } from './content-range.js';
@@ -25,6 +26,12 @@ export const RESUMABLE_MIN_BYTES = 1024 * 1024;
 
 /** Failures after which the bytes on disk are still good and worth continuing. */
 const INTERRUPTIONS = new Set<DownloadErrorCode>(['NETWORK_ERROR', 'TIMEOUT', 'STALLED', 'ABORTED', 'FILESYSTEM']);
+
+/** A compressed body may inflate to this many times its size on the wire (media hardly compresses at all). */
+const MAX_INFLATION = 20;
+
+/** Below this many decoded bytes the inflation ratio is not judged (headers of tiny bodies compress well). */
+const INFLATION_SLACK = 1024 * 1024;
 
 /** Statuses that mean the media is gone. */
 const MISSING_STATUSES = new Set([403, 404, 410]);
@@ -51,7 +58,8 @@ export interface TransferRequest {
 export interface TransferOutcome {
   sha256: string;
   byteSize: number;
-  head: Buffer;
+  /** What the stream showed of the file's structure: its first and last bytes, its box walk. */
+  probe: StructureProbe;
   contentType: string | undefined;
   /** Size the server announced for the whole resource. */
   declaredSize: number | undefined;
@@ -125,10 +133,10 @@ export class Transfer {
         throw tooLarge(url, plan.declaredSize, this.config.maxFileSize);
       }
       const hash = newSha256();
+      const probe = new StructureProbe();
       const { part } = partPaths(target);
-      let head: Buffer = Buffer.alloc(0);
       if (plan.offset > 0) {
-        head = await hashPrefix(part, plan.offset, hash);
+        await hashPrefix(part, plan.offset, hash, probe);
         request.onResumed(plan.offset);
       } else {
         const validator = ifRangeValidator(header(response.headers, 'etag'), header(response.headers, 'last-modified'));
@@ -149,15 +157,15 @@ export class Transfer {
         }
       }
       keepPart ||= plan.offset > 0;
+      const encoded = { bytes: 0 };
       meter = new ByteMeter({
         hash,
-        offset: plan.offset,
-        head,
-        maxBytes: this.config.maxFileSize,
-        onTooLarge: (bytes) => tooLarge(url, bytes, this.config.maxFileSize),
+        probe,
+        check: (bytes) => this.sizeGuard(url, bytes, plan.encoding === undefined ? undefined : encoded.bytes),
+        onHead: (head) => refusalOf(() => this.verifier.checkHead?.({ url, mediaType: request.mediaType, contentType: response.headers['content-type'], head })),
         onBytes: (bytes) => request.onProgress(bytes, plan.declaredSize),
       });
-      const byteSize = await this.writeBody(stream, plan, meter, part, request);
+      const byteSize = await this.writeBody(stream, plan, meter, part, request, encoded);
       if (plan.declaredSize !== undefined && plan.encoding === undefined && byteSize < plan.declaredSize) {
         throw new DownloadError('NETWORK_ERROR', `Connection ended after ${byteSize} of ${plan.declaredSize} bytes: ${url}`, {
           url,
@@ -167,7 +175,7 @@ export class Transfer {
       return {
         sha256: hash.digest('hex'),
         byteSize,
-        head: meter.head,
+        probe,
         contentType: response.headers['content-type'],
         declaredSize: plan.encoding === undefined ? plan.declaredSize : undefined,
         resumedFrom: plan.offset,
@@ -220,15 +228,44 @@ export class Transfer {
     throw new HttpStatusError(url, status, retryAfter);
   }
 
+  /**
+   * Refuse a body past `maxFileSize`, and a compressed one that inflates past {@link MAX_INFLATION}
+   * times its size on the wire: media is already compressed, so such a body is a decompression bomb.
+   */
+  private sizeGuard(url: string, bytes: number, encodedBytes: number | undefined): Error | undefined {
+    if (bytes > this.config.maxFileSize) return tooLarge(url, bytes, this.config.maxFileSize);
+    if (encodedBytes !== undefined && bytes > INFLATION_SLACK && bytes > encodedBytes * MAX_INFLATION) {
+      return new DownloadError('FILE_TOO_LARGE', `Compressed body inflates to more than ${MAX_INFLATION}× its ${encodedBytes} bytes on the wire: ${url}`, { url });
+    }
+    return undefined;
+  }
+
   /** Stream the body into the `.part` (appending after a kept prefix), fsync it, return the file's size. */
-  private async writeBody(stream: NodeJS.ReadableStream, plan: WritePlan, meter: ByteMeter, part: string, request: TransferRequest): Promise<number> {
+  private async writeBody(
+    stream: NodeJS.ReadableStream,
+    plan: WritePlan,
+    meter: ByteMeter,
+    part: string,
+    request: TransferRequest,
+    encoded: { bytes: number },
+  ): Promise<number> {
     // `flush` fsyncs before close: a crash must never leave a complete-looking final file with holes.
     // (A FileHandle stream with autoClose:false would make handle.close() wait forever on the stream's reference.)
     const out = createWriteStream(part, { flags: plan.offset > 0 ? 'r+' : 'w', start: plan.offset, flush: true, highWaterMark: 1024 * 1024 });
     const stall = this.watchForStall(meter, stream, request.url);
     try {
       const decoder = decoderFor(plan.encoding);
-      await (decoder ? pipeline(stream, decoder, meter, out) : pipeline(stream, meter, out));
+      if (decoder) {
+        const countEncoded = new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            encoded.bytes += chunk.length;
+            callback(null, chunk);
+          },
+        });
+        await pipeline(stream, countEncoded, decoder, meter, out);
+      } else {
+        await pipeline(stream, meter, out);
+      }
       return meter.bytes;
     } finally {
       clearInterval(stall);
@@ -307,4 +344,14 @@ function decoderFor(encoding: WritePlan['encoding']): Transform | undefined {
 
 function tooLarge(url: string, bytes: number, max: number): DownloadError {
   return new DownloadError('FILE_TOO_LARGE', `Response of ${bytes} bytes exceeds maxFileSize ${max}: ${url}`, { url });
+}
+
+/** Run a check that throws, and hand back what it threw instead. */
+function refusalOf(check: () => void): Error | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (error) {
+    return error as Error;
+  }
 }

@@ -20,7 +20,8 @@ export type DownloadErrorCode =
   | 'FILESYSTEM'
   | 'ABORTED'
   | 'CLOSED'
-  | 'LEDGER';
+  | 'LEDGER'
+  | 'LOCKED';
 
 /** Options shared by every {@link DownloadError} constructor. */
 export interface DownloadErrorOptions {

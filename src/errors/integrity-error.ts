@@ -9,7 +9,8 @@ export type IntegrityFailure =
   | 'EMPTY'
   | 'TOO_SMALL'
   | 'PLACEHOLDER'
-  | 'MAGIC_MISMATCH';
+  | 'MAGIC_MISMATCH'
+  | 'TRUNCATED';
 
 /**
  * The bytes received are not the media that was asked for. The file is never kept.

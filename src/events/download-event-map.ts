@@ -66,13 +66,24 @@ export interface VerifiedEvent extends DownloadEventBase {
 /** Terminal: the file is in place. */
 export interface CompletedEvent extends DownloadEventBase {
   result: DownloadResult;
+  /** True when the file on disk was damaged, missing or not a regular file, and these verified bytes replaced it. */
+  repaired: boolean;
 }
 
 /** Terminal: nothing was requested, because the work was already done. */
 export interface SkippedEvent extends DownloadEventBase {
   result: DownloadResult;
-  /** `ledger`: recorded as saved and its file is still there with the recorded size; `existing-file`: `onExisting: 'skip'` found the final name taken. */
+  /**
+   * `ledger`: recorded as saved and its file is intact; `existing-file`: `onExisting: 'skip'` found a
+   * file the ledger did not know under the final name, and it passed the Verifier's checks.
+   */
   reason: 'ledger' | 'existing-file';
+  /**
+   * How the file earned the skip: `size-and-time` (a regular file with the recorded size and
+   * modification time), `sha256` (its time had changed, so it was read and its hash matched), or
+   * `verifier` (an unknown file that passed the same checks as a download).
+   */
+  verifiedBy: 'size-and-time' | 'sha256' | 'verifier';
 }
 
 /** Terminal: the origin says the media is gone (404/403/410). */

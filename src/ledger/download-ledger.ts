@@ -14,7 +14,10 @@ export interface LedgerRecord {
   index?: number;
   /** What was downloaded. */
   mediaType: MediaType;
-  /** Absolute path of the file (for failures: the path it would have had). */
+  /**
+   * Absolute path of the file (for failures: the path it would have had). A persistent ledger
+   * stores it relative to the output folder, so the archive can move; it hands it back resolved.
+   */
   filename: string;
   /** SHA-256 (hex) of the file; empty unless `status` is `success`. */
   sha256: string;
@@ -34,10 +37,29 @@ export interface LedgerRecord {
   captureTimestamp?: string;
   /** The file this one is a hard link to, a copy of, or (for `'reference'`) stands for. */
   deduplicatedFrom?: string;
+  /**
+   * Modification time (epoch ms) of the file when its bytes were last verified: a re-run skips the
+   * file without reading it only while its size and this time are unchanged.
+   */
+  mtimeMs?: number;
   /** Epoch ms of the first result recorded for this URL. */
   firstRecordedAt: number;
   /** Epoch ms of the latest result. */
   recordedAt: number;
+}
+
+/** A file the downloader saved and verified: one per name, so every name ever saved for a URL stays checkable. */
+export interface SavedFile {
+  /** Absolute path of the file (stored relative to the output folder by a persistent ledger). */
+  path: string;
+  /** URL whose download first produced this name. */
+  url: string;
+  /** SHA-256 (hex) of the bytes verified under this name. */
+  sha256: string;
+  /** Size in bytes. */
+  bytes: number;
+  /** Modification time (epoch ms) when the bytes were last verified, if known. */
+  mtimeMs?: number;
 }
 
 /** What is recorded when a transfer starts keeping a resumable `.part`, so an interrupted run leaves a trace of it. */
@@ -72,7 +94,8 @@ export interface DownloadLedger {
   /** Successful results whose files hold bytes with this SHA-256, oldest first (so links gather on one file). */
   findBySha256(sha256: string, limit?: number): Promise<LedgerRecord[]>;
   /**
-   * Store a result as the URL's row and clear its in-progress mark (unless `partKept`), in one transaction. A failure does not
+   * Store a result as the URL's row and clear its in-progress mark (unless `partKept`), in one transaction; a
+   * success also records its file among {@link files}. A failure does not
    * replace a success: the file saved earlier is still the URL's file (a later `--force` run that failed,
    * or media since removed from Tumblr).
    */
@@ -83,6 +106,13 @@ export interface DownloadLedger {
   inProgress(): Promise<PartRecord[]>;
   /** Every row, in the order they were first recorded. */
   records(): AsyncIterable<LedgerRecord>;
+  /** Every file name ever saved (a `--force` run adds names; none is forgotten), in the order first saved. */
+  files(): AsyncIterable<SavedFile>;
+  /**
+   * The file at `path` was read again and still has its recorded SHA-256 (it was copied, or touched):
+   * remember its new modification time so the next run need not read it. Never changes a hash.
+   */
+  confirmFile(path: string, mtimeMs: number): Promise<void>;
   /** Release the storage. Further calls fail. */
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { injectable } from 'inversify';
 import { DownloadError } from '../errors/download-error.js';
-import type { DownloadLedger, LedgerEntry, LedgerRecord, PartRecord } from './download-ledger.js';
+import type { DownloadLedger, LedgerEntry, LedgerRecord, PartRecord, SavedFile } from './download-ledger.js';
 
 /**
  * A {@link DownloadLedger} that lives in this process only: for tests, and for
@@ -10,12 +10,14 @@ import type { DownloadLedger, LedgerEntry, LedgerRecord, PartRecord } from './do
 export class MemoryDownloadLedger implements DownloadLedger {
   private readonly rows = new Map<string, LedgerRecord>();
   private readonly parts = new Map<string, PartRecord>();
+  private readonly saved = new Map<string, SavedFile>();
   private closed = false;
 
   async lookup(url: string): Promise<LedgerRecord | undefined> {
     this.assertOpen();
     const row = this.rows.get(url);
-    return row && { ...row };
+    const mtimeMs = row && this.saved.get(row.filename)?.mtimeMs;
+    return row && { ...row, ...(mtimeMs === undefined ? {} : { mtimeMs }) };
   }
 
   async findBySha256(sha256: string, limit = 5): Promise<LedgerRecord[]> {
@@ -34,7 +36,12 @@ export class MemoryDownloadLedger implements DownloadLedger {
     const { partKept, ...row } = entry;
     const previous = this.rows.get(entry.url);
     if (previous?.status !== 'success' || entry.status === 'success') {
-      this.rows.set(entry.url, { ...row, firstRecordedAt: previous?.firstRecordedAt ?? entry.recordedAt });
+      const { mtimeMs, ...stored } = row;
+      this.rows.set(entry.url, { ...stored, firstRecordedAt: previous?.firstRecordedAt ?? entry.recordedAt });
+      if (entry.status === 'success') {
+        const earlier = this.saved.get(entry.filename);
+        this.saved.set(entry.filename, { path: entry.filename, url: earlier?.url ?? entry.url, sha256: entry.sha256, bytes: entry.bytes, mtimeMs });
+      }
     }
     if (!partKept) this.parts.delete(entry.url);
   }
@@ -52,6 +59,17 @@ export class MemoryDownloadLedger implements DownloadLedger {
   async *records(): AsyncIterable<LedgerRecord> {
     this.assertOpen();
     for (const row of [...this.rows.values()]) yield { ...row };
+  }
+
+  async *files(): AsyncIterable<SavedFile> {
+    this.assertOpen();
+    for (const file of [...this.saved.values()]) yield { ...file };
+  }
+
+  async confirmFile(path: string, mtimeMs: number): Promise<void> {
+    this.assertOpen();
+    const file = this.saved.get(path);
+    if (file) file.mtimeMs = mtimeMs;
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { inject, injectable } from 'inversify';
 import { DownloaderConfig } from '../config/downloader-config.js';
 import { DownloadError } from '../errors/download-error.js';
-import type { DownloadLedger, LedgerEntry, LedgerRecord, PartRecord } from './download-ledger.js';
+import type { DownloadLedger, LedgerEntry, LedgerRecord, PartRecord, SavedFile } from './download-ledger.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS results (
@@ -32,8 +32,21 @@ CREATE TABLE IF NOT EXISTS parts (
   part_path TEXT NOT NULL,
   started_at INTEGER NOT NULL
 );
-PRAGMA user_version = 1;
+CREATE TABLE IF NOT EXISTS files (
+  path TEXT PRIMARY KEY,
+  url TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  mtime_ms REAL,
+  recorded_at INTEGER NOT NULL
+);
 `;
+
+/**
+ * Version 2: paths relative to the output folder (version 1 stored absolute ones) and the `files`
+ * table of every name saved. Older files are migrated when opened.
+ */
+const SCHEMA_VERSION = 2;
 
 /** Column values of one results row; SQLite has no undefined, only NULL. */
 interface ResultRow {
@@ -53,11 +66,15 @@ interface ResultRow {
   deduplicated_from: string | null;
   first_recorded_at: number;
   recorded_at: number;
+  /** From the `files` row of the same path, in lookups. */
+  mtime_ms?: number | null;
 }
 
 /**
  * The default {@link DownloadLedger}: an embedded SQLite file (better-sqlite3)
- * at `ledger.path`, in WAL mode, one transaction per result.
+ * at `ledger.path`, in WAL mode, one transaction per result. Paths are stored
+ * relative to `outputDir`, so an archive moved or copied with its ledger (or
+ * reached through a symlink) is still the archive the ledger describes.
  *
  * `synchronous = NORMAL`: a killed process loses nothing committed; a power
  * loss may lose the last few results, which only costs fetching those files
@@ -69,23 +86,29 @@ export class SqliteDownloadLedger implements DownloadLedger {
   private readonly db: BetterSqlite3.Database;
   private readonly statements: ReturnType<SqliteDownloadLedger['prepare']>;
   private readonly recordTransaction: (entry: LedgerEntry) => void;
+  private readonly paths: StoredPaths;
 
   constructor(@inject(DownloaderConfig) config: DownloaderConfig) {
-    this.db = openDatabase(config.ledger.path);
+    this.paths = new StoredPaths(config.outputDir);
+    this.db = openDatabase(config.ledger.path, this.paths);
     this.statements = this.prepare();
     this.recordTransaction = this.db.transaction((entry: LedgerEntry) => {
-      this.statements.upsert.run(toRow(entry));
+      const row = toRow(entry, this.paths);
+      const changed = this.statements.upsert.run(row).changes > 0;
+      if (changed && entry.status === 'success') {
+        this.statements.saveFile.run(row.filename, row.url, row.sha256, row.bytes, entry.mtimeMs ?? null, row.recorded_at);
+      }
       if (!entry.partKept) this.statements.clearPart.run(entry.url);
     });
   }
 
   async lookup(url: string): Promise<LedgerRecord | undefined> {
     const row = this.guard(() => this.statements.lookup.get(url) as ResultRow | undefined);
-    return row && fromRow(row);
+    return row && fromRow(row, this.paths);
   }
 
   async findBySha256(sha256: string, limit = 5): Promise<LedgerRecord[]> {
-    return this.guard(() => (this.statements.bySha256.all(sha256, limit) as ResultRow[]).map(fromRow));
+    return this.guard(() => (this.statements.bySha256.all(sha256, limit) as ResultRow[]).map((row) => fromRow(row, this.paths)));
   }
 
   async record(entry: LedgerEntry): Promise<void> {
@@ -93,20 +116,36 @@ export class SqliteDownloadLedger implements DownloadLedger {
   }
 
   async markStarted(part: PartRecord): Promise<void> {
-    this.guard(() => this.statements.markPart.run(part.url, part.partPath, part.startedAt));
+    this.guard(() => this.statements.markPart.run(part.url, this.paths.store(part.partPath), part.startedAt));
   }
 
   async inProgress(): Promise<PartRecord[]> {
     const rows = this.guard(() => this.statements.parts.all() as Array<{ url: string; part_path: string; started_at: number }>);
-    return rows.map((r) => ({ url: r.url, partPath: r.part_path, startedAt: r.started_at }));
+    return rows.map((r) => ({ url: r.url, partPath: this.paths.resolve(r.part_path), startedAt: r.started_at }));
   }
 
   async *records(): AsyncIterable<LedgerRecord> {
-    // Pages by rowid rather than one long-lived iterator, so a caller may record while it walks.
+    for (const row of this.pages<ResultRow>(this.statements.page)) yield fromRow(row, this.paths);
+  }
+
+  async *files(): AsyncIterable<SavedFile> {
+    for (const row of this.pages<FileRow>(this.statements.filePage)) {
+      const file: SavedFile = { path: this.paths.resolve(row.path), url: row.url, sha256: row.sha256, bytes: row.bytes };
+      if (row.mtime_ms !== null) file.mtimeMs = row.mtime_ms;
+      yield file;
+    }
+  }
+
+  async confirmFile(file: string, mtimeMs: number): Promise<void> {
+    this.guard(() => this.statements.confirmFile.run(mtimeMs, this.paths.store(file)));
+  }
+
+  /** Walk a table by rowid pages rather than one long-lived iterator, so a caller may record while it walks. */
+  private *pages<T>(statement: BetterSqlite3.Statement): Iterable<T> {
     for (let after = 0; ; ) {
-      const page = this.guard(() => this.statements.page.all(after, 500) as Array<ResultRow & { rowid: number }>);
+      const page = this.guard(() => statement.all(after, 500) as Array<T & { rowid: number }>);
       if (page.length === 0) return;
-      for (const row of page) yield fromRow(row);
+      for (const row of page) yield row;
       after = page.at(-1)!.rowid;
     }
   }
@@ -117,7 +156,7 @@ export class SqliteDownloadLedger implements DownloadLedger {
 
   private prepare() {
     return {
-      lookup: this.db.prepare('SELECT * FROM results WHERE url = ?'),
+      lookup: this.db.prepare('SELECT results.*, files.mtime_ms FROM results LEFT JOIN files ON files.path = results.filename WHERE results.url = ?'),
       bySha256: this.db.prepare("SELECT * FROM results WHERE sha256 = ? AND status = 'success' ORDER BY rowid LIMIT ?"),
       upsert: this.db.prepare(`
         INSERT INTO results (url, post_id, media_index, media_type, filename, sha256, bytes, etag, last_modified, source, status,
@@ -135,6 +174,13 @@ export class SqliteDownloadLedger implements DownloadLedger {
       markPart: this.db.prepare('INSERT OR REPLACE INTO parts (url, part_path, started_at) VALUES (?, ?, ?)'),
       parts: this.db.prepare('SELECT * FROM parts ORDER BY started_at'),
       page: this.db.prepare('SELECT rowid, * FROM results WHERE rowid > ? ORDER BY rowid LIMIT ?'),
+      filePage: this.db.prepare('SELECT rowid, * FROM files WHERE rowid > ? ORDER BY rowid LIMIT ?'),
+      // A name keeps the URL that first produced it; its bytes and time are those last verified there.
+      saveFile: this.db.prepare(`
+        INSERT INTO files (path, url, sha256, bytes, mtime_ms, recorded_at) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (path) DO UPDATE SET sha256 = excluded.sha256, bytes = excluded.bytes, mtime_ms = excluded.mtime_ms,
+          recorded_at = excluded.recorded_at`),
+      confirmFile: this.db.prepare('UPDATE files SET mtime_ms = ? WHERE path = ?'),
     };
   }
 
@@ -148,29 +194,95 @@ export class SqliteDownloadLedger implements DownloadLedger {
   }
 }
 
-function openDatabase(file: string): BetterSqlite3.Database {
+function openDatabase(file: string, paths: StoredPaths): BetterSqlite3.Database {
   const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
   try {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    // Two runs on one archive wait for each other's short transactions instead of failing at once.
+    // A reader (tumblr-dl verify) waits for a run's short transactions instead of failing at once.
     db.pragma('busy_timeout = 5000');
     db.exec(SCHEMA);
+    migrate(db, paths);
     return db;
   } catch (error) {
     throw new DownloadError('LEDGER', `Cannot open the download ledger ${file}: ${(error as Error).message}`, { cause: error });
   }
 }
 
-function toRow(entry: LedgerEntry): ResultRow {
+/**
+ * Bring a version-1 ledger (absolute paths, no `files` table) to version 2, in one transaction.
+ * Absolute paths inside the output folder become relative. Paths outside it belong to an archive
+ * that was moved before this upgrade: the folder they were written under is found by looking for
+ * the first such file in the current folder; if it cannot be found, they stay absolute, and
+ * `verify` says so instead of passing over them.
+ */
+function migrate(db: BetterSqlite3.Database, paths: StoredPaths): void {
+  if ((db.pragma('user_version', { simple: true }) as number) >= SCHEMA_VERSION) return;
+  db.transaction(() => {
+    const rows = db.prepare('SELECT rowid, filename, deduplicated_from FROM results').all() as Array<{ rowid: number; filename: string; deduplicated_from: string | null }>;
+    const formerRoot = findFormerRoot(rows.map((r) => r.filename), paths.root);
+    const relative = (p: string): string => (path.isAbsolute(p) ? paths.store(path.join(paths.root, path.relative(formerRoot, p))) : p);
+    const update = db.prepare('UPDATE results SET filename = ?, deduplicated_from = ? WHERE rowid = ?');
+    for (const row of rows) update.run(relative(row.filename), row.deduplicated_from === null ? null : relative(row.deduplicated_from), row.rowid);
+    const parts = db.prepare('SELECT url, part_path FROM parts').all() as Array<{ url: string; part_path: string }>;
+    const updatePart = db.prepare('UPDATE parts SET part_path = ? WHERE url = ?');
+    for (const part of parts) updatePart.run(relative(part.part_path), part.url);
+    db.exec(`INSERT OR IGNORE INTO files (path, url, sha256, bytes, mtime_ms, recorded_at)
+             SELECT filename, url, sha256, bytes, NULL, recorded_at FROM results WHERE status = 'success' ORDER BY rowid`);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}
+
+/** The folder a version-1 ledger's absolute paths were written under: the current one, or where it was before a move. */
+function findFormerRoot(filenames: string[], root: string): string {
+  const outside = filenames.find((f) => path.isAbsolute(f) && !isInside(root, f));
+  if (outside === undefined) return root;
+  for (let former = path.dirname(outside), depth = 0; depth < 8 && former !== path.dirname(former); former = path.dirname(former), depth++) {
+    if (existsSync(path.join(root, path.relative(former, outside)))) return former;
+  }
+  return root;
+}
+
+/** Is `file` inside `dir` (not `dir` itself)? */
+export function isInside(dir: string, file: string): boolean {
+  const relative = path.relative(dir, file);
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+}
+
+/**
+ * How file paths are stored: relative to the output folder when inside it (always, for files the
+ * downloader writes), absolute otherwise; resolved against the folder the ledger serves now.
+ */
+class StoredPaths {
+  constructor(readonly root: string) {}
+
+  store(file: string): string {
+    return isInside(this.root, file) ? path.relative(this.root, file) : file;
+  }
+
+  resolve(stored: string): string {
+    return path.resolve(this.root, stored);
+  }
+}
+
+/** Column values of one files row. */
+interface FileRow {
+  path: string;
+  url: string;
+  sha256: string;
+  bytes: number;
+  mtime_ms: number | null;
+}
+
+function toRow(entry: LedgerEntry, paths: StoredPaths): ResultRow {
   return {
     url: entry.url,
     post_id: entry.postId ?? null,
     media_index: entry.index ?? null,
     media_type: entry.mediaType,
-    filename: entry.filename,
+    filename: paths.store(entry.filename),
     sha256: entry.sha256,
     bytes: entry.bytes,
     etag: entry.etag ?? null,
@@ -179,17 +291,17 @@ function toRow(entry: LedgerEntry): ResultRow {
     status: entry.status,
     error_code: entry.errorCode ?? null,
     capture_timestamp: entry.captureTimestamp ?? null,
-    deduplicated_from: entry.deduplicatedFrom ?? null,
+    deduplicated_from: entry.deduplicatedFrom === undefined ? null : paths.store(entry.deduplicatedFrom),
     first_recorded_at: entry.recordedAt,
     recorded_at: entry.recordedAt,
   };
 }
 
-function fromRow(row: ResultRow): LedgerRecord {
+function fromRow(row: ResultRow, paths: StoredPaths): LedgerRecord {
   const record: LedgerRecord = {
     url: row.url,
     mediaType: row.media_type as LedgerRecord['mediaType'],
-    filename: row.filename,
+    filename: paths.resolve(row.filename),
     sha256: row.sha256,
     bytes: row.bytes,
     source: row.source as LedgerRecord['source'],
@@ -203,6 +315,7 @@ function fromRow(row: ResultRow): LedgerRecord {
   if (row.last_modified !== null) record.lastModified = row.last_modified;
   if (row.error_code !== null) record.errorCode = row.error_code;
   if (row.capture_timestamp !== null) record.captureTimestamp = row.capture_timestamp;
-  if (row.deduplicated_from !== null) record.deduplicatedFrom = row.deduplicated_from;
+  if (row.deduplicated_from !== null) record.deduplicatedFrom = paths.resolve(row.deduplicated_from);
+  if (row.mtime_ms !== undefined && row.mtime_ms !== null) record.mtimeMs = row.mtime_ms;
   return record;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { injectable } from 'inversify';
 import { DownloadError } from '../errors/download-error.js';
-import { DEFAULT_EXTENSION, extensionForContentType, type MediaType } from '../verify/media-type.js';
+import { DEFAULT_EXTENSION, extensionForContentType, FORMAT_INFO, MEDIA_EXTENSIONS, type DetectedFormat, type MediaType } from '../verify/media-type.js';
 import { sanitizeExtension, sanitizeSegment } from './sanitize.js';
 
 /** Token of the {@link FilenameGenerator} service. */
@@ -16,9 +16,10 @@ export interface FilenameGenerator {
    * @param postId id of the post; untrusted
    * @param mediaType what is being downloaded
    * @param index position of the media within its post @default 0
-   * @param contentType response Content-Type, used when the URL has no extension
+   * @param contentType response Content-Type, used when the bytes are of no known format
+   * @param format the format the bytes turned out to be, once they have arrived: it names the extension
    */
-  generateFilename(url: string, postId: string, mediaType: MediaType, index?: number, contentType?: string): string;
+  generateFilename(url: string, postId: string, mediaType: MediaType, index?: number, contentType?: string, format?: DetectedFormat): string;
 }
 
 /**
@@ -27,18 +28,24 @@ export interface FilenameGenerator {
  */
 @injectable()
 export class DefaultFilenameGenerator implements FilenameGenerator {
-  generateFilename(url: string, postId: string, mediaType: MediaType, index = 0, contentType?: string): string {
+  generateFilename(url: string, postId: string, mediaType: MediaType, index = 0, contentType?: string, format?: DetectedFormat): string {
     if (!Number.isSafeInteger(index) || index < 0) {
       throw new DownloadError('UNSAFE_PATH', `Media index must be a whole number ≥ 0, got ${String(index)}`, { url });
     }
     const urlHash = createHash('md5').update(url).digest('hex').slice(0, 8);
     const post = sanitizeSegment(String(postId), 'post');
-    return `${post}_${index}_${urlHash}.${this.extensionFor(url, mediaType, contentType)}`;
+    return `${post}_${index}_${urlHash}.${this.extensionFor(url, mediaType, contentType, format)}`;
   }
 
-  /** Extension from the URL path, else from the Content-Type, else the media type's default. */
-  protected extensionFor(url: string, mediaType: MediaType, contentType?: string): string {
-    return extensionFromUrl(url) ?? extensionForContentType(contentType) ?? DEFAULT_EXTENSION[mediaType];
+  /**
+   * The extension of the bytes' real format; before they arrive (or for bytes of no known format),
+   * the Content-Type's, else the URL's, else the media type's default. Only media extensions are
+   * ever used: a URL ending in `.html`, `.svg` or `.gifv` does not name the file.
+   */
+  protected extensionFor(url: string, mediaType: MediaType, contentType?: string, format?: DetectedFormat): string {
+    if (format !== undefined) return FORMAT_INFO[format].extension;
+    const fromUrl = extensionFromUrl(url);
+    return extensionForContentType(contentType) ?? (fromUrl !== undefined && MEDIA_EXTENSIONS.has(fromUrl) ? fromUrl : undefined) ?? DEFAULT_EXTENSION[mediaType];
   }
 }
 

@@ -1,19 +1,33 @@
 import { IntegrityError } from '../errors/integrity-error.js';
-import { contentTypeMatches, detectFormat, formatsForExtension, isMarkup, type MediaType } from './media-type.js';
-import type { ContentFacts, ResponseFacts } from './verification-facts.js';
+import { classifyNonMedia, contentTypeInFamily, detectFormat, FORMAT_INFO, isNonMediaType, MEDIA_EXTENSIONS, type MediaType } from './media-type.js';
+import type { ContentFacts, HeadFacts, ResponseFacts } from './verification-facts.js';
 
 /**
- * One verification rule. A rule may look at the headers (to refuse a body before
- * it is stored), at the stored content, or both; it throws {@link IntegrityError}.
+ * One verification rule. A rule may look at the headers, at the first bytes (to
+ * refuse a body before the rest is stored), at the stored content, or at several;
+ * it throws {@link IntegrityError}. A content rule may instead return a warning:
+ * the bytes are kept and the result says what is odd about them.
  */
 export interface VerificationCheck {
   /** Short name for logs and docs. */
   readonly name: string;
   /** Runs when headers arrive. */
   checkResponse?(facts: ResponseFacts): void;
-  /** Runs when the body is complete. */
-  checkContent?(facts: ContentFacts): void | Promise<void>;
+  /** Runs when the first bytes of a fresh body arrive. */
+  checkHead?(facts: HeadFacts): void;
+  /** Runs when the body is complete; a string returned is a warning kept with the result. */
+  checkContent?(facts: ContentFacts): void | string | Promise<void | string>;
 }
+
+/** Warnings a kept file may carry in its result. */
+export const WARNINGS = {
+  /** The body ends before its own structure does, and the origin serves it so (twice the same, or as long as promised). */
+  truncatedAtOrigin: 'truncated-at-origin',
+  /** Bytes of no known format, kept because their Content-Type names the requested family. */
+  formatUnverified: 'format-unverified',
+  /** The caller's file name says one format, the bytes are another. */
+  extensionMismatch: 'extension-mismatch',
+} as const;
 
 /** Smallest valid GIF is 43 bytes (a 1×1 pixel); nothing real is smaller. */
 export const ABSOLUTE_MIN_BYTES = 43;
@@ -26,27 +40,40 @@ export const MIN_BYTES: Readonly<Record<MediaType, number>> = {
   file: 1,
 };
 
-/** An HTML page where media was asked for is a login, error or "removed" page. */
-export const rejectMarkup: VerificationCheck = {
-  name: 'markup',
-  checkResponse(facts) {
-    if (facts.mediaType !== 'file' && isMarkup(facts.contentType)) {
-      throw new IntegrityError('HTML_INSTEAD_OF_MEDIA', `Server sent ${facts.contentType} instead of ${facts.mediaType}: ${facts.url}`, {
-        url: facts.url,
-      });
-    }
-  },
-};
+/** Why bytes that are no media format are refused, from what they look like and what the server called them. */
+function refuseNonMedia(facts: { url: string; mediaType: MediaType; contentType: string | undefined; head: Uint8Array }): never {
+  const looks = classifyNonMedia(facts.head);
+  if (looks === 'markup') {
+    throw new IntegrityError('HTML_INSTEAD_OF_MEDIA', `Server sent a page (HTML, XML or SVG, as ${facts.contentType ?? 'no type'}) instead of ${facts.mediaType}: ${facts.url}`, {
+      url: facts.url,
+    });
+  }
+  if (looks !== 'binary' || isNonMediaType(facts.contentType)) {
+    throw new IntegrityError('MAGIC_MISMATCH', `Content is ${looks === 'binary' ? facts.contentType : looks}, not a media format: ${facts.url}`, { url: facts.url });
+  }
+  throw new IntegrityError('CONTENT_TYPE_MISMATCH', `Content is no known media format and its type ${facts.contentType ?? '(none)'} is not ${facts.mediaType}: ${facts.url}`, {
+    url: facts.url,
+  });
+}
 
-/** Content-Type family must match what was asked for (image/*, video/*, …). */
-export const contentTypeFamily: VerificationCheck = {
-  name: 'content-type',
-  checkResponse(facts) {
-    if (facts.verifyContentType && !contentTypeMatches(facts.mediaType, facts.contentType)) {
-      throw new IntegrityError('CONTENT_TYPE_MISMATCH', `Expected ${facts.mediaType}, server sent ${facts.contentType}: ${facts.url}`, {
-        url: facts.url,
-      });
-    }
+/**
+ * Media is what its bytes say, whatever the URL or the headers claim: a WebP under `.jpg`, a PNG
+ * as `application/octet-stream`, an MP4 asked for as an image are all kept. HTML, XML, SVG, JSON
+ * and text are refused, whatever they are called, as soon as their first bytes arrive. Bytes of no
+ * known format are kept only when the Content-Type names the requested family (with a warning).
+ */
+export const mediaSignature: VerificationCheck = {
+  name: 'media-signature',
+  checkHead(facts) {
+    if (facts.mediaType === 'file' || detectFormat(facts.head) !== undefined) return;
+    if (classifyNonMedia(facts.head) !== 'binary') refuseNonMedia(facts);
+  },
+  checkContent(facts) {
+    if (facts.mediaType === 'file' || facts.detectedFormat !== undefined) return;
+    const looks = classifyNonMedia(facts.head);
+    const familyOk = !facts.verifyContentType || contentTypeInFamily(facts.mediaType, facts.contentType);
+    if (looks === 'binary' && familyOk && !isNonMediaType(facts.contentType)) return WARNINGS.formatUnverified;
+    refuseNonMedia(facts);
   },
 };
 
@@ -79,20 +106,35 @@ export const sizeFloor: VerificationCheck = {
   },
 };
 
-/** The first bytes must be a format the file's extension allows. */
-export const magicBytes: VerificationCheck = {
-  name: 'magic-bytes',
+/**
+ * A body that ends before its own structure does (no JPEG EOI, no PNG IEND, MP4 boxes longer than
+ * the file) was cut. Without a Content-Length to compare, that is worth one more try; bytes that are
+ * cut the same way twice, or that are exactly as long as the server promised, are the origin's own
+ * damage: kept, with a warning, because nothing better can be had.
+ */
+export const structure: VerificationCheck = {
+  name: 'structure',
   checkContent(facts) {
-    const allowed = formatsForExtension(facts.extension);
-    if (!allowed) return;
-    const detected = detectFormat(facts.head);
-    if (detected === undefined || !allowed.includes(detected)) {
-      throw new IntegrityError(
-        'MAGIC_MISMATCH',
-        `Content is ${detected ?? 'not a known media format'}, not .${facts.extension}: ${facts.url}`,
-        { url: facts.url },
-      );
-    }
+    if (facts.completeness !== 'truncated') return;
+    const asPromised = facts.declaredSize !== undefined && facts.byteSize === facts.declaredSize;
+    if (asPromised || facts.previousTruncatedSha256 === facts.sha256) return WARNINGS.truncatedAtOrigin;
+    throw new IntegrityError('TRUNCATED', `The ${facts.detectedFormat ?? 'media'} body ends before its structure does (${facts.byteSize} bytes): ${facts.url}`, {
+      url: facts.url,
+      retryable: true,
+    });
+  },
+};
+
+/** A caller's own file name whose extension names another format than the bytes: kept, noted. */
+export const extensionMatchesContent: VerificationCheck = {
+  name: 'extension',
+  checkContent(facts) {
+    if (!facts.explicitName || facts.detectedFormat === undefined) return;
+    const extension = facts.extension.toLowerCase();
+    if (!MEDIA_EXTENSIONS.has(extension)) return;
+    const expected = FORMAT_INFO[facts.detectedFormat].extension;
+    const aliases: Record<string, string> = { jpeg: 'jpg', jpe: 'jpg', tif: 'tiff', heif: 'heic', ogv: 'ogg', oga: 'ogg', opus: 'ogg' };
+    if ((aliases[extension] ?? extension) !== expected) return WARNINGS.extensionMismatch;
   },
 };
 

@@ -1,29 +1,37 @@
 import { inject, injectable } from 'inversify';
 import { DownloaderConfig } from '../config/downloader-config.js';
 import {
-  contentTypeFamily,
   declaredSize,
   expectedChecksum,
+  extensionMatchesContent,
   knownPlaceholders,
-  magicBytes,
-  rejectMarkup,
+  mediaSignature,
   sizeFloor,
+  structure,
   type VerificationCheck,
 } from './verification-checks.js';
-import type { ContentFacts, ResponseFacts } from './verification-facts.js';
+import type { ContentFacts, HeadFacts, ResponseFacts } from './verification-facts.js';
 
 /** Token of the {@link Verifier} service. */
 export const Verifier = Symbol.for('tumblr-media-downloader/Verifier');
 
+/** What verification says of bytes it lets through. */
+export interface ContentVerdict {
+  /** What is odd about the kept bytes (e.g. `truncated-at-origin`); empty when nothing is. */
+  warnings: string[];
+}
+
 /**
  * Decides whether received bytes are the media that was asked for.
- * Both methods throw {@link IntegrityError}; the downloader then deletes the bytes.
+ * Every method throws {@link IntegrityError}; the downloader then deletes the bytes.
  */
 export interface Verifier {
-  /** Judge the headers before the body is stored (reject HTML early, etc.). */
+  /** Judge the headers before the body is stored (a size over the limit, etc.). */
   checkResponse(facts: ResponseFacts): void;
+  /** Judge the first bytes of a fresh body, so a page where media was asked for is not stored whole. */
+  checkHead?(facts: HeadFacts): void;
   /** Judge the complete body before it gets its final name. */
-  verify(facts: ContentFacts): Promise<void>;
+  verify(facts: ContentFacts): Promise<ContentVerdict | void>;
 }
 
 /**
@@ -39,26 +47,27 @@ export class DefaultVerifier implements Verifier {
   }
 
   /**
-   * The rules, cheapest and most telling first: size is judged before the
-   * placeholder hash and the magic bytes, the caller's checksum last.
+   * The rules, cheapest and most telling first: what the bytes are, then size, the placeholder
+   * hash and the structure, the caller's checksum last.
    */
   protected checks(): VerificationCheck[] {
-    return [
-      rejectMarkup,
-      contentTypeFamily,
-      declaredSize,
-      sizeFloor,
-      knownPlaceholders(this.config.placeholderSha256),
-      magicBytes,
-      expectedChecksum,
-    ];
+    return [mediaSignature, declaredSize, sizeFloor, knownPlaceholders(this.config.placeholderSha256), structure, extensionMatchesContent, expectedChecksum];
   }
 
   checkResponse(facts: ResponseFacts): void {
     for (const check of this.checkList) check.checkResponse?.(facts);
   }
 
-  async verify(facts: ContentFacts): Promise<void> {
-    for (const check of this.checkList) await check.checkContent?.(facts);
+  checkHead(facts: HeadFacts): void {
+    for (const check of this.checkList) check.checkHead?.(facts);
+  }
+
+  async verify(facts: ContentFacts): Promise<ContentVerdict | void> {
+    const warnings: string[] = [];
+    for (const check of this.checkList) {
+      const warning = await check.checkContent?.(facts);
+      if (typeof warning === 'string') warnings.push(warning);
+    }
+    return { warnings };
   }
 }

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import nock from 'nock';
 import type { LedgerConfig } from '../../src/config/downloader-config.js';
 import { DownloadLedger } from '../../src/ledger/download-ledger.js';
 import { MemoryDownloadLedger } from '../../src/ledger/memory-download-ledger.js';
-import { jpegBytes, sha256 } from '../support/fixtures.js';
+import { jpegBytes, sha256, listOutput } from '../support/fixtures.js';
 import { assertNockDoneAndClean, mediaHeaders, TUMBLR } from '../support/nock-helpers.js';
 import { createTestRig, type TestRig } from '../support/test-container.js';
 
@@ -34,7 +34,7 @@ describe('DefaultMediaDownloader with the ledger', () => {
     assertNockDoneAndClean();
   });
 
-  const files = (): string[] => (readdirSync(rig.dir) as string[]).sort();
+  const files = (): string[] => listOutput(rig.dir);
   const serve = (url: string, body: Buffer): nock.Scope => nock(TUMBLR).get(new URL(url).pathname).reply(200, body, mediaHeaders(body));
 
   describe('skip', () => {
@@ -67,17 +67,28 @@ describe('DefaultMediaDownloader with the ledger', () => {
       expect(third.skipped).to.equal(undefined);
     });
 
-    it('should download again with skipCompleted off (--force)', async () => {
+    it('should download again with skipCompleted off (--force), once per run, keeping every name recorded', async () => {
       await rig.cleanup();
       rig = rigWith({ skipCompleted: false, dedupe: 'off' });
+      ledger = rig.container.get<MemoryDownloadLedger>(DownloadLedger);
       const body = jpegBytes(3000);
       serve(URL_A, body);
       serve(URL_A, body);
       const first = await rig.downloader.downloadImage(URL_A, '1');
-      const second = await rig.downloader.downloadImage(URL_A, '1');
+      // The same URL again in the same run: fetched once, whatever --force says.
+      const repeat = await rig.downloader.downloadImage(URL_A, '1');
+      expect(repeat).to.include({ skipped: true, filename: first.filename });
+      await rig.downloader.close();
+      // The next --force run fetches it again, under a new name; the ledger keeps both.
+      const next = createTestRig({ outputDir: rig.dir, ledger: { skipCompleted: false, dedupe: 'off' } }, (c) => c.rebind(DownloadLedger).toConstantValue(ledger));
+      const second = await next.downloader.downloadImage(URL_A, '1');
+      await next.downloader.close();
       expect(second.skipped).to.equal(undefined);
       expect(second.filename).to.not.equal(first.filename);
       expect(files()).to.have.length(2);
+      const names: string[] = [];
+      for await (const file of ledger.files()) names.push(file.path);
+      expect(names).to.deep.equal([first.filename, second.filename]);
     });
 
     it('should retry a URL recorded as missing or failed', async () => {

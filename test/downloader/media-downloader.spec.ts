@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import nock from 'nock';
 import { DefaultMediaDownloader } from '../../src/downloader/media-downloader.js';
 import { DownloadEvents } from '../../src/events/download-events.js';
 import { PIXEL_GIFS_BASE64 } from '../../src/verify/known-placeholders.js';
-import { gifBytes, jpegBytes, mp4Bytes, sha256 } from '../support/fixtures.js';
+import { gifBytes, jpegBytes, mp4Bytes, sha256, listOutput } from '../support/fixtures.js';
 import { assertNockDoneAndClean, mediaHeaders, TUMBLR } from '../support/nock-helpers.js';
 import { createTestRig, type TestRig } from '../support/test-container.js';
 
@@ -26,7 +26,7 @@ describe(DefaultMediaDownloader.name, () => {
   });
 
   /** Files in the output dir (recursively), sorted. */
-  const files = (): string[] => (readdirSync(rig.dir, { recursive: true }) as string[]).sort();
+  const files = (): string[] => listOutput(rig.dir, { recursive: true });
 
   describe('.downloadImage', () => {
     it('should store the verified bytes under the generated name and report success', async () => {
@@ -74,14 +74,14 @@ describe(DefaultMediaDownloader.name, () => {
       expect(existsSync(path.join(rig.dir, '..', '..', 'etc', 'passwd_0.jpg'))).to.equal(false);
     });
 
-    it('should give concurrent downloads of the same media different names', async () => {
+    it('should fetch a URL asked for three times at once only once, every result naming the one file', async () => {
       const body = jpegBytes(2000);
-      nock(TUMBLR).get(IMAGE_PATH).times(3).reply(200, body, mediaHeaders(body));
+      nock(TUMBLR).get(IMAGE_PATH).reply(200, body, mediaHeaders(body));
       const results = await Promise.all([1, 2, 3].map(() => rig.downloader.downloadImage(IMAGE_URL, '1')));
-      const names = results.map((r) => path.basename(r.filename)).sort();
-      expect(new Set(names).size).to.equal(3);
-      expect(names[0]).to.match(/^1_0_[0-9a-f]{8}\.jpg$/);
-      expect(names.slice(1).every((n) => /_[12]\.jpg$/.test(n))).to.equal(true);
+      expect(new Set(results.map((r) => r.filename)).size).to.equal(1);
+      expect(results.map((r) => r.status)).to.deep.equal(['success', 'success', 'success']);
+      expect(results.filter((r) => r.skipped)).to.have.length(2);
+      expect(files()).to.deep.equal([path.basename(results[0]!.filename)]);
     });
 
     it('should never overwrite an existing file: the new one gets a suffix', async () => {
@@ -124,12 +124,13 @@ describe(DefaultMediaDownloader.name, () => {
       expect(g).to.include({ status: 'success', checksum: sha256(gif) });
     });
 
-    it('should refuse an image served where a video was asked for', async () => {
+    it('should keep an image served where a video was asked for, named and reported as what it is', async () => {
       const body = jpegBytes(4000);
       nock(TUMBLR).get('/v/tumblr_v.mp4').reply(200, body, mediaHeaders(body, 'image/jpeg'));
       const result = await rig.downloader.downloadVideo(`${TUMBLR}/v/tumblr_v.mp4`, '1');
-      expect(result).to.include({ status: 'error', errorCode: 'INTEGRITY', attempts: 1 });
-      expect(files()).to.deep.equal([]);
+      expect(result).to.include({ status: 'success', detectedFormat: 'jpeg', detectedMediaType: 'image', formatVerified: true });
+      expect(files()).to.deep.equal([path.basename(result.filename)]);
+      expect(result.filename).to.match(/^.*\/1_0_[0-9a-f]{8}\.jpg$/);
     });
   });
 

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { DownloadEvents } from '../../src/events/download-events.js';
 import { SystemClock, Clock } from '../../src/time/clock.js';
-import { sha256 } from '../support/fixtures.js';
+import { sha256, listOutput } from '../support/fixtures.js';
 import { useRealSockets } from '../support/nock-helpers.js';
 import { FaultServer, type FaultScript } from '../support/fault-server.js';
 import { createTestRig, type TestRig } from '../support/test-container.js';
@@ -75,7 +75,7 @@ describe('MediaDownloader against a real loopback server', function () {
     expect(second).to.include({ status: 206, ifRange: '"big-v1"', range: `bytes=${result.resumedFromByte}-` });
     // Everything served once, plus at most what was in flight when the socket died.
     expect(server.bytesServed).to.be.at.most(bigSize + 10 * MiB - result.resumedFromByte);
-    expect(readdirSync(rig.dir)).to.deep.equal([path.basename(result.filename)]);
+    expect(listOutput(rig.dir)).to.deep.equal([path.basename(result.filename)]);
   });
 
   it('should restart from zero when the origin changed between attempts (If-Range mismatch → 200)', async () => {
@@ -109,7 +109,7 @@ describe('MediaDownloader against a real loopback server', function () {
     const result = await rig.downloader.downloadImage(`${base}/small.jpg`, '1');
     expect(result).to.include({ status: 'error', errorCode: 'TIMEOUT', attempts: 2 });
     expect(server.requests).to.have.length(2);
-    expect(readdirSync(rig.dir)).to.deep.equal([]);
+    expect(listOutput(rig.dir)).to.deep.equal([]);
   });
 
   it('should keep a resumable part when the caller aborts, and finish it later with a Range request', async () => {
@@ -132,12 +132,12 @@ describe('MediaDownloader against a real loopback server', function () {
     expect(resumed).to.include({ status: 'success', checksum: bigSha });
     expect(resumed.resumedFromByte).to.equal(3 * MiB);
     expect(server.requests.at(-1)).to.include({ status: 206, range: `bytes=${resumed.resumedFromByte}-` });
-    expect(readdirSync(rig.dir)).to.deep.equal(['big.jpg']);
+    expect(listOutput(rig.dir)).to.deep.equal(['big.jpg']);
   });
 
   it('should leave no file behind for a 404 (got would have created it before the status arrived)', async () => {
     const result = await rig.downloader.downloadFile(`${base}/nope.jpg`, 'nope.jpg');
     expect(result.status).to.equal('missing');
-    expect(readdirSync(rig.dir)).to.deep.equal([]);
+    expect(listOutput(rig.dir)).to.deep.equal([]);
   });
 });

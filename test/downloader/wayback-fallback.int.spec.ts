@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import nock from 'nock';
 import type { WaybackConfig } from '../../src/config/downloader-config.js';
 import { DownloadLedger } from '../../src/ledger/download-ledger.js';
 import { MemoryDownloadLedger } from '../../src/ledger/memory-download-ledger.js';
 import { PIXEL_GIFS_BASE64 } from '../../src/verify/known-placeholders.js';
 import { FakeWayback } from '../support/fake-wayback.js';
-import { jpegBytes, sha256 } from '../support/fixtures.js';
+import { jpegBytes, sha256, listOutput } from '../support/fixtures.js';
 import { assertNockDoneAndClean, TUMBLR } from '../support/nock-helpers.js';
 import { createTestRig, type TestRig } from '../support/test-container.js';
 
@@ -61,7 +61,7 @@ describe('Wayback fallback (local fake archive)', () => {
     expect(result).to.include({ status: 'missing', source: 'tumblr', mediaMissingOnTumblr: true, errorCode: 'MEDIA_NOT_FOUND' });
     expect(result.errorMessage).to.match(/HTTP 410.*Wayback capture 20190101000000 refused/);
     expect(result).to.not.have.property('captureTimestamp');
-    expect(readdirSync(rig.dir)).to.deep.equal([]);
+    expect(listOutput(rig.dir)).to.deep.equal([]);
   });
 
   it('should report missing with "no Wayback capture" when the archive has none', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Container } from 'inversify';
@@ -10,7 +10,7 @@ import { downloaderModule } from '../../src/module.js';
 import { EventRecorder } from '../support/event-recorder.js';
 import { FaultServer } from '../support/fault-server.js';
 import { useRealSockets } from '../support/nock-helpers.js';
-import { jpegBytes } from '../support/fixtures.js';
+import { jpegBytes, listOutput } from '../support/fixtures.js';
 
 /** Mount a small tmpfs (root only); `undefined` where this machine does not allow it. */
 function mountTmpfs(options: string): string | undefined {
@@ -68,7 +68,7 @@ describe('Reliability: disk faults', function () {
     expect(result.errorMessage).to.include('ENOSPC');
     expect(recorder.of('failed')[0]?.error.code).to.equal('FILESYSTEM');
     // Resumable (the origin sent an ETag): the bytes that fitted stay for a later run with more space.
-    expect(readdirSync(mounted).sort()).to.deep.equal(['big.jpg.part', 'big.jpg.part.json']);
+    expect(listOutput(mounted)).to.deep.equal(['big.jpg.part', 'big.jpg.part.json']);
   });
 
   it('should report a read-only output directory as a FILESYSTEM error and write nothing', async function () {
@@ -77,6 +77,6 @@ describe('Reliability: disk faults', function () {
     const { result } = await download(mounted);
     expect(result).to.include({ status: 'error', errorCode: 'FILESYSTEM', attempts: 1 });
     expect(result.errorMessage).to.include('EROFS');
-    expect(readdirSync(mounted)).to.deep.equal([]);
+    expect(listOutput(mounted)).to.deep.equal([]);
   });
 });

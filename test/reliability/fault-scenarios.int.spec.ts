@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DownloaderConfigInput } from '../../src/config/downloader-config.js';
 import type { DownloadResult } from '../../src/downloader/download-result.js';
@@ -7,7 +7,7 @@ import { PIXEL_GIFS_BASE64 } from '../../src/verify/known-placeholders.js';
 import type { EventRecorder } from '../support/event-recorder.js';
 import { useRealSockets } from '../support/nock-helpers.js';
 import { FaultServer, type FaultScript } from '../support/fault-server.js';
-import { jpegBytes, sha256 } from '../support/fixtures.js';
+import { jpegBytes, sha256, listOutput } from '../support/fixtures.js';
 import { createTestRig, type TestRig } from '../support/test-container.js';
 
 // Above RESUMABLE_MIN_BYTES, so interrupted transfers keep their .part.
@@ -224,7 +224,7 @@ describe('Reliability: scripted origin faults through the real container', funct
       expect(result.status, result.errorMessage).to.equal(scenario.expect.status);
       if (scenario.expect.errorCode) expect(result.errorCode).to.equal(scenario.expect.errorCode);
       if (scenario.expect.attempts !== undefined) expect(result.attempts, 'attempts').to.equal(scenario.expect.attempts);
-      const onDisk = readdirSync(rig.dir);
+      const onDisk = listOutput(rig.dir);
       const finalName = path.basename(result.filename);
       if (result.status === 'success') {
         // The one invariant: a file under its final name has exactly the origin's bytes.

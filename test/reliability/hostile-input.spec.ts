@@ -1,8 +1,7 @@
 import { expect } from 'chai';
-import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import nock from 'nock';
-import { jpegBytes } from '../support/fixtures.js';
+import { jpegBytes, listOutput } from '../support/fixtures.js';
 import { assertNockDoneAndClean, mediaHeaders } from '../support/nock-helpers.js';
 import { createTestRig, type TestRig } from '../support/test-container.js';
 
@@ -42,15 +41,16 @@ describe('Reliability: hostile input never escapes outputDir', () => {
 
   it('should keep every hostile post id to one safe file name directly inside outputDir', async () => {
     const body = jpegBytes(2000);
-    nock('https://64.media.tumblr.com').get('/a/b.jpg').times(HOSTILE_POST_IDS.length).reply(200, body, mediaHeaders(body));
-    const results = await Promise.all(HOSTILE_POST_IDS.map((id) => rig.downloader.downloadImage('https://64.media.tumblr.com/a/b.jpg', id)));
+    // One URL per post: the same URL twice would be fetched once and both results would name one file.
+    HOSTILE_POST_IDS.forEach((_, i) => nock('https://64.media.tumblr.com').get(`/a/b${i}.jpg`).reply(200, body, mediaHeaders(body)));
+    const results = await Promise.all(HOSTILE_POST_IDS.map((id, i) => rig.downloader.downloadImage(`https://64.media.tumblr.com/a/b${i}.jpg`, id)));
     for (const [i, result] of results.entries()) {
       expect(result.status, JSON.stringify(HOSTILE_POST_IDS[i])).to.equal('success');
       expect(path.dirname(result.filename)).to.equal(rig.dir);
       expect(path.basename(result.filename)).to.match(SAFE_NAME);
       expect(path.basename(result.filename)).to.not.match(/^(con|prn|aux|nul|com\d|lpt\d)[._]/i);
     }
-    expect(readdirSync(rig.dir)).to.have.length(HOSTILE_POST_IDS.length);
+    expect(listOutput(rig.dir)).to.have.length(HOSTILE_POST_IDS.length);
   });
 
   it('should sanitize hostile extensions and encoded separators in the URL path', async () => {
@@ -75,7 +75,7 @@ describe('Reliability: hostile input never escapes outputDir', () => {
     it(`should refuse the explicit file name ${JSON.stringify(filename.slice(0, 40))} with UNSAFE_PATH`, async () => {
       const result = await rig.downloader.downloadFile('https://64.media.tumblr.com/a/b.jpg', filename);
       expect(result).to.include({ status: 'error', errorCode: 'UNSAFE_PATH', attempts: 0 });
-      expect(readdirSync(rig.dir)).to.deep.equal([]);
+      expect(listOutput(rig.dir)).to.deep.equal([]);
     });
   }
 });

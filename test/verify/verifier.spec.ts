@@ -3,14 +3,18 @@ import { resolveDownloaderConfig } from '../../src/config/downloader-config.js';
 import { IntegrityError, type IntegrityFailure } from '../../src/errors/integrity-error.js';
 import { PIXEL_GIFS_BASE64 } from '../../src/verify/known-placeholders.js';
 import { detectFormat } from '../../src/verify/media-type.js';
+import { StructureProbe } from '../../src/verify/structure-probe.js';
 import type { ContentFacts } from '../../src/verify/verification-facts.js';
 import { DefaultVerifier } from '../../src/verify/verifier.js';
-import { gifBytes, jpegBytes, mp4Bytes, pngBytes, sha256 } from '../support/fixtures.js';
+import { gifBytes, jpegBytes, mp4Bytes, pngBytes, sha256, webpBytes } from '../support/fixtures.js';
 
 const verifier = new DefaultVerifier(resolveDownloaderConfig({ outputDir: '/tmp/unused' }));
 
-/** Facts of a good 2 KiB JPEG; tests change one thing at a time. */
+/** Facts of a good 2 KiB JPEG, read as the downloader reads a body; tests change one thing at a time. */
 function facts(overrides: Partial<ContentFacts> = {}, body = jpegBytes(2048)): ContentFacts {
+  const probe = new StructureProbe();
+  probe.update(body);
+  const detectedFormat = detectFormat(probe.head);
   return {
     url: 'https://x.test/a.jpg',
     mediaType: 'image',
@@ -18,9 +22,13 @@ function facts(overrides: Partial<ContentFacts> = {}, body = jpegBytes(2048)): C
     declaredSize: body.length,
     verifyContentType: true,
     extension: 'jpg',
+    explicitName: false,
     byteSize: body.length,
     sha256: sha256(body),
-    head: body.subarray(0, 16),
+    head: probe.head,
+    detectedFormat,
+    completeness: probe.verdict(detectedFormat),
+    previousTruncatedSha256: undefined,
     expectedChecksum: undefined,
     verifySize: true,
     resumed: false,
@@ -30,7 +38,6 @@ function facts(overrides: Partial<ContentFacts> = {}, body = jpegBytes(2048)): C
 
 async function failureOf(f: ContentFacts): Promise<IntegrityFailure | undefined> {
   try {
-    verifier.checkResponse(f);
     await verifier.verify(f);
     return undefined;
   } catch (error) {
@@ -40,26 +47,23 @@ async function failureOf(f: ContentFacts): Promise<IntegrityFailure | undefined>
 }
 
 describe(DefaultVerifier.name, () => {
-  describe('.checkResponse', () => {
-    it('should reject text/html for media before any byte is stored', () => {
-      expect(() => verifier.checkResponse(facts({ contentType: 'text/html; charset=utf-8' })))
-        .to.throw(IntegrityError)
-        .with.property('failure', 'HTML_INSTEAD_OF_MEDIA');
+  describe('.checkHead', () => {
+    const head = (text: string | Buffer): Buffer => (typeof text === 'string' ? Buffer.from(text.padEnd(64, ' ')) : text);
+    const headFacts = (body: Buffer, contentType?: string) => ({ url: 'https://x.test/a.jpg', mediaType: 'image' as const, contentType, head: body.subarray(0, 64) });
+
+    it('should refuse a page as soon as its first bytes arrive, whatever its Content-Type says', () => {
+      for (const type of ['text/html', 'application/octet-stream', 'image/jpeg', undefined]) {
+        expect(() => verifier.checkHead(headFacts(head('<!DOCTYPE html><html><body>login'), type)), String(type))
+          .to.throw(IntegrityError)
+          .with.property('failure', 'HTML_INSTEAD_OF_MEDIA');
+      }
+      expect(() => verifier.checkHead(headFacts(head('\ufeff  <svg xmlns="http://www.w3.org/2000/svg">')))).to.throw(IntegrityError);
+      expect(() => verifier.checkHead(headFacts(head('{"errors":[{"code":404}]}')))).to.throw(IntegrityError).with.property('failure', 'MAGIC_MISMATCH');
     });
 
-    it('should reject a content-type of the wrong family', () => {
-      expect(() => verifier.checkResponse(facts({ contentType: 'video/mp4' }))).to.throw(IntegrityError).with.property('failure', 'CONTENT_TYPE_MISMATCH');
-      expect(() => verifier.checkResponse(facts({ mediaType: 'video', contentType: 'image/jpeg' }))).to.throw(IntegrityError);
-    });
-
-    it('should let the caller turn the family check off, but never the HTML check', () => {
-      expect(() => verifier.checkResponse(facts({ contentType: 'video/mp4', verifyContentType: false }))).to.not.throw();
-      expect(() => verifier.checkResponse(facts({ contentType: 'text/html', verifyContentType: false }))).to.throw(IntegrityError);
-    });
-
-    it('should accept generic or missing types and leave the decision to magic bytes', () => {
-      expect(() => verifier.checkResponse(facts({ contentType: 'application/octet-stream' }))).to.not.throw();
-      expect(() => verifier.checkResponse(facts({ contentType: undefined }))).to.not.throw();
+    it('should let real media through under any Content-Type, text/html included', () => {
+      expect(() => verifier.checkHead(headFacts(pngBytes(100), 'text/html'))).to.not.throw();
+      expect(() => verifier.checkHead(headFacts(webpBytes(100), 'image/jpeg'))).to.not.throw();
     });
   });
 
@@ -111,9 +115,41 @@ describe(DefaultVerifier.name, () => {
       expect(error).to.have.property('failure', 'PLACEHOLDER');
     });
 
-    it('should reject bytes whose magic disagrees with the extension', async () => {
-      expect(await failureOf(facts({}, pngBytes(2048)))).to.equal('MAGIC_MISMATCH');
-      expect(await failureOf(facts({}, Buffer.from('<html><body>removed</body></html>'.padEnd(500, ' '))))).to.equal('MAGIC_MISMATCH');
+    it('should keep real media whatever the URL extension or the Content-Type says', async () => {
+      expect(await failureOf(facts({ contentType: 'image/jpeg' }, pngBytes(2048)))).to.equal(undefined);
+      expect(await failureOf(facts({ contentType: 'application/octet-stream' }, webpBytes(2048)))).to.equal(undefined);
+      expect(await failureOf(facts({ contentType: 'image/jpeg' }, mp4Bytes(4096)))).to.equal(undefined);
+    });
+
+    it('should refuse HTML, SVG, JSON and text whatever the headers say', async () => {
+      const page = Buffer.from('<html><body>removed</body></html>'.padEnd(500, ' '));
+      expect(await failureOf(facts({ contentType: 'application/octet-stream' }, page))).to.equal('HTML_INSTEAD_OF_MEDIA');
+      expect(await failureOf(facts({ contentType: 'image/svg+xml' }, Buffer.from('<svg><script>x</script></svg>'.padEnd(500, ' '))))).to.equal('HTML_INSTEAD_OF_MEDIA');
+      expect(await failureOf(facts({ contentType: 'image/jpeg' }, Buffer.from('{"error":"gone"}'.padEnd(500, ' '))))).to.equal('MAGIC_MISMATCH');
+      expect(await failureOf(facts({ contentType: 'image/jpeg' }, Buffer.from('Access denied. '.repeat(40))))).to.equal('MAGIC_MISMATCH');
+    });
+
+    it('should keep an unknown binary only on a Content-Type of the requested family, flagged unverified', async () => {
+      const unknown = Buffer.concat([Buffer.from([0, 1, 2, 3, 0xfe, 0xfd]), Buffer.alloc(2000, 0x9c)]);
+      expect(await verifier.verify(facts({ contentType: 'image/x-icon' }, unknown))).to.deep.equal({ warnings: ['format-unverified'] });
+      expect(await failureOf(facts({ contentType: 'application/octet-stream' }, unknown))).to.equal('CONTENT_TYPE_MISMATCH');
+      expect(await failureOf(facts({ contentType: 'video/mp4' }, unknown))).to.equal('CONTENT_TYPE_MISMATCH');
+    });
+
+    it('should retry a cut body without Content-Length once, then keep the same cut bytes with a warning', async () => {
+      const cut = jpegBytes(4096).subarray(0, 3000);
+      const first = facts({ declaredSize: undefined }, cut);
+      let error: IntegrityError | undefined;
+      await verifier.verify(first).catch((e: IntegrityError) => (error = e));
+      expect(error).to.include({ failure: 'TRUNCATED', retryable: true });
+      expect(await verifier.verify({ ...first, previousTruncatedSha256: first.sha256 })).to.deep.equal({ warnings: ['truncated-at-origin'] });
+      // As long as the server promised: the origin's own damage, kept at once.
+      expect(await verifier.verify(facts({}, cut))).to.deep.equal({ warnings: ['truncated-at-origin'] });
+    });
+
+    it('should note a caller-chosen extension that names another format than the bytes', async () => {
+      expect(await verifier.verify(facts({ explicitName: true }, pngBytes(2048)))).to.deep.equal({ warnings: ['extension-mismatch'] });
+      expect(await verifier.verify(facts({ explicitName: true, extension: 'jpeg' }))).to.deep.equal({ warnings: [] });
     });
 
     it('should compare expectedChecksum case-insensitively and retry a mismatch only after a spliced resume', async () => {
@@ -137,7 +173,64 @@ describe('detectFormat', () => {
     expect(detectFormat(gifBytes(16))).to.equal('gif');
     expect(detectFormat(Buffer.from('RIFF\0\0\0\0WEBPVP8 '))).to.equal('webp');
     expect(detectFormat(mp4Bytes(16))).to.equal('mp4');
-    expect(detectFormat(Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0, 0, 0, 0]))).to.equal('webm');
+    expect(detectFormat(Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0, 0, 0, 0]))).to.equal('mkv');
+    expect(detectFormat(Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x82, 0x84]), Buffer.from('webm')]))).to.equal('webm');
+    expect(detectFormat(webpBytes(64))).to.equal('webp');
+    expect(detectFormat(mp4Bytes(64, 1, 'avif'))).to.equal('avif');
+    expect(detectFormat(mp4Bytes(64, 1, 'heic'))).to.equal('heic');
+    expect(detectFormat(mp4Bytes(64, 1, 'qt  '))).to.equal('mov');
+    expect(detectFormat(mp4Bytes(64, 1, 'M4A '))).to.equal('m4a');
+    expect(detectFormat(Buffer.from('RIFF\x24\0\0\0WAVEfmt ', 'latin1'))).to.equal('wav');
+    expect(detectFormat(Buffer.from([0xff, 0x0a, 0xfa, 0x7f]))).to.equal('jxl');
+    expect(detectFormat(Buffer.from('II*\0\x08\0\0\0', 'latin1'))).to.equal('tiff');
+    expect(detectFormat(Buffer.from('ID3\x04\0\0\0\0\0\0', 'latin1'))).to.equal('mp3');
+    expect(detectFormat(Buffer.from('OggS\0\x02', 'latin1'))).to.equal('ogg');
+    expect(detectFormat(Buffer.from('BMW is a car, not a bitmap'))).to.equal(undefined);
     expect(detectFormat(Buffer.from('<!DOCTYPE html>'))).to.equal(undefined);
+  });
+});
+
+describe(StructureProbe.name, () => {
+  const verdictOf = (body: Buffer, chunk = 1000): string => {
+    const probe = new StructureProbe();
+    for (let at = 0; at < body.length; at += chunk) probe.update(body.subarray(at, at + chunk));
+    return probe.verdict(detectFormat(probe.head));
+  };
+
+  it('should find whole files whole, fed in any chunk size', () => {
+    for (const chunk of [1, 7, 4096]) {
+      expect(verdictOf(jpegBytes(5000), chunk), `jpeg/${chunk}`).to.equal('complete');
+      expect(verdictOf(pngBytes(5000), chunk), `png/${chunk}`).to.equal('complete');
+      expect(verdictOf(gifBytes(5000), chunk), `gif/${chunk}`).to.equal('complete');
+      expect(verdictOf(webpBytes(5000), chunk), `webp/${chunk}`).to.equal('complete');
+      expect(verdictOf(mp4Bytes(5000), chunk), `mp4/${chunk}`).to.equal('complete');
+    }
+  });
+
+  it('should find cut files cut', () => {
+    for (const body of [jpegBytes(5000), pngBytes(5000), gifBytes(5000), webpBytes(5000), mp4Bytes(5000)]) {
+      expect(verdictOf(body.subarray(0, 3000)), detectFormat(body)).to.equal('truncated');
+    }
+  });
+
+  it('should pass what real encoders write: data after the JPEG EOI, moov after mdat, a 64-bit box size, a size-0 last box', () => {
+    expect(verdictOf(Buffer.concat([jpegBytes(3000), Buffer.from('vendor trailer, no markers here')]))).to.equal('complete');
+    const ftyp = mp4Bytes(32);
+    const box = (type: string, size: number): Buffer => {
+      const b = Buffer.alloc(size, 7);
+      b.writeUInt32BE(size, 0);
+      b.write(type, 4, 'latin1');
+      return b;
+    };
+    expect(verdictOf(Buffer.concat([ftyp, box('mdat', 3000), box('moov', 500)]))).to.equal('complete');
+    const large = Buffer.alloc(2016, 3);
+    large.writeUInt32BE(1, 0);
+    large.write('mdat', 4, 'latin1');
+    large.writeBigUInt64BE(2016n, 8);
+    expect(verdictOf(Buffer.concat([ftyp, large]), 5)).to.equal('complete');
+    const toEnd = box('mdat', 900);
+    toEnd.writeUInt32BE(0, 0);
+    expect(verdictOf(Buffer.concat([ftyp, toEnd]))).to.equal('complete');
+    expect(verdictOf(Buffer.concat([ftyp, box('mdat', 3000), box('moov', 500)]).subarray(0, 3400))).to.equal('truncated');
   });
 });
