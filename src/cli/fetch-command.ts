@@ -42,18 +42,35 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   mkdirSync(path.dirname(path.resolve(options.resultsFile)), { recursive: true });
   const container = new Container();
   container.load(downloaderModule(config));
-  let ledger: DownloadLedger;
+  let ledger: DownloadLedger | undefined;
+  let downloader: MediaDownloader;
   try {
     ledger = container.get<DownloadLedger>(DownloadLedger);
+    // Takes the folder's lock: a second run on the same folder stops here, before it touches a file.
+    downloader = container.get<MediaDownloader>(MediaDownloader);
   } catch (error) {
     io.stderr.write(`tumblr-dl: ${(error as Error).message}\n`);
+    await ledger?.close();
     return EXIT.usage;
   }
-  const downloader = container.get<MediaDownloader>(MediaDownloader);
   // Rewritten, not appended: after an interrupted run, the next one lists every item exactly once
   // (what the ledger already holds comes back as `skipped`), instead of a run and a half.
   const results = createWriteStream(options.resultsFile, { flags: 'w' });
-  const tally: Tally = { done: 0, total: 0, inputComplete: false, succeeded: 0, skipped: 0, deduplicated: 0, missing: 0, failed: 0, bytes: 0, inFlightBytes: 0, startedAt: Date.now() };
+  const tally: Tally = {
+    done: 0,
+    total: 0,
+    inputComplete: false,
+    succeeded: 0,
+    skipped: 0,
+    deduplicated: 0,
+    repaired: 0,
+    warned: 0,
+    missing: 0,
+    failed: 0,
+    bytes: 0,
+    inFlightBytes: 0,
+    startedAt: Date.now(),
+  };
   const display = new ProgressDisplay(io.stdout, tally, options.quiet);
   const stopLiveBytes = io.stdout.isTTY ? trackLiveBytes(container.get<DownloadEvents>(DownloadEvents), tally, display) : () => {};
   let stopping = false;
@@ -74,6 +91,8 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
       if (result.skipped) tally.skipped++;
       else tally.bytes += result.byteSize;
       if (result.deduplicatedFrom) tally.deduplicated++;
+      if (result.repaired) tally.repaired++;
+      if (result.warnings) tally.warned++;
     } else if (result.status === 'missing') tally.missing++;
     else tally.failed++;
     if (!results.write(`${JSON.stringify(result)}\n`)) await once(results, 'drain');

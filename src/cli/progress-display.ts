@@ -11,6 +11,10 @@ export interface Tally {
   skipped: number;
   /** Of the succeeded: the same bytes as a file saved earlier (linked, copied or referenced). */
   deduplicated: number;
+  /** Of the succeeded: a damaged, missing or untrusted file on disk replaced by verified bytes. */
+  repaired: number;
+  /** Of the succeeded: kept with a warning (cut at the origin, unknown format kept on its Content-Type). */
+  warned: number;
   missing: number;
   failed: number;
   /** Bytes of files downloaded by this run (not of skipped ones). */
@@ -38,11 +42,13 @@ export class ProgressDisplay {
   item(result: DownloadResult): void {
     if (this.tty) {
       if (result.status === 'error') this.line(`error ${result.errorCode ?? ''} ${result.url}: ${result.errorMessage ?? ''}`);
+      else if (result.warnings) this.line(`warning ${result.warnings.join(', ')} ${result.filename}`);
       this.draw();
     } else if (!this.quiet || result.status === 'error') {
       const what =
         result.status === 'success'
-          ? `${result.filename} ${result.byteSize} B${result.skipped ? ' (already there)' : ''}${result.deduplicatedFrom ? ` (same bytes as ${result.deduplicatedFrom})` : ''}`
+          ? `${result.filename} ${result.byteSize} B${result.skipped ? ' (already there)' : ''}${result.repaired ? ' (repaired)' : ''}` +
+            `${result.deduplicatedFrom ? ` (same bytes as ${result.deduplicatedFrom})` : ''}${result.warnings ? ` (warning: ${result.warnings.join(', ')})` : ''}`
           : `${result.errorCode ?? ''} ${result.url}: ${result.errorMessage ?? ''}`;
       this.out.write(`${result.status} ${what}\n`);
     }
@@ -81,7 +87,12 @@ export class ProgressDisplay {
     const t = this.tally;
     const seconds = (Date.now() - t.startedAt) / 1000;
     if (this.tty) this.out.write('\r\x1b[2K');
-    const details = [t.skipped > 0 ? `${t.skipped} already there` : '', t.deduplicated > 0 ? `${t.deduplicated} deduplicated` : ''].filter(Boolean);
+    const details = [
+      t.skipped > 0 ? `${t.skipped} already there` : '',
+      t.repaired > 0 ? `${t.repaired} repaired` : '',
+      t.deduplicated > 0 ? `${t.deduplicated} deduplicated` : '',
+      t.warned > 0 ? `${t.warned} with warnings` : '',
+    ].filter(Boolean);
     this.out.write(
       `${interrupted ? 'Interrupted: ' : ''}${t.done} done: ${t.succeeded} saved${details.length > 0 ? ` (${details.join(', ')})` : ''}, ` +
         `${t.missing} missing, ${t.failed} failed; ` +

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { resolveDownloaderConfig } from '../config/downloader-config.js';
-import { checkRecordedFile } from '../ledger/check-recorded-file.js';
-import { SqliteDownloadLedger } from '../ledger/sqlite-download-ledger.js';
+import { checkRecordedFile, describeCheck } from '../ledger/check-recorded-file.js';
+import { isInside, SqliteDownloadLedger } from '../ledger/sqlite-download-ledger.js';
 import { EXIT } from './fetch-command.js';
 import { parseCommandArgs } from './command-args.js';
 import { defaultLedgerPath } from './fetch-options.js';
@@ -10,16 +10,18 @@ import { defaultLedgerPath } from './fetch-options.js';
 /** The `verify` usage text. */
 export const VERIFY_USAGE = `Usage: tumblr-dl verify <dir> [--ledger <file>] [--quick]
 
-Re-hashes every file the ledger records as saved under <dir> and compares it with the
-SHA-256 recorded when it was downloaded. Prints one line per damaged or missing file,
-then a summary. Downloads that were started and never finished are listed too.
+Re-hashes every file the ledger records as saved under <dir> (every name, --force
+copies included) and compares it with the SHA-256 recorded when it was verified.
+Prints one line per damaged or missing file, then a summary. A symbolic link at a
+recorded name is damage. Downloads started and never finished are listed too. The
+ledger's paths are relative to <dir>: a moved or copied archive verifies the same.
 
 Options:
       --ledger <file>   the ledger (default <dir>/.tumblr-dl/ledger.sqlite)
       --quick           compare sizes only, without reading the files
   -h, --help            this text
 
-Exit codes: 0 every file intact, 1 some damaged or missing, 2 bad usage or no ledger.`;
+Exit codes: 0 every file intact, 1 some damaged, missing or outside <dir>, 2 bad usage or no ledger.`;
 
 /** What `tumblr-dl verify` was asked to do. */
 export interface VerifyOptions {
@@ -51,33 +53,43 @@ export async function verifyCommand(options: VerifyOptions, out: NodeJS.Writable
     out.write(`tumblr-dl verify: ${(error as Error).message}\n`);
     return EXIT.usage;
   }
-  const inside = options.dir.endsWith(path.sep) ? options.dir : options.dir + path.sep;
-  const tally = { intact: 0, damaged: 0, missing: 0 };
+  const tally = { intact: 0, damaged: 0, missing: 0, outside: 0 };
   try {
-    for await (const record of ledger.records()) {
-      if (record.status !== 'success' || !record.filename.startsWith(inside)) continue;
+    // Every name ever saved, not only each URL's latest: a --force run adds names, and each is checked.
+    for await (const file of ledger.files()) {
+      if (!isInside(options.dir, file.path)) {
+        // A record this folder cannot vouch for: the ledger came from elsewhere, or the archive moved before its paths were relative.
+        tally.outside++;
+        continue;
+      }
+      const record = { filename: file.path, bytes: file.bytes, sha256: file.sha256 };
       const check = await checkRecordedFile(record, { hash: !options.quick });
-      const name = path.relative(options.dir, record.filename);
+      const name = path.relative(options.dir, file.path);
       if (check.state === 'intact') tally.intact++;
       else if (check.state === 'missing') {
         tally.missing++;
-        out.write(`MISSING  ${name}  (${record.url})\n`);
+        out.write(`MISSING  ${name}  (${file.url})\n`);
       } else {
         tally.damaged++;
-        const detail =
-          check.state === 'size-mismatch' ? `${check.bytes} bytes, ${record.bytes} recorded` : `sha256 ${check.sha256}, ${record.sha256} recorded`;
-        out.write(`DAMAGED  ${name}  ${detail}  (${record.url})\n`);
+        out.write(`DAMAGED  ${name}  ${describeCheck(check, record)}  (${file.url})\n`);
       }
+    }
+    if (tally.outside > 0) {
+      out.write(
+        `OUTSIDE  ${tally.outside} recorded files are not under ${options.dir}: this ledger describes another folder ` +
+          `(or one moved before tumblr-dl kept relative paths); run verify on that folder, or give the right one with --ledger\n`,
+      );
     }
     // A mark whose .part is gone (deleted by hand, or finished by a run without this ledger) is no longer news.
     const interrupted = (await ledger.inProgress()).filter((part) => existsSync(part.partPath));
     for (const part of interrupted) out.write(`PARTIAL  ${path.relative(options.dir, part.partPath)}  (${part.url}): an interrupted download; fetch resumes it\n`);
     out.write(
       `${tally.intact + tally.damaged + tally.missing} files checked${options.quick ? ' (sizes only)' : ''}: ` +
-        `${tally.intact} intact, ${tally.damaged} damaged, ${tally.missing} missing; ${interrupted.length} interrupted downloads\n`,
+        `${tally.intact} intact, ${tally.damaged} damaged, ${tally.missing} missing` +
+        `${tally.outside > 0 ? `, ${tally.outside} outside the folder` : ''}; ${interrupted.length} interrupted downloads\n`,
     );
   } finally {
     await ledger.close();
   }
-  return tally.damaged + tally.missing > 0 ? EXIT.someFailed : EXIT.ok;
+  return tally.damaged + tally.missing + tally.outside > 0 ? EXIT.someFailed : EXIT.ok;
 }
