@@ -38,6 +38,10 @@ export interface FaultScript {
   headerDelayMs?: number;
   /** Extra headers on the body response. */
   headers?: http.OutgoingHttpHeaders;
+  /** Send no Content-Length (chunked): the client cannot tell a cut body by its length. */
+  chunked?: boolean;
+  /** Body per request number instead of `body` (a server that sends other bytes the second time). */
+  bodyFor?: (request: number) => Buffer;
 }
 
 /** One request as the server saw it. */
@@ -124,7 +128,8 @@ export class FaultServer {
 
   private serveBody(res: http.ServerResponse, seen: SeenRequest, script: FaultScript): void {
     const etag = typeof script.etag === 'function' ? script.etag(seen.number) : script.etag === undefined ? '"v1"' : script.etag;
-    const full = script.gzip ? gzipSync(script.body) : script.body;
+    const body = script.bodyFor?.(seen.number) ?? script.body;
+    const full = script.gzip ? gzipSync(body) : body;
     const size = full.length;
     const match = /^bytes=(\d+)-$/.exec(seen.range ?? '');
     const validatorOk = seen.ifRange === undefined || seen.ifRange === etag || seen.ifRange === script.lastModified;
@@ -143,7 +148,7 @@ export class FaultServer {
       headers['content-range'] = `bytes ${claimed}-${size - 1}/${size}`;
       if (script.ranges === 'wrong-offset') start = claimed;
     }
-    headers['content-length'] = size - start;
+    if (!script.chunked) headers['content-length'] = size - start;
     seen.status = status;
     res.writeHead(status, headers);
     let slice = full.subarray(start);
