@@ -1,40 +1,12 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startSampleOrigin, type SampleOrigin } from '../../src/cli/sample-origin.js';
-import type { DownloadResult } from '../../src/downloader/download-result.js';
-import { BUILT_CLI, ensureBuilt } from '../support/built-package.js';
+import { ensureBuilt } from '../support/built-package.js';
+import { readResults, runCli } from '../support/run-cli.js';
 import { FaultServer } from '../support/fault-server.js';
 import { jpegBytes, tempDir } from '../support/fixtures.js';
 import { useRealSockets } from '../support/nock-helpers.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run the built CLI; `onStart` may signal the child (Ctrl-C tests). */
-function runCli(args: string[], onStart?: (child: ReturnType<typeof spawn>) => void): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BUILT_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    onStart?.(child);
-  });
-}
-
-function readResults(file: string): DownloadResult[] {
-  return readFileSync(file, 'utf8')
-    .trim()
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as DownloadResult);
-}
 
 describe('tumblr-dl (built CLI, end to end)', function () {
   this.timeout(60_000);
