@@ -33,16 +33,27 @@ export {
 export { RetryOptions } from './retry/retry-options.js';
 export { isRetryable } from './retry/is-retryable.js';
 export { parseRetryAfter } from './retry/retry-after.js';
-export { Verifier, DefaultVerifier } from './verify/verifier.js';
-export type { ContentFacts, ResponseFacts } from './verify/verification-facts.js';
+export { Verifier, DefaultVerifier, type ContentVerdict } from './verify/verifier.js';
+export type { ContentFacts, HeadFacts, ResponseFacts } from './verify/verification-facts.js';
+export { StructureProbe, TAIL_BYTES, type Completeness } from './verify/structure-probe.js';
 export * from './verify/verification-checks.js';
 export { DEFAULT_PLACEHOLDER_SHA256, PIXEL_GIFS_BASE64 } from './verify/known-placeholders.js';
-export { detectFormat, SNIFF_LENGTH, type MediaType, type DetectedFormat } from './verify/media-type.js';
+export {
+  detectFormat,
+  classifyNonMedia,
+  FORMAT_INFO,
+  MEDIA_EXTENSIONS,
+  SNIFF_LENGTH,
+  type MediaType,
+  type DetectedFormat,
+  type DetectedMediaType,
+  type NonMedia,
+} from './verify/media-type.js';
 export { FilenameGenerator, DefaultFilenameGenerator } from './naming/filename-generator.js';
-export { DownloadLedger, type LedgerRecord, type LedgerEntry, type PartRecord } from './ledger/download-ledger.js';
+export { DownloadLedger, type LedgerRecord, type LedgerEntry, type PartRecord, type SavedFile } from './ledger/download-ledger.js';
 export { SqliteDownloadLedger } from './ledger/sqlite-download-ledger.js';
 export { MemoryDownloadLedger } from './ledger/memory-download-ledger.js';
-export { checkRecordedFile, type FileCheck } from './ledger/check-recorded-file.js';
+export { checkRecordedFile, describeCheck, type FileCheck, type CheckOptions } from './ledger/check-recorded-file.js';
 export { HttpClient, createHttpClient, type HttpClientOptions } from './http/http-client.js';
 export { Clock, SystemClock } from './time/clock.js';
 export { DownloadEvents, DownloadEventEmitter } from './events/download-events.js';

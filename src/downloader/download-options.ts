@@ -9,7 +9,10 @@ export interface DownloadFileOptions {
   metadata?: Record<string, unknown>;
   /** Bytes received must equal the size the server announced. @default true */
   verifySize?: boolean;
-  /** Content-Type family must match the media type. @default true */
+  /**
+   * Bytes of no known media format are kept only when their Content-Type names the requested family (`false`: kept
+   * whatever it says). Known media is kept, and HTML, JSON and text refused, either way. @default true
+   */
   verifyContentType?: boolean;
   /** Progress for this call only (events carry progress for all calls). */
   progressCallback?: ProgressCallback;
