@@ -197,7 +197,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    'tumblr-dl runs with hashing, verification (type, size, magic bytes, placeholders), fsync and atomic finalize on; `-r 0` (no rate limit), `--per-host 16`.',
+    'tumblr-dl runs with hashing, verification (media signature, size, placeholders, structure), the folder lock, fsync and atomic finalize on; `-r 0` (no rate limit), `--per-host 16`.',
     '',
   ].join('\n');
   writeFileSync(path.join(ROOT, 'bench/results/latest.md'), table);
