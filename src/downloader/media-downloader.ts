@@ -340,7 +340,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
     const found = await judgeUnknown(job.target, this.verifier, { url: job.url, mediaType: job.mediaType, explicitName: job.rename === undefined });
     if (found.kind === 'kept') {
       const result = this.result(job, { filename: found.filename, byteSize: found.byteSize, checksum: found.checksum, status: 'success' });
-      await this.record(job, { ...result, detectedFormat: found.detectedFormat }, found.mtimeMs);
+      await this.record(job, result, found.mtimeMs);
     }
     return found;
   }
