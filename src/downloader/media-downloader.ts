@@ -4,6 +4,7 @@ import { inject, injectable } from 'inversify';
 import { DownloaderConfig } from '../config/downloader-config.js';
 import { DownloadError } from '../errors/download-error.js';
 import { HttpStatusError } from '../errors/http-status-error.js';
+import { IntegrityError } from '../errors/integrity-error.js';
 import { MediaNotFoundError } from '../errors/media-not-found-error.js';
 import { DownloadEvents } from '../events/download-events.js';
 import type { DownloadEventBase } from '../events/download-event-map.js';
@@ -15,7 +16,6 @@ import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import { RetryStrategy } from '../retry/retry-strategy.js';
 import { Clock } from '../time/clock.js';
 import { detectFormat, FORMAT_INFO, mediaTypeForExtension, type DetectedFormat, type MediaType } from '../verify/media-type.js';
-import { IntegrityError } from '../errors/integrity-error.js';
 import { Verifier } from '../verify/verifier.js';
 import { toDownloadError } from './classify-error.js';
 import type { DownloadFileOptions, DownloadMediaOptions, ProgressCallback } from './download-options.js';
@@ -32,12 +32,13 @@ import { placeFile } from './place-file.js';
 import { TolerantLedger } from './tolerant-ledger.js';
 import { Transfer, type TransferOutcome } from './transfer.js';
 
+import { findCaptures } from './wayback.js';
+
 /** A transfer whose bytes passed verification: what they are, and what is odd about them. */
 interface VerifiedOutcome extends TransferOutcome {
   detectedFormat: DetectedFormat | undefined;
   warnings: string[];
 }
-import { findCaptures } from './wayback.js';
 
 /** Token of the {@link MediaDownloader} service. */
 export const MediaDownloader = Symbol.for('tumblr-media-downloader/MediaDownloader');
@@ -491,8 +492,9 @@ export class DefaultMediaDownloader implements MediaDownloader {
       ...this.formatFacts(job, outcome.detectedFormat, outcome.warnings),
     };
     if (job.replace !== undefined) result.repaired = true;
-    // The file's time as it is now, so the next run trusts it without reading it while nothing touches it.
-    const { mtimeMs } = await fs.stat(filename);
+    // The file's time as it is now, so the next run trusts it without reading it while nothing touches it
+    // (unknown if the file cannot be stat'ed: the next run then reads it once).
+    const mtimeMs = (await fs.stat(filename).catch(() => undefined))?.mtimeMs;
     await this.record(job, result, mtimeMs);
     if (!this.config.ledger.skipCompleted) this.savedThisRun.add(job.url);
     this.events.publish('completed', { ...this.base(job), result, repaired: job.replace !== undefined });
