@@ -58,7 +58,9 @@ function toRow(fields: Record<string, unknown>, line: number): MediaRow {
   if (typeof url !== 'string' || url === '') throw new Error('no "url"');
   const given = fields.mediaType;
   if (given !== undefined && given !== '' && !MEDIA_TYPES.has(String(given))) throw new Error(`unknown mediaType "${String(given)}"`);
-  const inferred = mediaTypeForExtension(extensionFromUrl(url) ?? '');
+  const extension = extensionFromUrl(url) ?? '';
+  // Tumblr's `.gifv` is a GIF post served as video or WebP: a GIF to the downloader, which names it by its bytes.
+  const inferred = extension === 'gifv' ? 'gif' : mediaTypeForExtension(extension);
   const mediaType = (given ? String(given) : inferred === 'file' ? 'image' : inferred) as MediaRow['mediaType'];
   const index = fields.index === undefined || fields.index === '' ? 0 : Number(fields.index);
   if (!Number.isSafeInteger(index) || index < 0) throw new Error(`index must be a whole number ≥ 0, got ${String(fields.index)}`);
