@@ -1,134 +1,148 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
-import * as path from 'node:path';
-import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Container } from 'inversify';
 import { resolveDownloaderConfig } from '../config/downloader-config.js';
 import type { DownloadResult } from '../downloader/download-result.js';
 import { MediaDownloader } from '../downloader/media-downloader.js';
-import { DownloadError } from '../errors/download-error.js';
+import { DownloadError, type DownloadErrorCode } from '../errors/download-error.js';
 import { DownloadEvents } from '../events/download-events.js';
 import { DownloadLedger } from '../ledger/download-ledger.js';
+import { SqliteDownloadLedger } from '../ledger/sqlite-download-ledger.js';
 import { downloaderModule } from '../module.js';
+import { countLines } from './count-lines.js';
+import { flagForConfigError } from './fetch-options.js';
 import type { FetchOptions } from './fetch-options.js';
-import { readInputRows, type MediaRow } from './input-rows.js';
-import { ProgressDisplay, type Tally } from './progress-display.js';
+import { readInputRows, type BadRow, type MediaRow } from './input-rows.js';
+import { ProgressDisplay, type DisplayStream } from './progress-display.js';
+import { ResultsFile, ResultsFileError } from './results-file.js';
+import { countResult, newTally, type Tally } from './tally.js';
 
 /** Exit codes of the CLI. */
-export const EXIT = { ok: 0, someFailed: 1, usage: 2, interrupted: 130 } as const;
+export const EXIT = { ok: 0, someFailed: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
 
 /** Where the command talks to. */
 export interface CommandIo {
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
-  /** Resolves when the user asks to stop (Ctrl-C). */
-  interrupted: Promise<void>;
+  stdout: DisplayStream;
+  stderr: DisplayStream;
+  /** Resolves with the signal when the user asks to stop (Ctrl-C: SIGINT; a service manager: SIGTERM). */
+  interrupted: Promise<'SIGINT' | 'SIGTERM'>;
 }
 
 /**
  * `tumblr-dl fetch`: stream the input, keep a bounded number of items in
- * flight, append each result to the results JSONL as it completes, and print a
- * summary. Ctrl-C stops reading, aborts running transfers (their `.part` files
- * stay resumable) and still closes the results file cleanly.
+ * flight, write each result to the results file as it completes, and print a
+ * summary. Ctrl-C (or SIGTERM) stops reading, aborts running transfers (their
+ * `.part` files stay resumable) and still writes the results file.
  */
 export async function fetchCommand(options: FetchOptions, io: CommandIo): Promise<number> {
+  const fail = (message: string): number => {
+    io.stderr.write(`tumblr-dl: ${message}\n`);
+    return EXIT.usage;
+  };
+  // Before anything is locked, opened or replaced: an input that cannot be read is a usage error.
+  if (options.input !== '-') {
+    const input = await stat(options.input).catch((error: unknown) => error as Error);
+    if (input instanceof Error || !input.isFile()) return fail(`cannot read ${options.input}: ${input instanceof Error ? explain(input) : 'it is a folder, not a file'}`);
+  }
   let config;
   try {
     config = resolveDownloaderConfig(options.config);
   } catch (error) {
-    io.stderr.write(`tumblr-dl: ${(error as Error).message}\n`);
-    return EXIT.usage;
+    return fail(flagForConfigError((error as Error).message));
   }
-  mkdirSync(config.outputDir, { recursive: true });
-  mkdirSync(path.dirname(path.resolve(options.resultsFile)), { recursive: true });
+  try {
+    mkdirSync(config.outputDir, { recursive: true });
+  } catch (error) {
+    return fail(`cannot use -o ${options.config.outputDir} as the output folder: ${explain(error)}`);
+  }
   const container = new Container();
   container.load(downloaderModule(config));
   let ledger: DownloadLedger | undefined;
   let downloader: MediaDownloader;
+  let results: ResultsFile;
   try {
     ledger = container.get<DownloadLedger>(DownloadLedger);
+    if (ledger instanceof SqliteDownloadLedger) ledger.assertIntact();
     // Takes the folder's lock: a second run on the same folder stops here, before it touches a file.
     downloader = container.get<MediaDownloader>(MediaDownloader);
+    // Written beside the old results and renamed at the end: a failed run never destroys the last one's.
+    results = await ResultsFile.open(options.resultsFile);
   } catch (error) {
-    io.stderr.write(`tumblr-dl: ${(error as Error).message}\n`);
     await ledger?.close();
-    return EXIT.usage;
+    return fail((error as Error).message);
   }
-  // Rewritten, not appended: after an interrupted run, the next one lists every item exactly once
-  // (what the ledger already holds comes back as `skipped`), instead of a run and a half.
-  const results = createWriteStream(options.resultsFile, { flags: 'w' });
-  const tally: Tally = {
-    done: 0,
-    total: 0,
-    inputComplete: false,
-    succeeded: 0,
-    skipped: 0,
-    deduplicated: 0,
-    repaired: 0,
-    warned: 0,
-    missing: 0,
-    failed: 0,
-    bytes: 0,
-    inFlightBytes: 0,
-    startedAt: Date.now(),
-  };
-  const display = new ProgressDisplay(io.stdout, tally, options.quiet);
+  const tally = newTally(Date.now());
+  const display = new ProgressDisplay(io.stdout, tally, { quiet: options.quiet, errors: io.stderr });
   const stopLiveBytes = io.stdout.isTTY ? trackLiveBytes(container.get<DownloadEvents>(DownloadEvents), tally, display) : () => {};
-  let stopping = false;
-  void io.interrupted.then(() => {
-    stopping = true;
-    display.line('Stopping: aborting running downloads; their .part files stay for --resume.');
+  const reading = new AbortController();
+  void countLines(options.input, reading.signal).then((lines) => (tally.expected ??= lines));
+  let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
+  void io.interrupted.then((signal) => {
+    stoppedBy = signal;
+    // Stop reading at once, even while `fetch -` waits for a line on stdin.
+    reading.abort();
+    display.line('Stopping: aborting running downloads; their .part files stay, and the next run resumes them.');
     void downloader.close({ abort: true });
   });
 
   const pending = new Set<Promise<void>>();
   // Enough queued work to keep every slot busy, few enough that a 100k-line input is never all in memory.
   const maxPending = config.maxConcurrent * 4;
-  const record = async (row: MediaRow): Promise<void> => {
-    const result = await start(downloader, row).catch((error: unknown) => abortedResult(row, error));
-    tally.done++;
-    if (result.status === 'success') {
-      tally.succeeded++;
-      if (result.skipped) tally.skipped++;
-      else tally.bytes += result.byteSize;
-      if (result.deduplicatedFrom) tally.deduplicated++;
-      if (result.repaired) tally.repaired++;
-      if (result.warnings) tally.warned++;
-    } else if (result.status === 'missing') tally.missing++;
-    else tally.failed++;
-    if (!results.write(`${JSON.stringify(result)}\n`)) await once(results, 'drain');
-    display.item(result);
+  let writeFailure: ResultsFileError | undefined;
+  const report = async (result: DownloadResult): Promise<void> => {
+    countResult(tally, result);
+    // A bad input line was said on stderr as it was read; its result line is for the results file.
+    if (result.errorCode !== 'BAD_INPUT') display.item(result);
+    try {
+      await results.write(result);
+    } catch (error) {
+      // A full disk under the results file: stop starting work; what is running finishes and is in the ledger.
+      writeFailure ??= error as ResultsFileError;
+      reading.abort();
+    }
   };
 
+  let unreadable: Error | undefined;
   try {
-    for await (const row of readInputRows(options.input)) {
-      if (stopping) break;
+    for await (const row of readInputRows(options.input, reading.signal)) {
+      if (stoppedBy || writeFailure) break;
+      tally.total++;
       if ('problem' in row) {
-        display.line(`input line ${row.line}: ${row.problem}`);
-        tally.failed++;
+        display.problem(`tumblr-dl: input line ${row.line}: ${row.problem}`);
+        await report(badInputResult(row));
         continue;
       }
-      tally.total++;
-      const task = record(row).finally(() => pending.delete(task));
+      const task = start(downloader, row)
+        .catch((error: unknown) => notStartedResult(row, error))
+        .then(report)
+        .finally(() => pending.delete(task));
       pending.add(task);
       if (pending.size >= maxPending) await Promise.race(pending);
     }
   } catch (error) {
-    io.stderr.write(`tumblr-dl: cannot read ${options.input}: ${(error as Error).message}\n`);
+    unreadable = error as Error;
     await downloader.close({ abort: true });
-    await Promise.all(pending);
-    await ledger.close();
-    await closeStream(results);
-    return EXIT.usage;
   }
-  tally.inputComplete = true;
+  tally.inputComplete = !unreadable && !stoppedBy && !writeFailure;
+  if (tally.inputComplete) tally.expected = tally.total;
   display.draw(true);
   await Promise.all(pending);
   await downloader.close();
   await ledger.close();
   stopLiveBytes();
-  await closeStream(results);
-  display.summary(stopping);
-  if (stopping) return EXIT.interrupted;
+  const committed = await results.commit().then(
+    () => undefined,
+    (error: unknown) => error as Error,
+  );
+  display.summary(stoppedBy !== undefined, results.file);
+  display.close();
+  if (unreadable) return fail(`cannot read ${options.input}: ${explain(unreadable)}`);
+  const resultsProblem = writeFailure ?? committed;
+  if (resultsProblem) {
+    io.stderr.write(`tumblr-dl: ${resultsProblem.message}\n`);
+    return EXIT.someFailed;
+  }
+  if (stoppedBy) return stoppedBy === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
   return tally.failed > 0 ? EXIT.someFailed : EXIT.ok;
 }
 
@@ -168,9 +182,18 @@ function start(downloader: MediaDownloader, row: MediaRow): Promise<DownloadResu
   }
 }
 
-/** A row refused because the downloader was already closing (Ctrl-C between read and start). */
-function abortedResult(row: MediaRow, error: unknown): DownloadResult {
+/** The result line of an input line that could not be understood: every input item gets one. */
+function badInputResult(row: BadRow): DownloadResult {
+  return errorResult('', 'BAD_INPUT', row.problem, { line: row.line });
+}
+
+/** A row refused because the downloader was already closing (Ctrl-C between read and start): never started. */
+function notStartedResult(row: MediaRow, error: unknown): DownloadResult {
   const code = DownloadError.isDownloadError(error) ? error.code : 'ABORTED';
+  return { ...errorResult(row.url, code, (error as Error).message, { line: row.line }), postId: row.postId };
+}
+
+function errorResult(url: string, code: DownloadErrorCode, message: string, metadata: Record<string, unknown>): DownloadResult {
   return {
     filename: '',
     byteSize: 0,
@@ -179,17 +202,34 @@ function abortedResult(row: MediaRow, error: unknown): DownloadResult {
     source: 'origin',
     status: 'error',
     errorCode: code,
-    errorMessage: (error as Error).message,
+    errorMessage: message,
     mediaMissingOnTumblr: false,
-    url: row.url,
+    url,
     attempts: 0,
     resumedFromByte: 0,
-    postId: row.postId,
+    metadata,
   };
 }
 
-async function closeStream(stream: NodeJS.WritableStream): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    stream.end((error?: Error | null) => (error ? reject(error) : resolve()));
-  });
+/** An fs error in a person's words. */
+function explain(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'EEXIST':
+    case 'ENOTDIR':
+      return 'a file stands where a folder is needed';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'the file system is read-only';
+    case 'ENOSPC':
+      return 'the disk is full';
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'it is a folder, not a file';
+    default:
+      return e.message;
+  }
 }

@@ -115,6 +115,33 @@ export function parseFetchOptions(args: string[]): FetchOptions {
   };
 }
 
+/** The flag that sets each config key, so a bad value is reported in the words the user typed. */
+const FLAG_OF_CONFIG_KEY: Readonly<Record<string, string>> = {
+  outputDir: '-o/--output',
+  maxConcurrent: '-c/--concurrency',
+  perHostConcurrency: '--per-host',
+  'rateLimit.requestsPerSecond': '-r/--rate',
+  'rateLimit.burst': '-r/--rate',
+  'retry.maxRetries': '--retries',
+  timeout: '--timeout',
+  'stall.windowMs': '--stall-timeout',
+  maxFileSize: '--max-size',
+  placeholderSha256: '--placeholders',
+  'ledger.path': '--ledger',
+  'ledger.dedupe': '--dedupe',
+  'wayback.endpoint': '--wayback-endpoint',
+};
+
+/**
+ * A config validation message (`Invalid downloader config: maxConcurrent must be …`) in terms of the
+ * flag that set the value (`-c/--concurrency must be …`).
+ */
+export function flagForConfigError(message: string): string {
+  const match = /^Invalid downloader config: (\S+) (.*)$/s.exec(message);
+  const flag = match ? FLAG_OF_CONFIG_KEY[match[1]!] : undefined;
+  return flag === undefined ? message : `${flag} ${match![2]}`;
+}
+
 /** Where the ledger lives unless told: inside the archive, so it travels with the files it describes. */
 export function defaultLedgerPath(outputDir: string): string {
   return path.join(outputDir, '.tumblr-dl', 'ledger.sqlite');

@@ -22,6 +22,9 @@ export interface BadRow {
 
 const MEDIA_TYPES = new Set(['image', 'video', 'gif']);
 
+/** CSV column names, lower-cased, to the keys of a row. */
+const CSV_COLUMNS: Readonly<Record<string, string>> = { url: 'url', postid: 'postId', mediatype: 'mediaType', index: 'index' };
+
 /**
  * Read an input file as a stream, one item per line, so 100k-line inputs never
  * sit in memory. Accepted lines: a bare URL; a JSON object
@@ -29,8 +32,11 @@ const MEDIA_TYPES = new Set(['image', 'video', 'gif']);
  * header naming `url` and optionally `postId`, `mediaType`, `index`. Blank
  * lines and lines starting with `#` are skipped.
  */
-export async function* readInputRows(file: string): AsyncGenerator<MediaRow | BadRow> {
-  const lines = createInterface({ input: file === '-' ? process.stdin : createReadStream(file, 'utf8'), crlfDelay: Infinity });
+export async function* readInputRows(file: string, signal?: AbortSignal): AsyncGenerator<MediaRow | BadRow> {
+  const input = file === '-' ? process.stdin : createReadStream(file, 'utf8');
+  // An abort (Ctrl-C) ends the loop at once, even while stdin has no line to give.
+  const lines = createInterface({ input, crlfDelay: Infinity, ...(signal ? { signal } : {}) });
+  if (file !== '-') signal?.addEventListener('abort', () => input.destroy(), { once: true });
   const isCsv = file.toLowerCase().endsWith('.csv');
   let header: string[] | undefined;
   let line = 0;
@@ -39,12 +45,13 @@ export async function* readInputRows(file: string): AsyncGenerator<MediaRow | Ba
     const text = raw.trim();
     if (text === '' || text.startsWith('#')) continue;
     if (isCsv && !header) {
-      header = parseCsvLine(text).map((h) => h.trim());
+      // Column names match whatever their case: `URL,PostId` is the same header as `url,postId`.
+      header = parseCsvLine(text).map((h) => CSV_COLUMNS[h.trim().toLowerCase()] ?? h.trim());
       if (!header.includes('url')) yield { line, problem: 'CSV header must name a "url" column' };
       continue;
     }
     try {
-      if (text.startsWith('{')) yield toRow(JSON.parse(text) as Record<string, unknown>, line);
+      if (text.startsWith('{')) yield toRow(parseObject(text), line);
       else if (header) yield toRow(Object.fromEntries(parseCsvLine(text).map((v, i) => [header![i] ?? `col${i}`, v])), line);
       else yield toRow({ url: text }, line);
     } catch (error) {
@@ -53,18 +60,40 @@ export async function* readInputRows(file: string): AsyncGenerator<MediaRow | Ba
   }
 }
 
+/** A JSON line that must be an object (`null`, an array or a number are bad input, not an item). */
+function parseObject(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error('not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('a JSON line must be an object with a "url"');
+  return value as Record<string, unknown>;
+}
+
+/** A field that is text, or absent; anything else (`true`, `{…}`, `null`) is bad input, never coerced. */
+function text(fields: Record<string, unknown>, key: string, allowNumber = false): string | undefined {
+  const value = fields[key];
+  if (value === undefined || value === '') return undefined;
+  if (typeof value === 'string') return value;
+  if (allowNumber && typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  throw new Error(`"${key}" must be ${allowNumber ? 'a string or a whole number' : 'a string'}, got ${JSON.stringify(value)}`);
+}
+
 function toRow(fields: Record<string, unknown>, line: number): MediaRow {
-  const url = fields.url;
-  if (typeof url !== 'string' || url === '') throw new Error('no "url"');
-  const given = fields.mediaType;
-  if (given !== undefined && given !== '' && !MEDIA_TYPES.has(String(given))) throw new Error(`unknown mediaType "${String(given)}"`);
+  const url = text(fields, 'url');
+  if (url === undefined) throw new Error('no "url"');
+  const given = text(fields, 'mediaType');
+  if (given !== undefined && !MEDIA_TYPES.has(given)) throw new Error(`unknown mediaType "${given}" (image, video or gif)`);
   const extension = extensionFromUrl(url) ?? '';
   // Tumblr's `.gifv` is a GIF post served as video or WebP: a GIF to the downloader, which names it by its bytes.
   const inferred = extension === 'gifv' ? 'gif' : mediaTypeForExtension(extension);
-  const mediaType = (given ? String(given) : inferred === 'file' ? 'image' : inferred) as MediaRow['mediaType'];
-  const index = fields.index === undefined || fields.index === '' ? 0 : Number(fields.index);
-  if (!Number.isSafeInteger(index) || index < 0) throw new Error(`index must be a whole number ≥ 0, got ${String(fields.index)}`);
-  const postId = fields.postId === undefined || fields.postId === '' ? 'media' : String(fields.postId);
+  const mediaType = (given ?? (inferred === 'file' ? 'image' : inferred)) as MediaRow['mediaType'];
+  const indexText = text(fields, 'index', true);
+  const index = indexText === undefined ? 0 : /^\d+$/.test(indexText) ? Number(indexText) : NaN;
+  if (!Number.isSafeInteger(index) || index < 0) throw new Error(`"index" must be a whole number ≥ 0, got ${JSON.stringify(fields.index)}`);
+  const postId = text(fields, 'postId', true) ?? 'media';
   return { url, postId, mediaType, index, line };
 }
 

@@ -1,120 +1,162 @@
 import type { DownloadResult } from '../downloader/download-result.js';
+import { formatBytes, statusLine } from './status-line.js';
+import { RateWindow, type Tally } from './tally.js';
 
-/** Running totals the display shows. */
-export interface Tally {
-  done: number;
-  /** Items known so far (final once the input is fully read). */
-  total: number;
-  inputComplete: boolean;
-  succeeded: number;
-  /** Of the succeeded: answered from the ledger or the disk with no request. */
-  skipped: number;
-  /** Of the succeeded: the same bytes as a file saved earlier (linked, copied or referenced). */
-  deduplicated: number;
-  /** Of the succeeded: a damaged, missing or untrusted file on disk replaced by verified bytes. */
-  repaired: number;
-  /** Of the succeeded: kept with a warning (cut at the origin, unknown format kept on its Content-Type). */
-  warned: number;
-  missing: number;
-  failed: number;
-  /** Bytes of files downloaded by this run (not of skipped ones). */
-  bytes: number;
-  /** Bytes on disk of downloads still running. */
-  inFlightBytes: number;
-  startedAt: number;
+/** What the display writes to: a process stream, or a fake terminal in tests. */
+export interface DisplayStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  /** Terminal width, when a terminal. */
+  columns?: number;
+  on(event: 'resize' | 'error', listener: (...args: unknown[]) => void): unknown;
+  off(event: 'resize' | 'error', listener: (...args: unknown[]) => void): unknown;
 }
 
-/** Shows progress: a redrawn bar on a terminal, one plain line per item elsewhere. */
+/** Options of {@link ProgressDisplay}. */
+export interface ProgressDisplayOptions {
+  /** Print only errors and the summary. @default false */
+  quiet?: boolean;
+  /** Where bad input lines and other complaints go. @default the display's own stream */
+  errors?: DisplayStream;
+  /** Time source (ms). @default Date.now */
+  now?: () => number;
+}
+
+/** Redraws at most this often, unless forced. */
+const REDRAW_MS = 100;
+
+/**
+ * Shows a run as curl, wget and aria2c do. On a terminal: one status line redrawn in place, fitted to the
+ * terminal's width (and redrawn when it is resized), with errors, missing items and warnings printed above it
+ * so they stay on screen. Elsewhere: one plain line per item. A summary ends the run either way. A closed
+ * stream (`| head`) silences the display; it never stops the run.
+ */
 export class ProgressDisplay {
-  private lastDraw = 0;
+  private lastDraw = -Infinity;
+  private readonly rates = new RateWindow();
+  private closed = false;
+  private barShown = false;
+  private readonly errors: DisplayStream;
+  private readonly now: () => number;
+  private readonly onResize = (): void => this.draw(true);
+  private readonly onError = (): void => {
+    // EPIPE and friends: whoever read our output has gone. The work goes on; the talking stops.
+    this.closed = true;
+  };
 
   constructor(
-    private readonly out: NodeJS.WriteStream,
+    private readonly out: DisplayStream,
     private readonly tally: Tally,
-    private readonly quiet = false,
-  ) {}
+    private readonly options: ProgressDisplayOptions = {},
+  ) {
+    this.errors = options.errors ?? out;
+    this.now = options.now ?? Date.now;
+    out.on('error', this.onError);
+    if (this.tty) out.on('resize', this.onResize);
+  }
 
   private get tty(): boolean {
     return this.out.isTTY === true;
   }
 
+  /** Columns the status line may use: one less than the terminal, so the cursor never wraps. */
+  private get width(): number {
+    return Math.max(10, (this.out.columns ?? 80) - 1);
+  }
+
   /** An item finished. */
   item(result: DownloadResult): void {
+    const message = describe(result);
     if (this.tty) {
-      if (result.status === 'error') this.line(`error ${result.errorCode ?? ''} ${result.url}: ${result.errorMessage ?? ''}`);
-      else if (result.warnings) this.line(`warning ${result.warnings.join(', ')} ${result.filename}`);
-      this.draw();
-    } else if (!this.quiet || result.status === 'error') {
-      const what =
-        result.status === 'success'
-          ? `${result.filename} ${result.byteSize} B${result.skipped ? ' (already there)' : ''}${result.repaired ? ' (repaired)' : ''}` +
-            `${result.deduplicatedFrom ? ` (same bytes as ${result.deduplicatedFrom})` : ''}${result.warnings ? ` (warning: ${result.warnings.join(', ')})` : ''}`
-          : `${result.errorCode ?? ''} ${result.url}: ${result.errorMessage ?? ''}`;
-      this.out.write(`${result.status} ${what}\n`);
+      // Only what needs attention stays on screen above the bar; saved items are in the count.
+      if (result.status !== 'success' || result.warnings || result.repaired) this.line(message);
+      else this.draw();
+    } else if (!this.options.quiet || result.status === 'error') {
+      this.write(this.out, `${message}\n`);
     }
   }
 
-  /** A message that must stay on screen (warnings, bad input lines). */
-  line(text: string): void {
-    if (this.tty) this.out.write(`\r\x1b[2K${text}\n`);
-    else this.out.write(`${text}\n`);
+  /** A message that must stay on screen, printed above the status line. */
+  line(text: string, stream: DisplayStream = this.out): void {
+    this.clearBar();
+    this.write(stream, `${text}\n`);
     if (this.tty) this.draw(true);
   }
 
-  /** Redraw the bar (at most 10 times a second unless forced). */
+  /** A complaint about the input or the environment: to the error stream, above the status line. */
+  problem(text: string): void {
+    this.line(text, this.errors);
+  }
+
+  /** Redraw the status line (at most 10 times a second unless forced). */
   draw(force = false): void {
-    if (!this.tty) return;
-    const now = Date.now();
-    if (!force && now - this.lastDraw < 100) return;
+    if (!this.tty || this.closed) return;
+    const now = this.now();
+    if (!force && now - this.lastDraw < REDRAW_MS) return;
     this.lastDraw = now;
-    const t = this.tally;
-    const seconds = Math.max(0.001, (now - t.startedAt) / 1000);
-    const total = t.inputComplete ? String(t.total) : `${t.total}+`;
-    const pct = t.inputComplete && t.total > 0 ? Math.floor((t.done / t.total) * 100) : undefined;
-    const width = 24;
-    const filled = pct === undefined ? 0 : Math.round((pct / 100) * width);
-    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-    const rate = t.done / seconds;
-    const eta = t.inputComplete && rate > 0 ? formatDuration((t.total - t.done) / rate) : '?';
-    const bytes = t.bytes + t.inFlightBytes;
-    this.out.write(
-      `\r\x1b[2K${bar} ${t.done}/${total} files ${formatBytes(bytes)} ${formatBytes(bytes / seconds)}/s ETA ${eta} failed ${t.failed} missing ${t.missing}`,
-    );
+    this.rates.add(now, this.tally.bytes + this.tally.inFlightBytes, this.tally.done);
+    this.write(this.out, `\r${statusLine(this.tally, this.rates.rates(), this.width)}\x1b[K`);
+    this.barShown = true;
   }
 
-  /** The closing summary. */
-  summary(interrupted: boolean): void {
-    const t = this.tally;
-    const seconds = (Date.now() - t.startedAt) / 1000;
-    if (this.tty) this.out.write('\r\x1b[2K');
-    const details = [
-      t.skipped > 0 ? `${t.skipped} already there` : '',
-      t.repaired > 0 ? `${t.repaired} repaired` : '',
-      t.deduplicated > 0 ? `${t.deduplicated} deduplicated` : '',
-      t.warned > 0 ? `${t.warned} with warnings` : '',
+  /** The closing summary: counts that add up to the items read, the bytes, and where the results are. */
+  summary(interrupted: boolean, resultsFile: string): void {
+    this.clearBar();
+    this.write(this.out, summaryText(this.tally, (this.now() - this.tally.startedAt) / 1000, interrupted, resultsFile));
+  }
+
+  /** Stop listening to the stream. */
+  close(): void {
+    this.out.off('resize', this.onResize);
+    this.out.off('error', this.onError);
+  }
+
+  private clearBar(): void {
+    if (this.barShown) this.write(this.out, '\r\x1b[K');
+    this.barShown = false;
+  }
+
+  private write(stream: DisplayStream, text: string): void {
+    if (this.closed && stream === this.out) return;
+    try {
+      stream.write(text);
+    } catch {
+      this.closed = true;
+    }
+  }
+}
+
+/** One line for one item; the URL named once (messages end with it, so it is cut from there). */
+export function describe(result: DownloadResult): string {
+  if (result.status === 'success') {
+    const notes = [
+      result.skipped ? 'already there' : '',
+      result.repaired ? 'repaired' : '',
+      result.deduplicatedFrom ? `same bytes as ${result.deduplicatedFrom}` : '',
+      result.warnings ? `warning: ${result.warnings.join(', ')}` : '',
     ].filter(Boolean);
-    this.out.write(
-      `${interrupted ? 'Interrupted: ' : ''}${t.done} done: ${t.succeeded} saved${details.length > 0 ? ` (${details.join(', ')})` : ''}, ` +
-        `${t.missing} missing, ${t.failed} failed; ` +
-        `${formatBytes(t.bytes)} in ${seconds.toFixed(1)} s (${formatBytes(t.bytes / Math.max(seconds, 0.001))}/s)\n`,
-    );
+    return `saved ${result.filename} ${formatBytes(result.byteSize)}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
   }
+  const message = (result.errorMessage ?? '').replace(`: ${result.url}`, '');
+  const where = result.url === '' ? `input line ${String(result.metadata?.line ?? '?')}` : result.url;
+  return `${result.status === 'missing' ? 'missing' : 'error'} ${result.errorCode ?? ''} ${where}: ${message}`;
 }
 
-/** 1536 → "1.5 KiB". */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
-
-function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.round(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s}s`;
+/** The summary's words. */
+export function summaryText(tally: Tally, seconds: number, interrupted: boolean, resultsFile: string): string {
+  const saved = [
+    tally.skipped > 0 ? `${tally.skipped} already there` : '',
+    tally.repaired > 0 ? `${tally.repaired} repaired` : '',
+    tally.deduplicated > 0 ? `${tally.deduplicated} deduplicated` : '',
+    tally.warned > 0 ? `${tally.warned} with warnings` : '',
+  ].filter(Boolean);
+  const failed = tally.badInput > 0 ? ` (${tally.badInput} bad input line${tally.badInput === 1 ? '' : 's'})` : '';
+  const counts =
+    `${tally.done} items: ${tally.succeeded} saved${saved.length > 0 ? ` (${saved.join(', ')})` : ''}, ` +
+    `${tally.missing} missing, ${tally.failed} failed${failed}${tally.notStarted > 0 ? `, ${tally.notStarted} not started` : ''}`;
+  const rate = formatBytes(tally.bytes / Math.max(seconds, 0.001));
+  return (
+    `${interrupted ? 'Interrupted after' : 'Done in'} ${seconds.toFixed(1)} s: ${counts}.\n` +
+    `${formatBytes(tally.bytes)} downloaded (${rate}/s). Results: ${resultsFile}\n`
+  );
 }

@@ -8,7 +8,7 @@
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { EXIT, fetchCommand, type CommandIo } from './fetch-command.js';
-import { UsageError } from './command-args.js';
+import { closest, UsageError } from './command-args.js';
 import { FETCH_USAGE, parseFetchOptions } from './fetch-options.js';
 import { startSampleOrigin } from './sample-origin.js';
 import { parseVerifyOptions, verifyCommand, VERIFY_USAGE } from './verify-command.js';
@@ -22,25 +22,38 @@ const USAGE = `Usage:
 /** Port the demo origin prefers. */
 const DEMO_PORT = 47_391;
 
-/** Resolves on the first Ctrl-C; a second one exits at once. */
-function interruption(): Promise<void> {
+/** Resolves with the first SIGINT (Ctrl-C) or SIGTERM; a second one exits at once. */
+function interruption(): Promise<'SIGINT' | 'SIGTERM'> {
   return new Promise((resolve) => {
-    process.once('SIGINT', () => {
-      resolve();
+    const first = (signal: 'SIGINT' | 'SIGTERM'): void => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(signal);
       process.once('SIGINT', () => process.exit(EXIT.interrupted));
-    });
-    process.once('SIGTERM', () => resolve());
+      process.once('SIGTERM', () => process.exit(EXIT.terminated));
+    };
+    const onInt = (): void => first('SIGINT');
+    const onTerm = (): void => first('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
   });
 }
 
-/** Run a subcommand; a UsageError prints its message and usage text (exit 2), or only the usage for `--help` (exit 0). */
+/**
+ * Run a subcommand. `--help` prints its usage to stdout (exit 0); a usage error is one line on stderr
+ * and a pointer to the help, as curl and wget do (exit 2).
+ */
 async function withUsage(name: string, usage: string, run: () => Promise<number>): Promise<number> {
   try {
     return await run();
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message ? `tumblr-dl ${name}: ${error.message}\n\n` : ''}${usage}\n`);
-    return error.message ? EXIT.usage : EXIT.ok;
+    if (!error.message) {
+      process.stdout.write(`${usage}\n`);
+      return EXIT.ok;
+    }
+    process.stderr.write(`tumblr-dl ${name}: ${error.message}\nTry 'tumblr-dl ${name} --help' for more information.\n`);
+    return EXIT.usage;
   }
 }
 
@@ -53,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (command === 'fetch') return withUsage('fetch', FETCH_USAGE, () => fetchCommand(parseFetchOptions(rest), io));
-  if (command === 'verify') return withUsage('verify', VERIFY_USAGE, () => verifyCommand(parseVerifyOptions(rest), process.stdout));
+  if (command === 'verify') return withUsage('verify', VERIFY_USAGE, () => verifyCommand(parseVerifyOptions(rest), process.stdout, process.stderr));
   if (command === 'demo') {
     const outIndex = rest.findIndex((a) => a === '-o' || a === '--output');
     const outputDir = path.resolve(outIndex >= 0 && rest[outIndex + 1] ? rest[outIndex + 1]! : 'sample-output');
@@ -71,14 +84,23 @@ async function main(argv: string[]): Promise<number> {
       await origin.close();
     }
   }
-  process.stderr.write(`${command === undefined || command === '--help' || command === '-h' ? '' : `tumblr-dl: unknown command "${command}"\n\n`}${USAGE}\n`);
-  return command === '--help' || command === '-h' ? EXIT.ok : EXIT.usage;
+  if (command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  const guess = command === undefined ? undefined : closest(command, ['fetch', 'verify', 'demo']);
+  process.stderr.write(
+    `${command === undefined ? 'tumblr-dl: no command given' : `tumblr-dl: unknown command "${command}"${guess ? ` (did you mean "${guess}"?)` : ''}`}\n${USAGE}\n`,
+  );
+  return EXIT.usage;
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`tumblr-dl: ${(error as Error).stack ?? String(error)}\n`);
+    // Never a stack trace for the user: one line, and the trace only when asked for (TUMBLR_DL_DEBUG=1).
+    process.stderr.write(`tumblr-dl: ${(error as Error).message ?? String(error)}\n`);
+    if (process.env.TUMBLR_DL_DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
     process.exit(EXIT.someFailed);
   },
 );

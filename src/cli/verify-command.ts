@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { resolveDownloaderConfig } from '../config/downloader-config.js';
+import { DownloadError } from '../errors/download-error.js';
 import { checkRecordedFile, describeCheck } from '../ledger/check-recorded-file.js';
 import { isInside, SqliteDownloadLedger } from '../ledger/sqlite-download-ledger.js';
 import { EXIT } from './fetch-command.js';
@@ -41,16 +42,22 @@ export function parseVerifyOptions(args: string[]): VerifyOptions {
  * byte for byte what was saved? Files are read one at a time: this is an
  * integrity sweep, not a race.
  */
-export async function verifyCommand(options: VerifyOptions, out: NodeJS.WritableStream): Promise<number> {
+export async function verifyCommand(options: VerifyOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream = out): Promise<number> {
   if (!existsSync(options.ledgerPath)) {
-    out.write(`tumblr-dl verify: no ledger at ${options.ledgerPath} (fetch writes one; see --ledger)\n`);
+    err.write(`tumblr-dl verify: no ledger at ${options.ledgerPath} (fetch writes one; see --ledger)\n`);
     return EXIT.usage;
   }
   let ledger: SqliteDownloadLedger;
   try {
     ledger = new SqliteDownloadLedger(resolveDownloaderConfig({ outputDir: options.dir, ledger: { path: options.ledgerPath } }));
+    try {
+      ledger.assertIntact();
+    } catch (error) {
+      await ledger.close();
+      throw error;
+    }
   } catch (error) {
-    out.write(`tumblr-dl verify: ${(error as Error).message}\n`);
+    err.write(`tumblr-dl verify: ${(error as Error).message}\n`);
     return EXIT.usage;
   }
   const tally = { intact: 0, damaged: 0, missing: 0, outside: 0 };
@@ -88,6 +95,11 @@ export async function verifyCommand(options: VerifyOptions, out: NodeJS.Writable
         `${tally.intact} intact, ${tally.damaged} damaged, ${tally.missing} missing` +
         `${tally.outside > 0 ? `, ${tally.outside} outside the folder` : ''}; ${interrupted.length} interrupted downloads\n`,
     );
+  } catch (error) {
+    // The ledger failed while being read: a damaged file is bad input (2), not damaged media (1).
+    if (!DownloadError.isDownloadError(error) || error.code !== 'LEDGER') throw error;
+    err.write(`tumblr-dl verify: ${error.message}\n`);
+    return EXIT.usage;
   } finally {
     await ledger.close();
   }

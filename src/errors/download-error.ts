@@ -21,7 +21,8 @@ export type DownloadErrorCode =
   | 'ABORTED'
   | 'CLOSED'
   | 'LEDGER'
-  | 'LOCKED';
+  | 'LOCKED'
+  | 'BAD_INPUT';
 
 /** Options shared by every {@link DownloadError} constructor. */
 export interface DownloadErrorOptions {

@@ -47,7 +47,7 @@ describe('tumblr-dl (built CLI, end to end)', function () {
     for (const r of results.filter((x) => x.status === 'success')) expect(existsSync(r.filename), r.filename).to.equal(true);
     expect(readdirSync(out).filter((f) => f.endsWith('.part'))).to.deep.equal([]);
     // flaky.jpg serves photo1.jpg's bytes, so it becomes a hard link to it.
-    expect(run.stdout).to.match(/8 done: 5 saved \(1 deduplicated\), 1 missing, 2 failed/);
+    expect(run.stdout).to.match(/: 8 items: 5 saved \(1 deduplicated\), 1 missing, 2 failed\.\n.*Results: .*results\.jsonl\n$/);
     expect(byUrl.get('/flaky.jpg')?.deduplicatedFrom).to.equal(byUrl.get('/photo1.jpg')?.filename);
   });
 
@@ -99,21 +99,45 @@ describe('tumblr-dl (built CLI, end to end)', function () {
     origin = await startSampleOrigin();
   });
 
-  for (const [why, args] of [
-    ['no -o', ['fetch', 'input.txt']],
-    ['no input', ['fetch', '-o', 'x']],
-    ['an unknown flag', ['fetch', 'input.txt', '-o', 'x', '--frobnicate']],
-    ['a bad number', ['fetch', 'input.txt', '-o', 'x', '--concurrency', 'many']],
-    ['an unknown command', ['fetchh']],
-    ['an unknown dedupe mode', ['fetch', 'input.txt', '-o', 'x', '--dedupe', 'symlink']],
-    ['verify without a directory', ['verify']],
+  for (const [why, args, said] of [
+    ['no -o', ['fetch', 'input.txt'], 'tumblr-dl fetch: missing -o <dir>'],
+    ['no input', ['fetch', '-o', 'x'], 'tumblr-dl fetch: missing <input>'],
+    ['an unknown flag, with a guess', ['fetch', 'input.txt', '-o', 'x', '--concurency', '3'], 'tumblr-dl fetch: unknown option --concurency (did you mean --concurrency?)'],
+    ['a flag without its value', ['fetch', 'input.txt', '-o'], 'tumblr-dl fetch: option -o needs a value'],
+    ['a bad number', ['fetch', 'input.txt', '-o', 'x', '--concurrency', 'many'], 'tumblr-dl fetch: --concurrency takes a whole number, got "many"'],
+    ['an unknown dedupe mode', ['fetch', 'input.txt', '-o', 'x', '--dedupe', 'symlink'], 'tumblr-dl fetch: --dedupe takes hardlink, copy, reference, off, got "symlink"'],
+    ['verify without a directory', ['verify'], 'tumblr-dl verify: missing <dir>'],
   ] as const) {
-    it(`should exit 2 with usage on ${why}`, async () => {
+    it(`should exit 2 with one line and a pointer to --help on ${why}`, async () => {
       const run = await runCli([...args]);
       expect(run.code).to.equal(2);
-      expect(run.stderr).to.match(/Usage:/);
+      const command = args[0];
+      expect(run.stderr).to.equal(`${said}\nTry 'tumblr-dl ${command} --help' for more information.\n`);
+      expect(run.stdout).to.equal('');
     });
   }
+
+  it('should name the flag, not the config key, for a value out of range (-c 0)', async () => {
+    writeFileSync(path.join(work.dir, 'one.txt'), `${origin.base}/photo1.jpg\n`);
+    const run = await runCli(['fetch', path.join(work.dir, 'one.txt'), '-o', path.join(work.dir, 'out'), '-c', '0']);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.equal('tumblr-dl: -c/--concurrency must be a number from 1 to 1024, got 0\n');
+  });
+
+  it('should print --help on stdout and exit 0', async () => {
+    for (const args of [['fetch', '--help'], ['verify', '-h'], ['--help']]) {
+      const run = await runCli(args);
+      expect(run.code, args.join(' ')).to.equal(0);
+      expect(run.stdout).to.match(/^Usage:/);
+      expect(run.stderr).to.equal('');
+    }
+  });
+
+  it('should guess the command meant by a misspelt one', async () => {
+    const run = await runCli(['fetchh']);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.match(/^tumblr-dl: unknown command "fetchh" \(did you mean "fetch"\?\)\nUsage:/);
+  });
 
   it('should exit 2 with a clear message when the ledger cannot be opened', async () => {
     const notADatabase = path.join(work.dir, 'ledger.sqlite');
@@ -135,11 +159,15 @@ describe('tumblr-dl (built CLI, end to end)', function () {
     writeFileSync(file, `{"url": "${origin.base}/photo1.jpg"}\n{"nope": 1}\n{"url": "${origin.base}/photo2.png", "mediaType": "sound"}\nnot json {\n`);
     const run = await runCli(['fetch', file, '-o', path.join(work.dir, 'out')]);
     expect(run.code).to.equal(1);
-    expect(run.stdout).to.match(/input line 2: no "url"/);
-    expect(run.stdout).to.match(/input line 3: unknown mediaType "sound"/);
+    expect(run.stderr).to.match(/^tumblr-dl: input line 2: no "url"$/m);
+    expect(run.stderr).to.match(/^tumblr-dl: input line 3: unknown mediaType "sound" \(image, video or gif\)$/m);
+    expect(run.stdout).to.not.match(/^tumblr-dl: input line/m);
     const results = readResults(path.join(work.dir, 'out', 'results.jsonl'));
-    // Line 1 is fine; line 4 is read as a bare URL and refused by the downloader.
-    expect(results.map((r) => r.errorCode ?? r.status).sort()).to.deep.equal(['INVALID_URL', 'success']);
+    // One result line per input line: line 1 is fine; lines 2 and 3 are bad input; line 4 is read as a bare URL and refused.
+    expect(results.map((r) => r.errorCode ?? r.status)).to.have.members(['success', 'BAD_INPUT', 'BAD_INPUT', 'INVALID_URL']);
+    expect(results.filter((r) => r.errorCode === 'BAD_INPUT').map((r) => r.metadata?.line)).to.have.members([2, 3]);
+    // The counts add up to the lines read: 4 items, 1 saved, 3 failed (2 of them bad input lines).
+    expect(run.stdout).to.match(/: 4 items: 1 saved, 0 missing, 3 failed \(2 bad input lines\)\./);
   });
 
   it('should stream a 100k-line input: peak memory barely grows from 10k to 100k lines', async function () {

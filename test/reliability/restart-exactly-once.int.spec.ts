@@ -100,9 +100,11 @@ describe('Reliability: killed at any moment, started again, every item exactly o
 
   for (const fraction of [0.3, 0.7]) {
     it(`should finish after a kill with ${fraction * 100}% of the results written, without fetching finished items again`, async () => {
-      const results = path.join(out, 'results.jsonl');
+      // Results go to results.jsonl.tmp as items finish, and are renamed into place when the run ends.
+      const results = path.join(out, 'results.jsonl.tmp');
       expect(await fetch(() => lines(results) >= ITEMS * fraction)).to.equal(null);
       const done = lines(results);
+      expect(existsSync(path.join(out, 'results.jsonl')), 'a killed run leaves no results file of its own').to.equal(false);
       expect(done).to.be.within(Math.floor(ITEMS * fraction), ITEMS - 1);
       const servedBefore = server.bytesServed;
       expect(await fetch()).to.equal(0);
@@ -114,9 +116,10 @@ describe('Reliability: killed at any moment, started again, every item exactly o
   }
 
   it('should finish after being killed twice in a row', async () => {
+    const writing = path.join(out, 'results.jsonl.tmp');
     const results = path.join(out, 'results.jsonl');
-    await fetch(() => lines(results) >= 4);
-    await fetch(() => existsSync(results) && lines(results) >= 10);
+    await fetch(() => lines(writing) >= 4);
+    await fetch(() => existsSync(writing) && lines(writing) >= 10);
     expect(await fetch()).to.equal(0);
     await expectExactlyOnce();
     const firstByUrl = new Map(readFileSync(results, 'utf8').split('\n').filter(Boolean).map((l) => [JSON.parse(l).url as string, l]));

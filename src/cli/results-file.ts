@@ -1,0 +1,68 @@
+import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import * as path from 'node:path';
+import type { DownloadResult } from '../downloader/download-result.js';
+
+/** The results file could not be opened or written: one line for the user, no stack trace. */
+export class ResultsFileError extends Error {}
+
+/**
+ * The results JSONL of a run, written to `<file>.tmp` as items finish and renamed over `<file>` at the end:
+ * a run that dies (a full disk, a kill) never destroys the previous run's results, and a finished run
+ * leaves exactly one line per input item.
+ */
+export class ResultsFile {
+  private failure: Error | undefined;
+
+  private constructor(
+    readonly file: string,
+    private readonly temp: string,
+    private readonly stream: WriteStream,
+  ) {
+    stream.on('error', (error) => (this.failure = error));
+  }
+
+  /**
+   * Open `<file>.tmp` for writing, creating the folder.
+   * @throws ResultsFileError when `file` is a directory, or its folder cannot be made or written
+   */
+  static async open(file: string): Promise<ResultsFile> {
+    const target = path.resolve(file);
+    const existing = await fs.stat(target).catch(() => undefined);
+    if (existing?.isDirectory()) throw new ResultsFileError(`--results ${file} is a directory; give a file name`);
+    const temp = `${target}.tmp`;
+    try {
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      const handle = await fs.open(temp, 'w');
+      return new ResultsFile(target, temp, createWriteStream(temp, { fd: handle, flush: true }));
+    } catch (error) {
+      throw new ResultsFileError(`cannot write results to ${file}: ${reason(error)}`);
+    }
+  }
+
+  /** Append one result. @throws ResultsFileError when the disk refused an earlier line */
+  async write(result: DownloadResult): Promise<void> {
+    if (this.failure) throw new ResultsFileError(`cannot write results to ${this.file}: ${reason(this.failure)}`);
+    // `once` rejects if the stream errors while we wait, so a full disk cannot leave this waiting forever.
+    if (!this.stream.write(`${JSON.stringify(result)}\n`)) await once(this.stream, 'drain').catch(() => undefined);
+  }
+
+  /** Flush, then put the file in place of the previous run's. @throws ResultsFileError */
+  async commit(): Promise<void> {
+    await this.end();
+    if (this.failure) throw new ResultsFileError(`cannot write results to ${this.file}: ${reason(this.failure)}`);
+    await fs.rename(this.temp, this.file).catch((error: unknown) => {
+      throw new ResultsFileError(`cannot write results to ${this.file}: ${reason(error)}`);
+    });
+  }
+
+  private async end(): Promise<void> {
+    if (this.stream.closed) return;
+    await new Promise<void>((resolve) => this.stream.end(() => resolve()));
+  }
+}
+
+function reason(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  return e.code === 'ENOSPC' ? 'the disk is full' : e.code === 'EROFS' ? 'the file system is read-only' : e.code === 'EACCES' ? 'permission denied' : e.message;
+}
