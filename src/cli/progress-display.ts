@@ -153,7 +153,9 @@ export function summaryText(tally: Tally, seconds: number, interrupted: boolean,
   const failed = tally.badInput > 0 ? ` (${tally.badInput} bad input line${tally.badInput === 1 ? '' : 's'})` : '';
   const counts =
     `${tally.done} items: ${tally.succeeded} saved${saved.length > 0 ? ` (${saved.join(', ')})` : ''}, ` +
-    `${tally.missing} missing, ${tally.failed} failed${failed}${tally.notStarted > 0 ? `, ${tally.notStarted} not started` : ''}`;
+    `${tally.missing} missing, ${tally.failed} failed${failed}` +
+    `${tally.interrupted > 0 ? `, ${tally.interrupted} interrupted (the next run resumes them)` : ''}` +
+    `${tally.notStarted > 0 ? `, ${tally.notStarted} not started` : ''}`;
   const rate = formatBytes(tally.bytes / Math.max(seconds, 0.001));
   return (
     `${interrupted ? 'Interrupted after' : 'Done in'} ${seconds.toFixed(1)} s: ${counts}.\n` +

@@ -1,6 +1,6 @@
 import type { DownloadResult } from '../downloader/download-result.js';
 
-/** Running totals of a `fetch` run; every item read ends in exactly one of saved, missing, failed, not started. */
+/** Running totals of a `fetch` run; every item read ends in exactly one of saved, missing, failed, interrupted, not started. */
 export interface Tally {
   /** Items with a result, of every kind. */
   done: number;
@@ -25,6 +25,8 @@ export interface Tally {
   failed: number;
   /** Of the failed: input lines that could not be understood. */
   badInput: number;
+  /** Stopped part-way by Ctrl-C or SIGTERM: their `.part` files stay for the next run. */
+  interrupted: number;
   /** Never started because the run was interrupted first. */
   notStarted: number;
   /** Bytes of files downloaded by this run (not of skipped ones). */
@@ -49,6 +51,7 @@ export function newTally(startedAt: number): Tally {
     missing: 0,
     failed: 0,
     badInput: 0,
+    interrupted: 0,
     notStarted: 0,
     bytes: 0,
     inFlightBytes: 0,
@@ -68,6 +71,7 @@ export function countResult(tally: Tally, result: DownloadResult): void {
     if (result.warnings) tally.warned++;
   } else if (result.status === 'missing') tally.missing++;
   else if (isNotStarted(result)) tally.notStarted++;
+  else if (result.errorCode === 'ABORTED') tally.interrupted++;
   else {
     tally.failed++;
     if (result.errorCode === 'BAD_INPUT') tally.badInput++;

@@ -164,7 +164,10 @@ export class SqliteDownloadLedger implements DownloadLedger {
    */
   assertIntact(): void {
     const verdict = this.guard(() => this.db.pragma('quick_check(1)', { simple: true }) as string);
-    if (verdict !== 'ok') throw new DownloadError('LEDGER', `The download ledger ${this.file} is damaged (${verdict}); move it aside to start a new one`);
+    if (verdict !== 'ok') {
+      const what = verdict.replace(/\*\*\* in database \w+ \*\*\*\s*/g, '').replace(/\s+/g, ' ').trim();
+      throw new DownloadError('LEDGER', `The download ledger ${this.file} is damaged (${what}); move it aside to start a new one`);
+    }
   }
 
   private prepare() {

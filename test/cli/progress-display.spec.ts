@@ -145,12 +145,14 @@ describe('summaryText', () => {
       result({ status: 'missing' }),
       result({ status: 'error', errorCode: 'BAD_INPUT', attempts: 0 }),
       result({ status: 'error', errorCode: 'ABORTED', attempts: 0 }),
+      result({ status: 'error', errorCode: 'ABORTED', attempts: 1 }),
     ]) {
       countResult(tally, r);
     }
-    expect(tally.succeeded + tally.missing + tally.failed + tally.notStarted).to.equal(tally.done);
+    expect(tally.succeeded + tally.missing + tally.failed + tally.interrupted + tally.notStarted).to.equal(tally.done);
     expect(summaryText(tally, 2, true, 'out/results.jsonl')).to.equal(
-      'Interrupted after 2.0 s: 6 items: 3 saved (1 already there, 1 repaired), 1 missing, 1 failed (1 bad input line), 1 not started.\n' +
+      'Interrupted after 2.0 s: 7 items: 3 saved (1 already there, 1 repaired), 1 missing, 1 failed (1 bad input line), ' +
+        '1 interrupted (the next run resumes them), 1 not started.\n' +
         '128.0 KiB downloaded (64.0 KiB/s). Results: out/results.jsonl\n',
     );
   });

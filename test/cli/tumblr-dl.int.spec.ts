@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startSampleOrigin, type SampleOrigin } from '../../src/cli/sample-origin.js';
-import { ensureBuilt } from '../support/built-package.js';
+import { spawn } from 'node:child_process';
+import { BUILT_CLI, ensureBuilt } from '../support/built-package.js';
 import { readResults, runCli } from '../support/run-cli.js';
 import { FaultServer } from '../support/fault-server.js';
 import { jpegBytes, tempDir } from '../support/fixtures.js';
@@ -202,7 +203,7 @@ describe('tumblr-dl (built CLI, end to end)', function () {
     expect(large - small, `10k: ${small} KiB, 100k: ${large} KiB`).to.be.below(32 * 1024);
   });
 
-  it('should stop cleanly on Ctrl-C: exit 130, valid results, resumable .part files', async () => {
+  it('should stop cleanly on Ctrl-C: exit 130, valid results, resumable .part files, items not started said so', async () => {
     const slow = new FaultServer();
     const base = await slow.start();
     const rows = Array.from({ length: 6 }, (_, i) => {
@@ -220,8 +221,12 @@ describe('tumblr-dl (built CLI, end to end)', function () {
     });
     await slow.stop();
     expect(run.code, run.stderr).to.equal(130);
-    expect(run.stdout).to.match(/Interrupted/);
+    expect(run.stdout).to.match(/Stopping: aborting running downloads; their \.part files stay, and the next run resumes them\./);
+    expect(run.stdout).to.not.match(/--resume/);
+    // Three were running (-c 3) and three waited: interrupted and not started, not six failures.
+    expect(run.stdout).to.match(/Interrupted after [\d.]+ s: 6 items: 0 saved, 0 missing, 0 failed, 3 interrupted \(the next run resumes them\), 3 not started\./);
     const results = readResults(path.join(out, 'results.jsonl'));
+    expect(results).to.have.length(6);
     expect(results.every((r) => r.status === 'error' && r.errorCode === 'ABORTED')).to.equal(true);
     const parts = readdirSync(out).filter((f) => f.endsWith('.part'));
     expect(parts.length).to.be.at.least(1);
@@ -231,5 +236,101 @@ describe('tumblr-dl (built CLI, end to end)', function () {
     const verify = await runCli(['verify', out]);
     expect(verify.stdout.match(/^PARTIAL /gm), verify.stdout).to.have.length(parts.length);
     expect(verify.stdout).to.match(new RegExp(`${parts.length} interrupted downloads`));
+  });
+
+  it('should end the same way on SIGTERM, with exit 143', async () => {
+    const slow = new FaultServer();
+    const base = await slow.start();
+    slow.script('/slow.jpg', { body: jpegBytes(2 * 1024 * 1024, 9), trickle: { bytes: 64 * 1024, everyMs: 50 } });
+    const out = path.join(work.dir, 'out');
+    const run = await runCli(['fetch', writeJsonl([{ url: `${base}/slow.jpg`, postId: '1' }]), '-o', out], (child) => {
+      const poll = setInterval(() => {
+        if (existsSync(out) && readdirSync(out).some((f) => f.endsWith('.part'))) {
+          clearInterval(poll);
+          child.kill('SIGTERM');
+        }
+      }, 20);
+    });
+    await slow.stop();
+    expect(run.code, run.stderr).to.equal(143);
+    expect(readResults(path.join(out, 'results.jsonl'))).to.have.length(1);
+    expect(readdirSync(out).some((f) => f.endsWith('.part'))).to.equal(true);
+  });
+
+  it('should stop at the first Ctrl-C while reading a list from stdin that has not ended', async () => {
+    const out = path.join(work.dir, 'out');
+    const started = Date.now();
+    const run = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, [BUILT_CLI, 'fetch', '-', '-o', out], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stdin.write(`${origin.base}/photo1.jpg\n`);
+      // stdin stays open: the reader waits for a next line that never comes.
+      const poll = setInterval(() => {
+        if (/saved/.test(stdout)) {
+          clearInterval(poll);
+          child.kill('SIGINT');
+        }
+      }, 20);
+      child.on('exit', (code) => resolve({ code, stdout }));
+    });
+    expect(run.code).to.equal(130);
+    expect(Date.now() - started).to.be.below(10_000);
+    expect(readResults(path.join(out, 'results.jsonl'))).to.have.length(1);
+  });
+
+  it('should keep going quietly when whoever reads its output goes away (| head)', async () => {
+    const out = path.join(work.dir, 'out');
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, [BUILT_CLI, 'fetch', writeJsonl(origin.inputRows.slice(0, 4)), '-o', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // Read nothing and close the pipe at once: every write the CLI makes gets EPIPE.
+      child.stdout.destroy();
+      child.on('exit', resolve);
+    });
+    expect(code).to.equal(0);
+    expect(readResults(path.join(out, 'results.jsonl'))).to.have.length(4);
+  });
+
+  for (const [why, args, said] of [
+    ['-o naming a file', (dir: string) => ['-o', path.join(dir, 'afile')], /^tumblr-dl: cannot use -o .*afile as the output folder: a file stands where a folder is needed\n$/],
+    ['-o under a file', (dir: string) => ['-o', path.join(dir, 'afile', 'sub')], /^tumblr-dl: cannot use -o .*afile\/sub as the output folder: a file stands where a folder is needed\n$/],
+    ['--results naming a folder', (dir: string) => ['-o', path.join(dir, 'out'), '--results', dir], /^tumblr-dl: --results .* is a directory; give a file name\n$/],
+  ] as const) {
+    it(`should exit 2 with one clear line on ${why}`, async () => {
+      writeFileSync(path.join(work.dir, 'afile'), 'not a folder');
+      const run = await runCli(['fetch', writeJsonl(origin.inputRows.slice(0, 1)), ...args(work.dir)]);
+      expect(run.code).to.equal(2);
+      expect(run.stderr).to.match(said);
+    });
+  }
+
+  it('should exit 2 with one clear line for a damaged ledger, in fetch and in verify', async () => {
+    const out = path.join(work.dir, 'out');
+    expect((await runCli(['fetch', writeJsonl(origin.inputRows.slice(0, 4)), '-o', out, '-q'])).code).to.equal(0);
+    const ledger = path.join(out, '.tumblr-dl', 'ledger.sqlite');
+    // Overwrite a page in the middle of the database: SQLite's "database disk image is malformed".
+    const bytes = readFileSync(ledger);
+    bytes.fill(0x5a, 4096, Math.min(bytes.length, 3 * 4096));
+    writeFileSync(ledger, bytes);
+    for (const args of [['fetch', writeJsonl(origin.inputRows.slice(0, 4)), '-o', out], ['verify', out]]) {
+      const run = await runCli(args);
+      expect(run.code, args[0]).to.equal(2);
+      expect(run.stderr.trim().split('\n'), args[0]).to.have.length(1);
+      expect(run.stderr).to.match(/ledger .* (is damaged|malformed)/);
+    }
+  });
+
+  it('should parse JSON lines strictly and match CSV headers whatever their case', async () => {
+    const out = path.join(work.dir, 'out');
+    const jsonl = path.join(work.dir, 'strict.jsonl');
+    writeFileSync(jsonl, [`{"url":"${origin.base}/photo1.jpg","index":true}`, `{"url":"${origin.base}/photo1.jpg","postId":{"a":1}}`, '{"url":null}', `{"url":"${origin.base}/photo1.jpg","postId":null}`].join('\n'));
+    const strict = await runCli(['fetch', jsonl, '-o', out]);
+    expect(readResults(path.join(out, 'results.jsonl')).map((r) => r.errorCode)).to.deep.equal(['BAD_INPUT', 'BAD_INPUT', 'BAD_INPUT', 'BAD_INPUT']);
+    expect(strict.stderr).to.match(/"index" must be a string or a whole number, got true/);
+    const csv = path.join(work.dir, 'upper.csv');
+    writeFileSync(csv, `URL,PostId,MediaType,Index\n${origin.base}/anim.gif,77,gif,2\n`);
+    const run = await runCli(['fetch', csv, '-o', out]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(readResults(path.join(out, 'results.jsonl'))[0]!.filename).to.match(/\/77_2_[0-9a-f]{8}\.gif$/);
   });
 });
