@@ -66,13 +66,12 @@ export class ProgressDisplay {
 
   /** An item finished. */
   item(result: DownloadResult): void {
-    const message = describe(result);
     if (this.tty) {
       // Only what needs attention stays on screen above the bar; saved items are in the count.
-      if (result.status !== 'success' || result.warnings || result.repaired) this.line(message);
+      if (result.status !== 'success' || result.warnings || result.repaired) this.line(describe(result, this.width));
       else this.draw();
     } else if (!this.options.quiet || result.status === 'error') {
-      this.write(this.out, `${message}\n`);
+      this.write(this.out, `${describe(result)}\n`);
     }
   }
 
@@ -126,8 +125,12 @@ export class ProgressDisplay {
   }
 }
 
-/** One line for one item; the URL named once (messages end with it, so it is cut from there). */
-export function describe(result: DownloadResult): string {
+/**
+ * One line for one item; the URL named once (messages end with it, so it is cut from there). With a
+ * `width`, a line that would wrap has the middle of its URL elided (`https://host/…/name.jpg`), so each
+ * item stays one line on a terminal.
+ */
+export function describe(result: DownloadResult, width = Infinity): string {
   if (result.status === 'success') {
     const notes = [
       result.skipped ? 'already there' : '',
@@ -139,7 +142,14 @@ export function describe(result: DownloadResult): string {
   }
   const message = (result.errorMessage ?? '').replace(`: ${result.url}`, '');
   const where = result.url === '' ? `input line ${String(result.metadata?.line ?? '?')}` : result.url;
-  return `${result.status === 'missing' ? 'missing' : 'error'} ${result.errorCode ?? ''} ${where}: ${message}`;
+  // A missing item needs no code: "missing" says it. A failure's code is what a person searches the docs for.
+  const head = result.status === 'missing' ? 'missing' : `error ${result.errorCode ?? ''}`;
+  const line = (url: string): string => `${head} ${url}: ${message}`;
+  const overflow = line(where).length - width;
+  if (overflow <= 0 || where.length - overflow - 1 < 16) return line(where);
+  const keep = where.length - overflow - 1;
+  const tail = Math.min(Math.ceil(keep / 2), where.length - where.lastIndexOf('/'));
+  return line(`${where.slice(0, keep - tail)}…${where.slice(where.length - tail)}`);
 }
 
 /** The summary's words. */

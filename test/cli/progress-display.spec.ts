@@ -80,7 +80,7 @@ describe(ProgressDisplay.name, () => {
   });
 
   it('should print errors and missing items above the bar, each naming its URL once', () => {
-    const terminal = new FakeTerminal(80);
+    const terminal = new FakeTerminal(120);
     const tally = busyTally();
     const display = new ProgressDisplay(terminal, tally, { now: () => 0 });
     const url = 'https://64.media.tumblr.com/abc/tumblr_gone_1280.jpg';
@@ -89,10 +89,20 @@ describe(ProgressDisplay.name, () => {
     display.item(result({ status: 'error', url, errorCode: 'TIMEOUT', errorMessage: `Timed out: ${url}` }));
     display.item(result({}));
     const screen = terminal.screen();
-    expect(screen[0]).to.equal(`missing MEDIA_NOT_FOUND ${url}: Media not found (404)`);
+    expect(screen[0]).to.equal(`missing ${url}: Media not found (404)`);
     expect(screen[1]).to.equal(`error TIMEOUT ${url}: Timed out`);
     expect(screen.at(-1)).to.include('1234/~20000');
     expect(screen.join('\n').split(url)).to.have.length(3);
+  });
+
+  it('should keep an item line to one terminal row by eliding the middle of a long URL', () => {
+    const terminal = new FakeTerminal(80);
+    const display = new ProgressDisplay(terminal, busyTally(), { now: () => 0 });
+    const url = 'https://64.media.tumblr.com/0123456789abcdef0123456789abcdef/s1280x1920/tumblr_gone_1280.jpg';
+    display.item(result({ status: 'missing', url, errorCode: 'MEDIA_NOT_FOUND', errorMessage: `Media not found (HTTP 404): ${url}` }));
+    const [line] = terminal.screen();
+    expect(line!.length).to.be.at.most(79);
+    expect(line).to.match(/^missing https:\/\/64\.media\.tum[^ ]*…\/tumblr_gone_1280\.jpg: Media not found \(HTTP 404\)$/);
   });
 
   it('should show the speed of the last seconds, not the average since the start', () => {
