@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 
 export { downloaderModule } from './module.js';
+export { serviceToken, type ServiceToken } from './service-token.js';
 export {
   DownloaderConfig,
   resolveDownloaderConfig,

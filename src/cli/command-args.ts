@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closest } from '../config/closest-name.js';
 
 /** Wrong flags or arguments: exit code 2 with the command's usage text (an empty message: `--help`, exit 0). */
 export class UsageError extends Error {}
@@ -48,25 +49,4 @@ function ownWords(error: NodeJS.ErrnoException, options: OptionsConfig): string 
     return /argument missing/.test(error.message) ? `option ${flag} needs a value` : `option ${flag} takes no value`;
   }
   return error.message;
-}
-
-/** The known name nearest to `name` by edit distance, if it is near enough to be a typo. */
-export function closest(name: string, known: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of known) {
-    const distance = editDistance(name, candidate);
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = current;
-  }
-  return previous[b.length]!;
 }

@@ -8,7 +8,8 @@
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { EXIT, fetchCommand, type CommandIo } from './fetch-command.js';
-import { closest, UsageError } from './command-args.js';
+import { closest } from '../config/closest-name.js';
+import { UsageError } from './command-args.js';
 import { FETCH_USAGE, parseFetchOptions } from './fetch-options.js';
 import { startSampleOrigin } from './sample-origin.js';
 import { parseVerifyOptions, verifyCommand, VERIFY_USAGE } from './verify-command.js';

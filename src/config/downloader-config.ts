@@ -1,9 +1,11 @@
 import * as path from 'node:path';
 import { DownloadError } from '../errors/download-error.js';
 import { DEFAULT_PLACEHOLDER_SHA256 } from '../verify/known-placeholders.js';
+import { rejectUnknownKeys } from './config-schema.js';
+import { serviceToken, type ServiceToken } from '../service-token.js';
 
 /** Token of the resolved {@link DownloaderConfig}. */
-export const DownloaderConfig = Symbol.for('tumblr-media-downloader/DownloaderConfig');
+export const DownloaderConfig: ServiceToken<DownloaderConfig> = serviceToken('DownloaderConfig');
 
 /** Token bucket settings. */
 export interface RateLimitConfig {
@@ -130,6 +132,7 @@ const USER_AGENT = 'tumblr-media-downloader/0.1';
  */
 export function resolveDownloaderConfig(input: DownloaderConfigInput): DownloaderConfig {
   if (typeof input !== 'object' || input === null) fail('config', 'must be an object');
+  rejectUnknownKeys(input);
   if (typeof input.outputDir !== 'string' || input.outputDir.trim() === '' || input.outputDir.includes('\0')) {
     fail('outputDir', 'must be a non-empty path');
   }

@@ -33,6 +33,7 @@ import { TolerantLedger } from './tolerant-ledger.js';
 import { Transfer, type TransferOutcome } from './transfer.js';
 
 import { findCaptures } from './wayback.js';
+import { serviceToken, type ServiceToken } from '../service-token.js';
 
 /** A transfer whose bytes passed verification: what they are, and what is odd about them. */
 interface VerifiedOutcome extends TransferOutcome {
@@ -41,7 +42,7 @@ interface VerifiedOutcome extends TransferOutcome {
 }
 
 /** Token of the {@link MediaDownloader} service. */
-export const MediaDownloader = Symbol.for('tumblr-media-downloader/MediaDownloader');
+export const MediaDownloader: ServiceToken<MediaDownloader> = serviceToken('MediaDownloader');
 
 /** Options of {@link MediaDownloader.close}. */
 export interface CloseOptions {

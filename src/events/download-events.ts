@@ -2,9 +2,10 @@ import { EventEmitter } from 'node:events';
 import { injectable } from 'inversify';
 import type * as TE from 'typed-emitter';
 import type { DownloadEventMap, DownloadEventName, DownloadEventPayload } from './download-event-map.js';
+import { serviceToken, type ServiceToken } from '../service-token.js';
 
 /** Token of the {@link DownloadEvents} emitter. */
-export const DownloadEvents = Symbol.for('tumblr-media-downloader/DownloadEvents');
+export const DownloadEvents: ServiceToken<DownloadEvents> = serviceToken('DownloadEvents');
 
 /** Typed emitter of download lifecycle events; hosts call `on`/`once`/`off`. */
 export type DownloadEvents = TE.default<DownloadEventMap> & {

@@ -1,9 +1,10 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import got, { type Got } from 'got';
+import { serviceToken, type ServiceToken } from '../service-token.js';
 
 /** Token of the {@link HttpClient}: the got instance every request goes through. */
-export const HttpClient = Symbol.for('tumblr-media-downloader/HttpClient');
+export const HttpClient: ServiceToken<HttpClient> = serviceToken('HttpClient');
 
 /**
  * A got instance. Hosts rebind it to set a proxy, agents, cookies or headers:

@@ -1,8 +1,9 @@
 import type { DownloadSource, DownloadStatus } from '../downloader/download-result.js';
 import type { MediaType } from '../verify/media-type.js';
+import { serviceToken, type ServiceToken } from '../service-token.js';
 
 /** Token of the {@link DownloadLedger} service. */
-export const DownloadLedger = Symbol.for('tumblr-media-downloader/DownloadLedger');
+export const DownloadLedger: ServiceToken<DownloadLedger> = serviceToken('DownloadLedger');
 
 /** The ledger's row for one URL: its latest result. */
 export interface LedgerRecord {

@@ -4,9 +4,10 @@ import { injectable } from 'inversify';
 import { DownloadError } from '../errors/download-error.js';
 import { DEFAULT_EXTENSION, extensionForContentType, FORMAT_INFO, MEDIA_EXTENSIONS, type DetectedFormat, type MediaType } from '../verify/media-type.js';
 import { sanitizeExtension, sanitizeSegment } from './sanitize.js';
+import { serviceToken, type ServiceToken } from '../service-token.js';
 
 /** Token of the {@link FilenameGenerator} service. */
-export const FilenameGenerator = Symbol.for('tumblr-media-downloader/FilenameGenerator');
+export const FilenameGenerator: ServiceToken<FilenameGenerator> = serviceToken('FilenameGenerator');
 
 /** Decides the file name of a media item. Names only; the downloader reserves and resolves them. */
 export interface FilenameGenerator {

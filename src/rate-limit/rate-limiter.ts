@@ -2,9 +2,10 @@ import { inject, injectable } from 'inversify';
 import { park, type Parked } from '../time/abortable-queue.js';
 import { Clock, SystemClock } from '../time/clock.js';
 import { RateLimiterOptions } from './rate-limiter-options.js';
+import { serviceToken, type ServiceToken } from '../service-token.js';
 
 /** Token of the {@link RateLimiter} service. */
-export const RateLimiter = Symbol.for('tumblr-media-downloader/RateLimiter');
+export const RateLimiter: ServiceToken<RateLimiter> = serviceToken('RateLimiter');
 
 /** Options of one {@link RateLimiter.acquire} call. */
 export interface AcquireOptions {

@@ -1,7 +1,8 @@
 import type { RetryConfig } from '../config/downloader-config.js';
+import { serviceToken, type ServiceToken } from '../service-token.js';
 
 /** Token of the options the default {@link RetryStrategy} is built with (bound from the config). */
-export const RetryOptions = Symbol.for('tumblr-media-downloader/RetryOptions');
+export const RetryOptions: ServiceToken<RetryOptions> = serviceToken('RetryOptions');
 
 /** Options of {@link ExponentialBackoffRetryStrategy}. */
 export interface RetryOptions extends RetryConfig {

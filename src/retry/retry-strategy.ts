@@ -2,9 +2,10 @@ import { inject, injectable } from 'inversify';
 import { Clock, SystemClock } from '../time/clock.js';
 import { isRetryable } from './is-retryable.js';
 import { RetryOptions } from './retry-options.js';
+import { serviceToken, type ServiceToken } from '../service-token.js';
 
 /** Token of the {@link RetryStrategy} service. */
-export const RetryStrategy = Symbol.for('tumblr-media-downloader/RetryStrategy');
+export const RetryStrategy: ServiceToken<RetryStrategy> = serviceToken('RetryStrategy');
 
 /** What the strategy knows when an attempt has failed. */
 export interface RetryContext {

@@ -1,7 +1,8 @@
 import { injectable } from 'inversify';
+import { serviceToken, type ServiceToken } from '../service-token.js';
 
 /** Token of the {@link Clock} service. */
-export const Clock = Symbol.for('tumblr-media-downloader/Clock');
+export const Clock: ServiceToken<Clock> = serviceToken('Clock');
 
 /**
  * Source of time for everything that waits: rate limits, backoff, cooldowns.

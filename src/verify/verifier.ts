@@ -11,9 +11,10 @@ import {
   type VerificationCheck,
 } from './verification-checks.js';
 import type { ContentFacts, HeadFacts, ResponseFacts } from './verification-facts.js';
+import { serviceToken, type ServiceToken } from '../service-token.js';
 
 /** Token of the {@link Verifier} service. */
-export const Verifier = Symbol.for('tumblr-media-downloader/Verifier');
+export const Verifier: ServiceToken<Verifier> = serviceToken('Verifier');
 
 /** What verification says of bytes it lets through. */
 export interface ContentVerdict {

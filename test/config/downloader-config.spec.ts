@@ -45,4 +45,15 @@ describe('resolveDownloaderConfig', () => {
         .with.property('code', 'INVALID_CONFIG');
     });
   }
+
+  it('should refuse a misspelt option by name, with the nearest known one, at any depth', () => {
+    const input = { outputDir: 'out', maxConcurent: 8, rateLimit: { requestPerSecond: 2 }, ledger: { path: ':memory:', skip: true } };
+    expect(() => resolveDownloaderConfig(input as unknown as DownloaderConfigInput))
+      .to.throw(
+        DownloadError,
+        'Invalid downloader config: unknown option "maxConcurent" (did you mean "maxConcurrent"?); ' +
+          'unknown option "rateLimit.requestPerSecond" (did you mean "rateLimit.requestsPerSecond"?); unknown option "ledger.skip"',
+      )
+      .with.property('code', 'INVALID_CONFIG');
+  });
 });
