@@ -50,7 +50,7 @@ export {
   type DetectedMediaType,
   type NonMedia,
 } from './verify/media-type.js';
-export { FilenameGenerator, DefaultFilenameGenerator } from './naming/filename-generator.js';
+export { FilenameGenerator, DefaultFilenameGenerator, type NameContext } from './naming/filename-generator.js';
 export { DownloadLedger, type LedgerRecord, type LedgerEntry, type PartRecord, type SavedFile } from './ledger/download-ledger.js';
 export { SqliteDownloadLedger } from './ledger/sqlite-download-ledger.js';
 export { MemoryDownloadLedger } from './ledger/memory-download-ledger.js';

@@ -199,7 +199,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
     // Names hash the URL without its credentials: the same media keeps its name when a password changes.
     const named = redactCredentials(String(url));
     const nameFor = (format?: DetectedFormat, contentType?: string): string =>
-      resolveInside(this.config.outputDir, this.filenameGenerator.generateFilename(named, postId, mediaType, index, contentType, format), named);
+      resolveInside(this.config.outputDir, this.filenameGenerator.generateFilename(named, postId, mediaType, index, contentType, format, { metadata: options.metadata }), named);
     return this.track(url, signal, mediaType, postId, { ...options, index }, () => ({ target: nameFor(), rename: nameFor }));
   }
 

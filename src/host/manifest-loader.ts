@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import type { ErrorObject } from 'ajv';
 import type { ContainerModule } from 'inversify';
@@ -18,12 +18,12 @@ export interface LoadedManifest {
 }
 
 /**
- * Read a plugin manifest and refuse it, with a clear message, when it is not
+ * Read a plugin manifest (a path, or a `file:` URL as a string or `URL`) and refuse it, with a clear message, when it is not
  * for this host's API version or lacks what a host needs.
  * @throws DownloadError `INVALID_CONFIG`
  */
-export async function readManifest(file: string): Promise<LoadedManifest> {
-  const absolute = path.resolve(file);
+export async function readManifest(file: string | URL): Promise<LoadedManifest> {
+  const absolute = file instanceof URL || file.startsWith('file:') ? fileURLToPath(file) : path.resolve(file);
   let manifest: PluginManifest;
   try {
     manifest = JSON.parse(await readFile(absolute, 'utf8')) as PluginManifest;

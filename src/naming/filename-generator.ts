@@ -9,7 +9,17 @@ import { serviceToken, type ServiceToken } from '../service-token.js';
 /** Token of the {@link FilenameGenerator} service. */
 export const FilenameGenerator: ServiceToken<FilenameGenerator> = serviceToken('FilenameGenerator');
 
-/** Decides the file name of a media item. Names only; the downloader reserves and resolves them. */
+/** What else a name may be built from: the caller's item, as passed to `downloadImage` & co. */
+export interface NameContext {
+  /** The `metadata` of the call (a host's blog name, post date, tags…), untouched. */
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * Decides the file name of a media item: a path relative to `outputDir`, sub-folders allowed
+ * (`staff/123456/123456_0_1a2b3c4d.jpg`). Names only; the downloader reserves them, creates the
+ * folders, and refuses with `UNSAFE_PATH` any name that would leave `outputDir`.
+ */
 export interface FilenameGenerator {
   /**
    * Base name (no directory) for a media item.
@@ -19,8 +29,9 @@ export interface FilenameGenerator {
    * @param index position of the media within its post @default 0
    * @param contentType response Content-Type, used when the bytes are of no known format
    * @param format the format the bytes turned out to be, once they have arrived: it names the extension
+   * @param context the item's metadata, for names built from more than the post (a blog folder)
    */
-  generateFilename(url: string, postId: string, mediaType: MediaType, index?: number, contentType?: string, format?: DetectedFormat): string;
+  generateFilename(url: string, postId: string, mediaType: MediaType, index?: number, contentType?: string, format?: DetectedFormat, context?: NameContext): string;
 }
 
 /**
@@ -29,7 +40,7 @@ export interface FilenameGenerator {
  */
 @injectable()
 export class DefaultFilenameGenerator implements FilenameGenerator {
-  generateFilename(url: string, postId: string, mediaType: MediaType, index = 0, contentType?: string, format?: DetectedFormat): string {
+  generateFilename(url: string, postId: string, mediaType: MediaType, index = 0, contentType?: string, format?: DetectedFormat, _context?: NameContext): string {
     if (!Number.isSafeInteger(index) || index < 0) {
       throw new DownloadError('UNSAFE_PATH', `Media index must be a whole number ≥ 0, got ${String(index)}`, { url });
     }

@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import nock from 'nock';
 import { DefaultMediaDownloader } from '../../src/downloader/media-downloader.js';
 import { DownloadEvents } from '../../src/events/download-events.js';
+import { DefaultFilenameGenerator, FilenameGenerator } from '../../src/naming/filename-generator.js';
 import { PIXEL_GIFS_BASE64 } from '../../src/verify/known-placeholders.js';
 import { gifBytes, jpegBytes, mp4Bytes, sha256, listOutput } from '../support/fixtures.js';
 import { assertNockDoneAndClean, mediaHeaders, TUMBLR } from '../support/nock-helpers.js';
@@ -72,6 +73,21 @@ describe(DefaultMediaDownloader.name, () => {
       expect(result.status).to.equal('success');
       expect(path.dirname(result.filename)).to.equal(rig.dir);
       expect(existsSync(path.join(rig.dir, '..', '..', 'etc', 'passwd_0.jpg'))).to.equal(false);
+    });
+
+    it('should give a FilenameGenerator the item\'s metadata, so a blog folder needs no smuggling', async () => {
+      await rig.cleanup();
+      rig = createTestRig({}, (c) =>
+        c.rebind(FilenameGenerator).toConstantValue({
+          generateFilename: (url, postId, mediaType, index, contentType, format, context) =>
+            `${String(context?.metadata?.blog)}/${postId}/${new DefaultFilenameGenerator().generateFilename(url, postId, mediaType, index, contentType, format)}`,
+        }),
+      );
+      const body = jpegBytes(4096);
+      nock(TUMBLR).get(IMAGE_PATH).reply(200, body, mediaHeaders(body));
+      const result = await rig.downloader.downloadImage(IMAGE_URL, '777', { metadata: { blog: 'staff' } });
+      expect(result.status).to.equal('success');
+      expect(path.relative(rig.dir, result.filename)).to.match(/^staff\/777\/777_0_[0-9a-f]{8}\.jpg$/);
     });
 
     it('should fetch a URL asked for three times at once only once, every result naming the one file', async () => {
