@@ -4,6 +4,8 @@ import { DefaultMediaDownloader, MediaDownloader } from './downloader/media-down
 import { DownloadEventEmitter, DownloadEvents } from './events/download-events.js';
 import { createHttpClient, HttpClient } from './http/http-client.js';
 import { DownloadLedger } from './ledger/download-ledger.js';
+import { MemoryDownloadLedger } from './ledger/memory-download-ledger.js';
+import { NativeModuleMissingError } from './ledger/open-sqlite.js';
 import { SqliteDownloadLedger } from './ledger/sqlite-download-ledger.js';
 import { DefaultFilenameGenerator, FilenameGenerator } from './naming/filename-generator.js';
 import { RateLimiterOptions } from './rate-limit/rate-limiter-options.js';
@@ -44,7 +46,29 @@ export function downloaderModule(input: DownloaderConfigInput): ContainerModule 
     bindDefault<RetryStrategy>(RetryStrategy, ExponentialBackoffRetryStrategy);
     bindDefault<Verifier>(Verifier, DefaultVerifier);
     bindDefault<FilenameGenerator>(FilenameGenerator, DefaultFilenameGenerator);
-    bindDefault<DownloadLedger>(DownloadLedger, SqliteDownloadLedger);
+    // SQLite, unless its native module cannot load (installed with --ignore-scripts, no compiler): then the
+    // ledger lives in memory for this process, with one warning, and downloads work as before.
+    bind(SqliteDownloadLedger).toSelf().inSingletonScope();
+    bind(DownloadLedger)
+      .toDynamicValue((context) => {
+        try {
+          return context.get(SqliteDownloadLedger);
+        } catch (error) {
+          const missing = findNativeModuleMissing(error);
+          if (!missing) throw error;
+          process.emitWarning(`${missing.message}. Keeping the ledger in memory for this process.`, 'LedgerWarning');
+          return new MemoryDownloadLedger();
+        }
+      })
+      .inSingletonScope();
     bindDefault<MediaDownloader>(MediaDownloader, DefaultMediaDownloader);
   });
+}
+
+/** The native-module failure behind whatever inversify wrapped it in, if that is what went wrong. */
+function findNativeModuleMissing(error: unknown): NativeModuleMissingError | undefined {
+  for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    if (current instanceof NativeModuleMissingError) return current;
+  }
+  return undefined;
 }

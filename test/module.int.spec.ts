@@ -15,6 +15,9 @@ import { ExponentialBackoffRetryStrategy, RetryStrategy } from '../src/retry/ret
 import type { MediaType } from '../src/verify/media-type.js';
 import type { ContentFacts } from '../src/verify/verification-facts.js';
 import { DefaultVerifier, Verifier } from '../src/verify/verifier.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensureBuilt, ROOT } from './support/built-package.js';
 import { jpegBytes, tempDir } from './support/fixtures.js';
 import { assertNockDoneAndClean, mediaHeaders, TUMBLR } from './support/nock-helpers.js';
 import { createTestRig, type TestRig } from './support/test-container.js';
@@ -70,6 +73,8 @@ class CountingDownloader extends DefaultMediaDownloader {
 }
 
 describe('downloaderModule', () => {
+  before(() => ensureBuilt());
+
   let rig: TestRig | undefined;
 
   afterEach(async () => {
@@ -134,5 +139,30 @@ describe('downloaderModule', () => {
     nock(TUMBLR).get(URL_PATH).reply(404);
     await rig.downloader.downloadImage(MEDIA_URL, '1');
     expect((rig.downloader as CountingDownloader).calls).to.equal(1);
+  });
+
+  it('should keep the ledger in memory, with one warning, when the native SQLite module cannot load', () => {
+    const work = tempDir();
+    try {
+      const script = [
+        "import 'reflect-metadata';",
+        "import { Container } from 'inversify';",
+        `import { downloaderModule, DownloadLedger, MediaDownloader } from ${JSON.stringify(pathToFileURL(path.join(ROOT, 'dist', 'index.js')).href)};`,
+        'const container = new Container();',
+        `container.load(downloaderModule({ outputDir: ${JSON.stringify(work.dir)} }));`,
+        'console.log(container.get(DownloadLedger).constructor.name);',
+        'await container.get(MediaDownloader).close();',
+      ].join('\n');
+      const run = spawnSync(process.execPath, ['-r', fileURLToPath(new URL('./support/without-sqlite.cjs', import.meta.url)), '--input-type=module', '-e', script], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      expect(run.status, run.stderr).to.equal(0);
+      expect(run.stdout.trim()).to.equal('MemoryDownloadLedger');
+      expect(run.stderr.match(/LedgerWarning/g)).to.have.length(1);
+      expect(run.stderr).to.match(/npm rebuild better-sqlite3/);
+    } finally {
+      work.cleanup();
+    }
   });
 });

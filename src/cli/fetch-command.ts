@@ -7,6 +7,7 @@ import { MediaDownloader } from '../downloader/media-downloader.js';
 import { DownloadError, type DownloadErrorCode } from '../errors/download-error.js';
 import { DownloadEvents } from '../events/download-events.js';
 import { DownloadLedger } from '../ledger/download-ledger.js';
+import { NativeModuleMissingError, openSqlite } from '../ledger/open-sqlite.js';
 import { SqliteDownloadLedger } from '../ledger/sqlite-download-ledger.js';
 import { downloaderModule } from '../module.js';
 import { countLines } from './count-lines.js';
@@ -16,6 +17,7 @@ import { readInputRows, type BadRow, type MediaRow } from './input-rows.js';
 import { ProgressDisplay, type DisplayStream } from './progress-display.js';
 import { ResultsFile, ResultsFileError } from './results-file.js';
 import { countResult, newTally, type Tally } from './tally.js';
+import { withoutUrl } from './without-url.js';
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, someFailed: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
@@ -50,6 +52,15 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   } catch (error) {
     return fail(flagForConfigError((error as Error).message));
   }
+  if (config.ledger.path !== ':memory:') {
+    // The library would fall back to a ledger in memory; an archive run must not forget its work silently.
+    try {
+      openSqlite(':memory:').close();
+    } catch (error) {
+      if (error instanceof NativeModuleMissingError) return fail(`${error.message}; or run with --no-ledger`);
+      throw error;
+    }
+  }
   try {
     mkdirSync(config.outputDir, { recursive: true });
   } catch (error) {
@@ -73,7 +84,10 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   }
   const tally = newTally(Date.now());
   const display = new ProgressDisplay(io.stdout, tally, { quiet: options.quiet, errors: io.stderr });
-  const stopLiveBytes = io.stdout.isTTY ? trackLiveBytes(container.get<DownloadEvents>(DownloadEvents), tally, display) : () => {};
+  const events = container.get(DownloadEvents);
+  const stopLiveBytes = io.stdout.isTTY ? trackLiveBytes(events, tally, display) : () => {};
+  // Retries are shown as wget shows them: a flaky origin is visible, not just slow.
+  if (!options.quiet) events.on('retrying', (e) => display.line(retryLine(e.url, e.delayMs, e.attempt, e.reason)));
   const reading = new AbortController();
   void countLines(options.input, reading.signal).then((lines) => (tally.expected ??= lines));
   let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
@@ -180,6 +194,11 @@ function start(downloader: MediaDownloader, row: MediaRow): Promise<DownloadResu
     default:
       return downloader.downloadImage(row.url, row.postId, options);
   }
+}
+
+/** `retry <url> in 1.0 s (after attempt 1): HTTP 503` — the URL once. */
+function retryLine(url: string, delayMs: number, attempt: number, reason: string): string {
+  return `retry ${url} in ${(delayMs / 1000).toFixed(1)} s (after attempt ${attempt}): ${withoutUrl(reason, url)}`;
 }
 
 /** The result line of an input line that could not be understood: every input item gets one. */

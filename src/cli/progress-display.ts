@@ -1,5 +1,6 @@
 import type { DownloadResult } from '../downloader/download-result.js';
 import { formatBytes, statusLine } from './status-line.js';
+import { withoutUrl } from './without-url.js';
 import { RateWindow, type Tally } from './tally.js';
 
 /** What the display writes to: a process stream, or a fake terminal in tests. */
@@ -140,7 +141,7 @@ export function describe(result: DownloadResult, width = Infinity): string {
     ].filter(Boolean);
     return `saved ${result.filename} ${formatBytes(result.byteSize)}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
   }
-  const message = (result.errorMessage ?? '').replace(`: ${result.url}`, '');
+  const message = withoutUrl(result.errorMessage ?? '', result.url);
   const where = result.url === '' ? `input line ${String(result.metadata?.line ?? '?')}` : result.url;
   // A missing item needs no code: "missing" says it. A failure's code is what a person searches the docs for.
   const head = result.status === 'missing' ? 'missing' : `error ${result.errorCode ?? ''}`;

@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { DownloadError } from '../errors/download-error.js';
+import { openSqlite } from '../ledger/open-sqlite.js';
 
 /** Folders locked by this process: a second downloader here is told so without asking the OS. */
 const lockedHere = new Set<string>();
@@ -36,8 +36,7 @@ export class FolderLock {
     let db: BetterSqlite3.Database;
     try {
       mkdirSync(stateDir, { recursive: true });
-      const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
-      db = new Database(path.join(stateDir, 'lock'), { timeout: 0 });
+      db = openSqlite(path.join(stateDir, 'lock'), { timeout: 0 });
     } catch (error) {
       process.emitWarning(`Cannot lock ${root}, continuing without the lock: ${(error as Error).message}`, 'FolderLockWarning');
       return undefined;

@@ -7,8 +7,11 @@ import type { ContainerModule } from 'inversify';
 import { DownloadError } from '../errors/download-error.js';
 import { HOST_API_VERSION, type PluginManifest } from './plugin-manifest.js';
 
-/** ajv's JSON Schema 2020-12 validator class (ajv is CommonJS; under NodeNext the class may sit on `.default`). */
-export const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default;
+/**
+ * ajv's JSON Schema 2020-12 validator class (ajv is CommonJS; under NodeNext the class may sit on `.default`).
+ * Not exported: its type differs between module resolutions, and a public `.d.ts` must check under each.
+ */
+const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default;
 
 /** A manifest read from disk, with where it was found. */
 export interface LoadedManifest {

@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { inject, injectable } from 'inversify';
 import { DownloaderConfig } from '../config/downloader-config.js';
 import { DownloadError } from '../errors/download-error.js';
+import { NativeModuleMissingError, openSqlite } from './open-sqlite.js';
 import type { DownloadLedger, LedgerEntry, LedgerRecord, PartRecord, SavedFile } from './download-ledger.js';
 
 const SCHEMA = `
@@ -211,10 +211,9 @@ export class SqliteDownloadLedger implements DownloadLedger {
 }
 
 function openDatabase(file: string, paths: StoredPaths): BetterSqlite3.Database {
-  const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
   try {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-    const db = new Database(file);
+    const db = openSqlite(file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     // A reader (tumblr-dl verify) waits for a run's short transactions instead of failing at once.
@@ -223,6 +222,7 @@ function openDatabase(file: string, paths: StoredPaths): BetterSqlite3.Database 
     migrate(db, paths);
     return db;
   } catch (error) {
+    if (error instanceof NativeModuleMissingError) throw error;
     throw new DownloadError('LEDGER', `Cannot open the download ledger ${file}: ${(error as Error).message}`, { cause: error });
   }
 }

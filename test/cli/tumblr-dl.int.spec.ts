@@ -4,6 +4,10 @@ import * as path from 'node:path';
 import { startSampleOrigin, type SampleOrigin } from '../../src/cli/sample-origin.js';
 import { spawn } from 'node:child_process';
 import { BUILT_CLI, ensureBuilt } from '../support/built-package.js';
+import { fileURLToPath } from 'node:url';
+
+/** Preload that makes better-sqlite3's native part fail to load. */
+const WITHOUT_SQLITE = fileURLToPath(new URL('../support/without-sqlite.cjs', import.meta.url));
 import { readResults, runCli } from '../support/run-cli.js';
 import { FaultServer } from '../support/fault-server.js';
 import { jpegBytes, tempDir } from '../support/fixtures.js';
@@ -332,5 +336,18 @@ describe('tumblr-dl (built CLI, end to end)', function () {
     const run = await runCli(['fetch', csv, '-o', out]);
     expect(run.code, run.stderr).to.equal(0);
     expect(readResults(path.join(out, 'results.jsonl'))[0]!.filename).to.match(/\/77_2_[0-9a-f]{8}\.gif$/);
+  });
+
+  it('should say plainly that the ledger needs the native SQLite module when it cannot load, and exit 2', async () => {
+    const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['-r', WITHOUT_SQLITE, BUILT_CLI, 'fetch', writeJsonl(origin.inputRows.slice(0, 1)), '-o', path.join(work.dir, 'out')], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.match(/^tumblr-dl: The SQLite ledger needs the native module of better-sqlite3, and it did not load \(Could not locate the bindings file\.\)\. Build it with `npm rebuild better-sqlite3`.*or run with --no-ledger\n$/);
   });
 });
