@@ -50,7 +50,11 @@ export class ResultsFile {
   /** Flush, then put the file in place of the previous run's. @throws ResultsFileError */
   async commit(): Promise<void> {
     await this.end();
-    if (this.failure) throw new ResultsFileError(`cannot write results to ${this.file}: ${reason(this.failure)}`);
+    if (this.failure) {
+      // Half a results file helps nobody and fills a full disk further: the previous one stays.
+      await fs.rm(this.temp, { force: true });
+      throw new ResultsFileError(`cannot write results to ${this.file}: ${reason(this.failure)}`);
+    }
     await fs.rename(this.temp, this.file).catch((error: unknown) => {
       throw new ResultsFileError(`cannot write results to ${this.file}: ${reason(error)}`);
     });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Container } from 'inversify';
@@ -11,6 +11,7 @@ import { EventRecorder } from '../support/event-recorder.js';
 import { FaultServer } from '../support/fault-server.js';
 import { useRealSockets } from '../support/nock-helpers.js';
 import { jpegBytes, listOutput } from '../support/fixtures.js';
+import { BUILT_CLI, ensureBuilt } from '../support/built-package.js';
 
 /** Mount a small tmpfs (root only); `undefined` where this machine does not allow it. */
 function mountTmpfs(options: string): string | undefined {
@@ -78,5 +79,26 @@ describe('Reliability: disk faults', function () {
     expect(result).to.include({ status: 'error', errorCode: 'FILESYSTEM', attempts: 1 });
     expect(result.errorMessage).to.include('EROFS');
     expect(listOutput(mounted)).to.deep.equal([]);
+  });
+
+  it('should keep the previous results when the disk under the results file fills mid-run (CLI: one line, exit 1)', async function () {
+    mounted = mountTmpfs('size=64k');
+    if (!mounted) this.skip();
+    ensureBuilt();
+    const results = path.join(mounted, 'results.jsonl');
+    writeFileSync(results, '{"previous":"run"}\n');
+    const work = mkdtempSync(path.join(os.tmpdir(), 'mdl-disk-cli-'));
+    try {
+      // Refused URLs need no network: 400 result lines of ~400 bytes overflow 64 KiB.
+      const input = path.join(work, 'input.txt');
+      writeFileSync(input, Array.from({ length: 400 }, (_, i) => `ftp://example.invalid/${i}.jpg`).join('\n'));
+      const run = spawnSync(process.execPath, [BUILT_CLI, 'fetch', input, '-o', path.join(work, 'out'), '--results', results, '-q'], { encoding: 'utf8' });
+      expect(run.status).to.equal(1);
+      expect(run.stderr).to.match(/^tumblr-dl: cannot write results to .*results\.jsonl: the disk is full\n$/m);
+      expect(readFileSync(results, 'utf8')).to.equal('{"previous":"run"}\n');
+      expect(readdirSync(mounted)).to.deep.equal(['results.jsonl']);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
