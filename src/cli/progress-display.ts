@@ -145,12 +145,28 @@ export function describe(result: DownloadResult, width = Infinity): string {
   const where = result.url === '' ? `input line ${String(result.metadata?.line ?? '?')}` : result.url;
   // A missing item needs no code: "missing" says it. A failure's code is what a person searches the docs for.
   const head = result.status === 'missing' ? 'missing' : `error ${result.errorCode ?? ''}`;
-  const line = (url: string): string => `${head} ${url}: ${message}`;
-  const overflow = line(where).length - width;
-  if (overflow <= 0 || where.length - overflow - 1 < 16) return line(where);
-  const keep = where.length - overflow - 1;
-  const tail = Math.min(Math.ceil(keep / 2), where.length - where.lastIndexOf('/'));
-  return line(`${where.slice(0, keep - tail)}…${where.slice(where.length - tail)}`);
+  const full = `${head} ${where}: ${message}`;
+  if (full.length <= width) return full;
+  // Too long for one row. The URL is what a person acts on: the message is cut first (to no less than
+  // MIN_MESSAGE characters), then the middle of the URL elided, host and file name kept. The whole text is in
+  // the results file.
+  const fixed = head.length + 3;
+  const keepUrl = width - fixed - where.length >= Math.min(message.length, MIN_MESSAGE);
+  const url = keepUrl ? where : elide(where, Math.max(MIN_URL, width - fixed - Math.min(message.length, ROOMY_MESSAGE)));
+  const messageRoom = width - fixed - url.length;
+  const cut = message.length <= messageRoom ? message : `${message.slice(0, Math.max(0, messageRoom - 1))}…`;
+  return `${head} ${url}: ${cut}`.slice(0, width);
+}
+
+/** Shortest message an item line keeps before it elides the URL; room it then gives the message; shortest URL. */
+const MIN_MESSAGE = 24;
+const ROOMY_MESSAGE = 40;
+const MIN_URL = 24;
+
+/** `https://host/a/b/c/name.jpg` in `length` characters: the start and the file name, the middle elided. */
+function elide(url: string, length: number): string {
+  const tail = Math.min(Math.ceil(length / 2), url.length - url.lastIndexOf('/'));
+  return `${url.slice(0, length - tail - 1)}…${url.slice(url.length - tail)}`;
 }
 
 /** The summary's words. */

@@ -44,7 +44,7 @@ export const MIN_BYTES: Readonly<Record<MediaType, number>> = {
 function refuseNonMedia(facts: { url: string; mediaType: MediaType; contentType: string | undefined; head: Uint8Array }): never {
   const looks = classifyNonMedia(facts.head);
   if (looks === 'markup') {
-    throw new IntegrityError('HTML_INSTEAD_OF_MEDIA', `Server sent a page (HTML, XML or SVG, as ${facts.contentType ?? 'no type'}) instead of ${facts.mediaType}: ${facts.url}`, {
+    throw new IntegrityError('HTML_INSTEAD_OF_MEDIA', `A page (HTML, XML or SVG, as ${facts.contentType ?? 'no type'}), not ${facts.mediaType === 'image' ? 'an' : 'a'} ${facts.mediaType}: ${facts.url}`, {
       url: facts.url,
     });
   }

@@ -105,6 +105,16 @@ describe(ProgressDisplay.name, () => {
     expect(line).to.match(/^missing https:\/\/64\.media\.tum[^ ]*…\/tumblr_gone_1280\.jpg: Media not found \(HTTP 404\)$/);
   });
 
+  it('should cut a message that does not fit before it touches a short URL, and never wrap', () => {
+    const terminal = new FakeTerminal(80);
+    const display = new ProgressDisplay(terminal, busyTally(), { now: () => 0 });
+    const url = 'http://127.0.0.1:47400/page7.jpg';
+    display.item(result({ status: 'error', url, errorCode: 'INTEGRITY', errorMessage: `A page (HTML, XML or SVG, as text/html), not an image: ${url}` }));
+    const [line] = terminal.screen();
+    expect(line!.length).to.equal(79);
+    expect(line).to.match(/^error INTEGRITY http:\/\/127\.0\.0\.1:47400\/page7\.jpg: A page .*…$/);
+  });
+
   it('should show the speed of the last seconds, not the average since the start', () => {
     const tally = newTally(0);
     tally.expected = 100;
