@@ -1,7 +1,9 @@
 import { expect } from 'chai';
+import { Ajv2020 } from './support/ajv.js';
 import { readFileSync } from 'node:fs';
 import * as index from '../src/index.js';
-import { resolveDownloaderConfig } from '../src/config/downloader-config.js';
+import { resolveDownloaderConfig, type DownloaderConfigInput } from '../src/config/downloader-config.js';
+
 import { DOWNLOAD_EVENT_NAMES } from '../src/events/download-event-map.js';
 
 const manifest = JSON.parse(readFileSync(new URL('../plugin.manifest.json', import.meta.url), 'utf8')) as {
@@ -33,5 +35,31 @@ describe('plugin.manifest.json', () => {
 
   it('should list every event of the event map', () => {
     expect(manifest.events.map((e) => e.name)).to.deep.equal([...DOWNLOAD_EVENT_NAMES]);
+  });
+
+  it('should accept and refuse the same configs as resolveDownloaderConfig (one schema, two checkers)', () => {
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    const validate = ajv.compile(manifest.configSchema);
+    const cases: Array<Record<string, unknown>> = [
+      { outputDir: 'out' },
+      { outputDir: 'out', maxConcurrent: 8, rateLimit: { requestsPerSecond: 2.5, burst: 4, scope: 'global' }, ledger: { dedupe: 'copy' } },
+      { outputDir: 'out', maxConcurrent: 0 },
+      { outputDir: 'out', maxConcurent: 3 },
+      { outputDir: 'out', retry: { maxRetries: -1 } },
+      { outputDir: 'out', rateLimit: { scope: 'planet' } },
+      { outputDir: 'out', ledger: { dedupe: 'symlink' } },
+      { outputDir: 'out', stall: { windowMs: 1.5 } },
+      { outputDir: 'out', onExisting: 'overwrite' },
+      { outputDir: '' },
+    ];
+    for (const config of cases) {
+      let resolverAccepts = true;
+      try {
+        resolveDownloaderConfig(config as unknown as DownloaderConfigInput);
+      } catch {
+        resolverAccepts = false;
+      }
+      expect(validate(config), JSON.stringify(config)).to.equal(resolverAccepts);
+    }
   });
 });

@@ -1,12 +1,10 @@
 import { expect } from 'chai';
+import { Ajv2020 } from '../support/ajv.js';
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createArchiverHost } from '../../src/host/archiver-host.js';
-import Ajv2020Module from 'ajv/dist/2020.js';
 import { readManifest } from '../../src/host/manifest-loader.js';
 
-/** ajv's 2020-12 validator class (CommonJS: under NodeNext it may sit on `.default`). */
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default;
 import type { ForwardedEvent } from '../../src/host/archiver-host.js';
 import { FaultServer } from '../support/fault-server.js';
 import { ensureBuilt, ROOT } from '../support/built-package.js';
