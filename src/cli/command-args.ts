@@ -46,7 +46,11 @@ function ownWords(error: NodeJS.ErrnoException, options: OptionsConfig): string 
     return `unknown option ${flag}${guess ? ` (did you mean --${guess}?)` : ''}`;
   }
   if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    return /argument missing/.test(error.message) ? `option ${flag} needs a value` : `option ${flag} takes no value`;
+    if (/argument missing/.test(error.message)) return `option ${flag} needs a value`;
+    // `-r -1`: the value looks like a flag.
+    const long = /'--([a-z-]+)=-XYZ'/.exec(error.message)?.[1];
+    if (/ambiguous/.test(error.message)) return `option ${flag} needs a value; a value starting with "-" goes as --${long ?? flag.replace(/^-+/, '')}=<value>`;
+    return `option ${flag} takes no value`;
   }
   return error.message;
 }

@@ -41,16 +41,16 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
     io.stderr.write(`tumblr-dl: ${message}\n`);
     return EXIT.usage;
   };
-  // Before anything is locked, opened or replaced: an input that cannot be read is a usage error.
-  if (options.input !== '-') {
-    const input = await stat(options.input).catch((error: unknown) => error as Error);
-    if (input instanceof Error || !input.isFile()) return fail(`cannot read ${options.input}: ${input instanceof Error ? explain(input) : 'it is a folder, not a file'}`);
-  }
   let config;
   try {
     config = resolveDownloaderConfig(options.config);
   } catch (error) {
     return fail(flagForConfigError((error as Error).message));
+  }
+  // Before anything is locked, opened or replaced: an input that cannot be read is a usage error.
+  if (options.input !== '-') {
+    const input = await stat(options.input).catch((error: unknown) => error as Error);
+    if (input instanceof Error || !input.isFile()) return fail(`cannot read ${options.input}: ${input instanceof Error ? explain(input) : 'it is a folder, not a file'}`);
   }
   if (config.ledger.path !== ':memory:') {
     // The library would fall back to a ledger in memory; an archive run must not forget its work silently.

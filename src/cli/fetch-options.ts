@@ -153,7 +153,8 @@ function* defaultsPlusFile(file: string): Iterable<string> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read --placeholders file: ${(error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read --placeholders file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message}`);
   }
   for (const line of text.split(/\r?\n/)) {
     const hash = line.trim().toLowerCase();

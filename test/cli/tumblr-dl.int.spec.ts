@@ -109,6 +109,7 @@ describe('tumblr-dl (built CLI, end to end)', function () {
     ['no input', ['fetch', '-o', 'x'], 'tumblr-dl fetch: missing <input>'],
     ['an unknown flag, with a guess', ['fetch', 'input.txt', '-o', 'x', '--concurency', '3'], 'tumblr-dl fetch: unknown option --concurency (did you mean --concurrency?)'],
     ['a flag without its value', ['fetch', 'input.txt', '-o'], 'tumblr-dl fetch: option -o needs a value'],
+    ['a value that looks like a flag', ['fetch', 'input.txt', '-o', 'x', '-r', '-1'], 'tumblr-dl fetch: option -r needs a value; a value starting with "-" goes as --rate=<value>'],
     ['a bad number', ['fetch', 'input.txt', '-o', 'x', '--concurrency', 'many'], 'tumblr-dl fetch: --concurrency takes a whole number, got "many"'],
     ['an unknown dedupe mode', ['fetch', 'input.txt', '-o', 'x', '--dedupe', 'symlink'], 'tumblr-dl fetch: --dedupe takes hardlink, copy, reference, off, got "symlink"'],
     ['verify without a directory', ['verify'], 'tumblr-dl verify: missing <dir>'],
