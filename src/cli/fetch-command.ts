@@ -69,7 +69,7 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   const container = new Container();
   container.load(downloaderModule(config));
   let ledger: DownloadLedger | undefined;
-  let downloader: MediaDownloader;
+  let downloader: MediaDownloader | undefined;
   let results: ResultsFile;
   try {
     ledger = container.get<DownloadLedger>(DownloadLedger);
@@ -79,6 +79,8 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
     // Written beside the old results and renamed at the end: a failed run never destroys the last one's.
     results = await ResultsFile.open(options.resultsFile);
   } catch (error) {
+    // Let go of the folder's lock and the ledger before saying why.
+    await downloader?.close();
     await ledger?.close();
     return fail((error as Error).message);
   }
