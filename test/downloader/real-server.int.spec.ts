@@ -53,16 +53,20 @@ describe('MediaDownloader against a real loopback server', function () {
     const baseline = process.memoryUsage();
     let peakExternal = 0;
     let peakHeap = 0;
+    // Live memory, not garbage: collect before each sample (mocha runs with --expose-gc), so the bound
+    // measures what the download holds on to, not when V8 happens to collect.
     const sample = setInterval(() => {
+      global.gc?.();
       const m = process.memoryUsage();
       peakExternal = Math.max(peakExternal, m.arrayBuffers - baseline.arrayBuffers);
       peakHeap = Math.max(peakHeap, m.heapUsed - baseline.heapUsed);
-    }, 5);
+    }, 20);
     const result = await rig.downloader.downloadImage(`${base}/big.jpg`, '1');
     clearInterval(sample);
     expect(result).to.include({ status: 'success', byteSize: bigSize, checksum: bigSha });
-    // Buffering the body would cost ≥ 50 MiB; streaming stays at a few chunks plus uncollected garbage.
-    expect(peakExternal + peakHeap, `peak growth ${(peakExternal + peakHeap) / MiB} MiB`).to.be.below(40 * MiB);
+    // Buffering the body would hold ≥ 50 MiB live; streaming holds a few chunks (3–5 MiB measured).
+    if (process.env.SHOW_PEAK) console.log(`peak live growth ${((peakExternal + peakHeap) / MiB).toFixed(1)} MiB`);
+    expect(peakExternal + peakHeap, `peak growth ${(peakExternal + peakHeap) / MiB} MiB`).to.be.below(16 * MiB);
   });
 
   it('should resume after the connection drops mid-body and transfer only the missing bytes', async () => {
