@@ -65,7 +65,6 @@ describe('MediaDownloader against a real loopback server', function () {
     clearInterval(sample);
     expect(result).to.include({ status: 'success', byteSize: bigSize, checksum: bigSha });
     // Buffering the body would hold ≥ 50 MiB live; streaming holds a few chunks (3–5 MiB measured).
-    if (process.env.SHOW_PEAK) console.log(`peak live growth ${((peakExternal + peakHeap) / MiB).toFixed(1)} MiB`);
     expect(peakExternal + peakHeap, `peak growth ${(peakExternal + peakHeap) / MiB} MiB`).to.be.below(16 * MiB);
   });
 
