@@ -18,6 +18,7 @@ import { ProgressDisplay, type DisplayStream } from './progress-display.js';
 import { ResultsFile, ResultsFileError } from './results-file.js';
 import { countResult, newTally, type Tally } from './tally.js';
 import { withoutUrl } from './without-url.js';
+import { explain } from './explain-fs-error.js';
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, someFailed: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
@@ -230,27 +231,4 @@ function errorResult(url: string, code: DownloadErrorCode, message: string, meta
     resumedFromByte: 0,
     metadata,
   };
-}
-
-/** An fs error in a person's words. */
-function explain(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  switch (e.code) {
-    case 'EEXIST':
-    case 'ENOTDIR':
-      return 'a file stands where a folder is needed';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EROFS':
-      return 'the file system is read-only';
-    case 'ENOSPC':
-      return 'the disk is full';
-    case 'ENOENT':
-      return 'no such file';
-    case 'EISDIR':
-      return 'it is a folder, not a file';
-    default:
-      return e.message;
-  }
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { DEDUPE_MODES, type DownloaderConfigInput, type LedgerConfig } from '../config/downloader-config.js';
 import { DEFAULT_PLACEHOLDER_SHA256 } from '../verify/known-placeholders.js';
 import { parseCommandArgs, UsageError } from './command-args.js';
+import { explain } from './explain-fs-error.js';
 
 /** What `tumblr-dl fetch` was asked to do. */
 export interface FetchOptions {
@@ -153,8 +154,7 @@ function* defaultsPlusFile(file: string): Iterable<string> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read --placeholders file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message}`);
+    throw new UsageError(`cannot read --placeholders file ${file}: ${explain(error)}`);
   }
   for (const line of text.split(/\r?\n/)) {
     const hash = line.trim().toLowerCase();

@@ -2,6 +2,7 @@ import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import * as path from 'node:path';
 import type { DownloadResult } from '../downloader/download-result.js';
+import { explain } from './explain-fs-error.js';
 
 /** The results file could not be opened or written: one line for the user, no stack trace. */
 export class ResultsFileError extends Error {}
@@ -36,13 +37,13 @@ export class ResultsFile {
       const handle = await fs.open(temp, 'w');
       return new ResultsFile(target, temp, createWriteStream(temp, { fd: handle, flush: true }));
     } catch (error) {
-      throw new ResultsFileError(`cannot write results to ${file}: ${reason(error)}`);
+      throw new ResultsFileError(`cannot write results to ${file}: ${explain(error)}`);
     }
   }
 
   /** Append one result. @throws ResultsFileError when the disk refused an earlier line */
   async write(result: DownloadResult): Promise<void> {
-    if (this.failure) throw new ResultsFileError(`cannot write results to ${this.file}: ${reason(this.failure)}`);
+    if (this.failure) throw new ResultsFileError(`cannot write results to ${this.file}: ${explain(this.failure)}`);
     // `once` rejects if the stream errors while we wait, so a full disk cannot leave this waiting forever.
     if (!this.stream.write(`${JSON.stringify(result)}\n`)) await once(this.stream, 'drain').catch(() => undefined);
   }
@@ -53,10 +54,10 @@ export class ResultsFile {
     if (this.failure) {
       // Half a results file helps nobody and fills a full disk further: the previous one stays.
       await fs.rm(this.temp, { force: true });
-      throw new ResultsFileError(`cannot write results to ${this.file}: ${reason(this.failure)}`);
+      throw new ResultsFileError(`cannot write results to ${this.file}: ${explain(this.failure)}`);
     }
     await fs.rename(this.temp, this.file).catch((error: unknown) => {
-      throw new ResultsFileError(`cannot write results to ${this.file}: ${reason(error)}`);
+      throw new ResultsFileError(`cannot write results to ${this.file}: ${explain(error)}`);
     });
   }
 
@@ -64,9 +65,4 @@ export class ResultsFile {
     if (this.stream.closed) return;
     await new Promise<void>((resolve) => this.stream.end(() => resolve()));
   }
-}
-
-function reason(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  return e.code === 'ENOSPC' ? 'the disk is full' : e.code === 'EROFS' ? 'the file system is read-only' : e.code === 'EACCES' ? 'permission denied' : e.message;
 }
