@@ -98,7 +98,7 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
     stoppedBy = signal;
     // Stop reading at once, even while `fetch -` waits for a line on stdin.
     reading.abort();
-    display.line('Stopping: aborting running downloads; their .part files stay, and the next run resumes them.');
+    display.line('Stopping: running downloads keep their .part files; the next run resumes them.');
     void downloader.close({ abort: true });
   });
 

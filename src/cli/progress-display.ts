@@ -1,7 +1,7 @@
 import type { DownloadResult } from '../downloader/download-result.js';
 import { formatBytes, statusLine } from './status-line.js';
 import { withoutUrl } from './without-url.js';
-import { RateWindow, type Tally } from './tally.js';
+import { isNotStarted, RateWindow, type Tally } from './tally.js';
 
 /** What the display writes to: a process stream, or a fake terminal in tests. */
 export interface DisplayStream {
@@ -67,6 +67,12 @@ export class ProgressDisplay {
 
   /** An item finished. */
   item(result: DownloadResult): void {
+    // An interrupted run says so once, in its summary: items it stopped or never started are not errors to list.
+    if (isNotStarted(result)) return;
+    if (result.errorCode === 'ABORTED') {
+      if (!this.tty && !this.options.quiet) this.write(this.out, `interrupted ${result.url}: the next run resumes it\n`);
+      return;
+    }
     if (this.tty) {
       // Only what needs attention stays on screen above the bar; saved items are in the count.
       if (result.status !== 'success' || result.warnings || result.repaired) this.line(describe(result, this.width));

@@ -115,6 +115,14 @@ describe(ProgressDisplay.name, () => {
     expect(line).to.match(/^error INTEGRITY http:\/\/127\.0\.0\.1:47400\/page7\.jpg: A page .*…$/);
   });
 
+  it('should list neither interrupted nor never-started items as errors: the summary counts them', () => {
+    const terminal = new FakeTerminal(80);
+    const display = new ProgressDisplay(terminal, busyTally(), { now: () => 0 });
+    display.item(result({ status: 'error', errorCode: 'ABORTED', errorMessage: 'Download aborted', attempts: 1 }));
+    display.item(result({ status: 'error', errorCode: 'ABORTED', errorMessage: 'Download aborted', attempts: 0 }));
+    expect(terminal.written).to.equal('');
+  });
+
   it('should show the speed of the last seconds, not the average since the start', () => {
     const tally = newTally(0);
     tally.expected = 100;

@@ -226,7 +226,7 @@ describe('tumblr-dl (built CLI, end to end)', function () {
     });
     await slow.stop();
     expect(run.code, run.stderr).to.equal(130);
-    expect(run.stdout).to.match(/Stopping: aborting running downloads; their \.part files stay, and the next run resumes them\./);
+    expect(run.stdout).to.match(/Stopping: running downloads keep their \.part files; the next run resumes them\./);
     expect(run.stdout).to.not.match(/--resume/);
     // Three were running (-c 3) and three waited: interrupted and not started, not six failures.
     expect(run.stdout).to.match(/Interrupted after [\d.]+ s: 6 items: 0 saved, 0 missing, 0 failed, 3 interrupted \(the next run resumes them\), 3 not started\./);
