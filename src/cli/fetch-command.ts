@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
 import { stat } from 'node:fs/promises';
 import { Container } from 'inversify';
 import { resolveDownloaderConfig } from '../config/downloader-config.js';
@@ -62,11 +63,8 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
       throw error;
     }
   }
-  try {
-    mkdirSync(config.outputDir, { recursive: true });
-  } catch (error) {
-    return fail(`cannot use -o ${options.config.outputDir} as the output folder: ${explain(error)}`);
-  }
+  const unusable = folderProblem(config.outputDir);
+  if (unusable) return fail(`cannot use -o ${options.config.outputDir} as the output folder: ${unusable}`);
   const container = new Container();
   container.load(downloaderModule(config));
   let ledger: DownloadLedger | undefined;
@@ -202,6 +200,28 @@ function start(downloader: MediaDownloader, row: MediaRow): Promise<DownloadResu
 /** `retry <url> in 1.0 s (after attempt 1): HTTP 503` — the URL once. */
 function retryLine(url: string, delayMs: number, attempt: number, reason: string): string {
   return `retry ${url} in ${(delayMs / 1000).toFixed(1)} s (after attempt ${attempt}): ${withoutUrl(reason, url)}`;
+}
+
+/**
+ * Why `dir` cannot be the output folder (created if missing), in words, or `undefined` when it can.
+ * `mkdir -p` under a read-only mount says ENOENT, so the nearest existing folder is asked why.
+ */
+function folderProblem(dir: string): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return explain(error);
+    let existing = path.dirname(dir);
+    while (!existsSync(existing) && existing !== path.dirname(existing)) existing = path.dirname(existing);
+    try {
+      accessSync(existing, constants.W_OK);
+    } catch (parentError) {
+      return explain(parentError);
+    }
+    return explain(error);
+  }
 }
 
 /** The result line of an input line that could not be understood: every input item gets one. */

@@ -101,4 +101,22 @@ describe('Reliability: disk faults', function () {
       rmSync(work, { recursive: true, force: true });
     }
   });
+
+  it('should refuse a read-only output folder (or one to be made under it) with one line and exit 2 (CLI)', async function () {
+    mounted = mountTmpfs('size=1m,ro');
+    if (!mounted) this.skip();
+    ensureBuilt();
+    const work = mkdtempSync(path.join(os.tmpdir(), 'mdl-disk-cli-'));
+    try {
+      const input = path.join(work, 'input.txt');
+      writeFileSync(input, `${base}/big.jpg\n`);
+      for (const out of [mounted, path.join(mounted, 'sub')]) {
+        const run = spawnSync(process.execPath, [BUILT_CLI, 'fetch', input, '-o', out, '--results', path.join(work, 'r.jsonl')], { encoding: 'utf8' });
+        expect(run.status, out).to.equal(2);
+        expect(run.stderr).to.equal(`tumblr-dl: cannot use -o ${out} as the output folder: the file system is read-only\n`);
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
 });
