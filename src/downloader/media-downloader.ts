@@ -25,13 +25,12 @@ import { FolderLock } from './folder-lock.js';
 import { KeyedTurns } from './keyed-turns.js';
 import { judgeRecorded, judgeUnknown, type OnDisk } from './on-disk.js';
 import { discardPart, partPaths } from './part-file.js';
-import { redactCredentials } from './redact.js';
+import { redactCredentials, withoutCredentials } from './redact.js';
 import { PathReservations, type Reservation } from './path-reservations.js';
 import { Semaphore } from './semaphore.js';
 import { placeFile } from './place-file.js';
 import { TolerantLedger } from './tolerant-ledger.js';
 import { Transfer, type TransferOutcome } from './transfer.js';
-
 import { findCaptures } from './wayback.js';
 import { serviceToken, type ServiceToken } from '../service-token.js';
 
@@ -329,12 +328,13 @@ export class DefaultMediaDownloader implements MediaDownloader {
     if (this.config.ledger.skipCompleted || this.savedThisRun.has(job.url)) {
       const record = await this.book.lookup(job.url);
       if (record?.status === 'success') {
-        job.captureTimestamp = record.captureTimestamp;
-        job.deduplicatedFrom = record.deduplicatedFrom;
         const found = await judgeRecorded(record);
-        if (found.kind === 'kept' && found.confirmMtime) await this.book.confirmFile(found.filename, found.mtimeMs);
-        if (found.kind === 'kept') return found;
-        job.captureTimestamp = job.deduplicatedFrom = undefined;
+        if (found.kind === 'kept') {
+          job.captureTimestamp = record.captureTimestamp;
+          job.deduplicatedFrom = record.deduplicatedFrom;
+          // Re-read because its time had changed (a copied archive): remember the new time, so the next run need not.
+          if (found.verifiedBy === 'sha256') await this.book.confirmFile(found.filename, found.mtimeMs);
+        }
         return found;
       }
     }
@@ -504,10 +504,11 @@ export class DefaultMediaDownloader implements MediaDownloader {
 
   /** What the bytes are, for the result: their format and family, or (kept on their Content-Type) unverified. */
   private formatFacts(job: Job, format: DetectedFormat | undefined, warnings: string[]): Partial<DownloadResult> {
-    const facts: Partial<DownloadResult> = format === undefined
-      ? { formatVerified: job.mediaType === 'file' ? undefined : false, detectedMediaType: job.mediaType }
-      : { detectedFormat: format, formatVerified: true, detectedMediaType: FORMAT_INFO[format].mediaType };
-    if (facts.formatVerified === undefined) delete facts.formatVerified;
+    const facts: Partial<DownloadResult> =
+      format !== undefined
+        ? { detectedFormat: format, formatVerified: true, detectedMediaType: FORMAT_INFO[format].mediaType }
+        : // A plain file is not judged as media at all; media of no known format was kept on its Content-Type.
+          { detectedMediaType: job.mediaType, ...(job.mediaType === 'file' ? {} : { formatVerified: false }) };
     if (warnings.length > 0) facts.warnings = warnings;
     return facts;
   }
@@ -607,14 +608,6 @@ export class DefaultMediaDownloader implements MediaDownloader {
     const semaphore = this.hostSlots.get(host);
     if (semaphore && semaphore.inUse === 0 && semaphore.queued === 0) this.hostSlots.delete(host);
   }
-}
-
-/** The URL without user name and password: what the Wayback Machine knows it by. */
-function withoutCredentials(url: string): string {
-  const parsed = new URL(url);
-  parsed.username = '';
-  parsed.password = '';
-  return parsed.href;
 }
 
 /** Take the credentials of the download's URL out of an error before anyone sees it (message, url, cause). */

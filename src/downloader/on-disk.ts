@@ -8,8 +8,8 @@ import { analyseFile } from './part-file.js';
 
 /** What a re-run finds where a download would go. */
 export type OnDisk =
-  /** The file is there and verified: no request. `confirmMtime`: it was re-read, so the ledger should note its time. */
-  | { kind: 'kept'; filename: string; byteSize: number; checksum: string; mtimeMs: number; verifiedBy: KeptBy; detectedFormat?: DetectedFormat; confirmMtime: boolean }
+  /** The file is there and verified: no request. */
+  | { kind: 'kept'; filename: string; byteSize: number; checksum: string; mtimeMs: number; verifiedBy: KeptBy; detectedFormat?: DetectedFormat }
   /** Something is at `replace` that must not be trusted: download again and put the verified bytes in its place. */
   | { kind: 'damaged'; replace: string; reason: string }
   /** Nothing to go on: an ordinary download. */
@@ -34,7 +34,6 @@ export async function judgeRecorded(record: LedgerRecord): Promise<OnDisk> {
     checksum: record.sha256,
     mtimeMs: check.mtimeMs!,
     verifiedBy: check.hashed ? 'sha256' : 'size-and-time',
-    confirmMtime: check.hashed === true,
   };
 }
 
@@ -68,7 +67,7 @@ export async function judgeUnknown(target: string, verifier: Verifier, request: 
       verifySize: false,
       resumed: false,
     });
-    const kept: OnDisk = { kind: 'kept', filename: target, byteSize: stat.size, checksum: sha256, mtimeMs: stat.mtimeMs, verifiedBy: 'verifier', confirmMtime: false };
+    const kept: OnDisk = { kind: 'kept', filename: target, byteSize: stat.size, checksum: sha256, mtimeMs: stat.mtimeMs, verifiedBy: 'verifier' };
     return detectedFormat === undefined ? kept : { ...kept, detectedFormat };
   } catch (error) {
     return { kind: 'damaged', replace: target, reason: `the file there fails verification: ${(error as Error).message}` };

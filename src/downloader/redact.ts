@@ -8,3 +8,11 @@ const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/gi;
 export function redactCredentials(text: string): string {
   return text.includes('@') ? text.replace(USERINFO, '$1***@') : text;
 }
+
+/** The URL without user name and password: what the Wayback Machine knows it by. */
+export function withoutCredentials(url: string): string {
+  const parsed = new URL(url);
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.href;
+}
