@@ -38,6 +38,8 @@ import { serviceToken, type ServiceToken } from '../service-token.js';
 interface VerifiedOutcome extends TransferOutcome {
   detectedFormat: DetectedFormat | undefined;
   warnings: string[];
+  /** For media calls, the name the bytes' format gives (computed once, for verification and placement). */
+  nameByContent: string | undefined;
 }
 
 /** Token of the {@link MediaDownloader} service. */
@@ -286,7 +288,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
       const partBase = reservation.path;
       job.partBase = partBase;
       const outcome = await this.attempts(job, partBase, job.requestUrl, 0, signal).catch((error: unknown) => this.fromWayback(job, partBase, signal, error));
-      if (job.replace === undefined) reservation = await this.finalName(job, reservation, outcome);
+      if (job.replace === undefined) reservation = await this.finalName(reservation, outcome);
       const endPlacing = await this.placementTurns.take(outcome.sha256);
       try {
         const placed = await placeFile(
@@ -432,7 +434,8 @@ export class DefaultMediaDownloader implements MediaDownloader {
       job.etag = outcome.etag;
       job.lastModified = outcome.lastModified;
       const detectedFormat = detectFormat(outcome.probe.head);
-      const name = job.replace ?? job.rename?.(detectedFormat, outcome.contentType) ?? job.target;
+      const nameByContent = job.rename?.(detectedFormat, outcome.contentType);
+      const name = job.replace ?? nameByContent ?? job.target;
       const verdict = await this.verifier
         .verify({
           url: sourceUrl,
@@ -459,7 +462,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
           await discardPart(partBase);
           throw error;
         });
-      return { ...outcome, detectedFormat, warnings: verdict?.warnings ?? [] };
+      return { ...outcome, detectedFormat, warnings: verdict?.warnings ?? [], nameByContent };
     } catch (error) {
       this.noteRateLimit(job, host, error);
       throw error;
@@ -477,8 +480,8 @@ export class DefaultMediaDownloader implements MediaDownloader {
   }
 
   /** The name the bytes ask for (their real format's extension), when it is not the one the `.part` was reserved under. */
-  private async finalName(job: Job, reservation: Reservation, outcome: VerifiedOutcome): Promise<Reservation> {
-    const wanted = job.rename?.(outcome.detectedFormat, outcome.contentType);
+  private async finalName(reservation: Reservation, outcome: VerifiedOutcome): Promise<Reservation> {
+    const wanted = outcome.nameByContent;
     if (wanted === undefined || wanted === reservation.requested) return reservation;
     const renamed = await this.reservations.reserve(wanted);
     // The .part keeps the name it was written under; finalize moves it to the new reservation.
