@@ -79,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
       writeFileSync(input, origin.inputRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
       process.stdout.write(`Sample origin at ${origin.base}; input ${input}\n$ tumblr-dl fetch ${input} -o ${outputDir}\n`);
       const code = await fetchCommand(parseFetchOptions([input, '-o', outputDir, '--retries', '3']), io);
-      process.stdout.write(`(fetch's exit code: ${code}; the sample stages failures on purpose. Run the demo again: the ledger answers.)\n`);
+      process.stdout.write(`(exit code ${code}: some items fail on purpose; run it again to see the ledger)\n`);
       return EXIT.ok;
     } finally {
       await origin.close();
