@@ -1,5 +1,5 @@
 /**
- * npm run bench: the plugin's CLI against curl, aria2c and a raw node:http floor,
+ * npm run bench: the plugin's CLI against curl, aria2c, a naive got pipeline (the got floor) and a raw node:http floor,
  * on the same URL lists served by nginx on 127.0.0.1, alternating tools run by run.
  * Writes bench/results/latest.md. Every downloaded file is checked against the
  * reference SHA-256. Options: --runs N (default 3), --only A,B,C,D, --quick (small C).
@@ -113,6 +113,7 @@ function timed(cmd: string, cmdArgs: string[]): Sample {
 const TOOLS: Record<string, (list: string, jsonl: string, out: string) => Sample> = {
   'tumblr-dl': (_list, jsonl, out) =>
     timed(process.execPath, [path.join(ROOT, 'dist/cli/tumblr-dl.js'), 'fetch', jsonl, '-o', out, '-c', '16', '--per-host', '16', '-r', '0', '-q', '--redownload']),
+  'got floor': (list, _jsonl, out) => timed(process.execPath, [path.join(ROOT, 'bench/got-floor.mjs'), list, out, '16']),
   'node floor': (list, _jsonl, out) => timed(process.execPath, [path.join(ROOT, 'bench/raw-node.mjs'), list, out, '16']),
   curl: (list, _jsonl, out) => {
     const config = path.join(WORK, 'curl.cfg');
@@ -178,7 +179,7 @@ async function main(): Promise<void> {
         const speed = w.unit === 'files/s' ? w.count / seconds : (w.count * w.size) / 1e6 / seconds;
         rows.push(
           `| ${w.id} ${w.label} | ${tool} | ${seconds.toFixed(2)} s | ${speed.toFixed(0)} ${w.unit} | ${median(s.map((x) => x.cpu)).toFixed(2)} s | ` +
-            `${(Math.max(...s.map((x) => x.rssKiB)) / 1024).toFixed(0)} MiB | ${(seconds / wall('curl')).toFixed(2)}× | ${(seconds / wall('aria2c')).toFixed(2)}× |`,
+            `${(Math.max(...s.map((x) => x.rssKiB)) / 1024).toFixed(0)} MiB | ${(seconds / wall('got floor')).toFixed(2)}× | ${(seconds / wall('curl')).toFixed(2)}× | ${(seconds / wall('aria2c')).toFixed(2)}× |`,
         );
         console.log(rows.at(-1));
       }
@@ -193,8 +194,8 @@ async function main(): Promise<void> {
     `${new Date().toISOString()} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'} · Node ${process.version} · origin: ${origin.kind} on 127.0.0.1 · ` +
       `median of ${RUNS} alternating runs (D: 1) · concurrency 16 everywhere · every file checked against its reference SHA-256 · total ${((Date.now() - started) / 1000).toFixed(0)} s`,
     '',
-    '| workload | tool | median wall | speed | CPU (user+sys) | peak RSS | time ÷ curl | time ÷ aria2c |',
-    '|---|---|---|---|---|---|---|---|',
+    '| workload | tool | median wall | speed | CPU (user+sys) | peak RSS | time ÷ got floor | time ÷ curl | time ÷ aria2c |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     'tumblr-dl runs with hashing, verification (media signature, size, placeholders, structure), the folder lock, fsync and atomic finalize on; `-r 0` (no rate limit), `--per-host 16`.',
