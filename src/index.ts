@@ -20,7 +20,7 @@ export {
 } from './config/downloader-config.js';
 export { MediaDownloader, DefaultMediaDownloader, type CloseOptions } from './downloader/media-downloader.js';
 export type { DownloadFileOptions, DownloadMediaOptions, ProgressCallback } from './downloader/download-options.js';
-export type { DownloadResult, DownloadSource, DownloadStatus } from './downloader/download-result.js';
+export type { DownloadResult, DownloadSource, DownloadStatus } from './model/download-result.js';
 export { RateLimiter, TokenBucketRateLimiter, type AcquireOptions } from './rate-limit/rate-limiter.js';
 export { RateLimiterOptions } from './rate-limit/rate-limiter-options.js';
 export {

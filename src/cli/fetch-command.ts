@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { stat } from 'node:fs/promises';
 import { Container } from 'inversify';
 import { resolveDownloaderConfig } from '../config/downloader-config.js';
-import type { DownloadResult } from '../downloader/download-result.js';
+import type { DownloadResult } from '../model/download-result.js';
 import { MediaDownloader } from '../downloader/media-downloader.js';
 import { DownloadError, type DownloadErrorCode } from '../errors/download-error.js';
 import { DownloadEvents } from '../events/download-events.js';

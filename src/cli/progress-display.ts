@@ -1,4 +1,4 @@
-import type { DownloadResult } from '../downloader/download-result.js';
+import type { DownloadResult } from '../model/download-result.js';
 import { formatBytes, statusLine } from './status-line.js';
 import { withoutUrl } from './without-url.js';
 import { isNotStarted, RateWindow, type Tally } from './tally.js';

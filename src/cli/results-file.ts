@@ -1,7 +1,7 @@
 import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import * as path from 'node:path';
-import type { DownloadResult } from '../downloader/download-result.js';
+import type { DownloadResult } from '../model/download-result.js';
 import { explain } from './explain-fs-error.js';
 
 /** The results file could not be opened or written: one line for the user, no stack trace. */

@@ -1,4 +1,4 @@
-import type { DownloadResult } from '../downloader/download-result.js';
+import type { DownloadResult } from '../model/download-result.js';
 
 /** Running totals of a `fetch` run; every item read ends in exactly one of saved, missing, failed, interrupted, not started. */
 export interface Tally {

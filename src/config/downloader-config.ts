@@ -122,8 +122,30 @@ export type DownloaderConfigInput = Partial<Omit<DownloaderConfig, 'rateLimit' |
   wayback?: Partial<WaybackConfig>;
 };
 
-/** Default User-Agent: names the tool so origin operators can tell what is fetching. */
-const USER_AGENT = 'tumblr-media-downloader/0.1';
+/**
+ * Every default, in one frozen object: {@link resolveDownloaderConfig} fills from it, and a test keeps
+ * the manifest schema's `default`s equal to it. Two defaults follow other keys and are not here:
+ * `perHostConcurrency` (= `maxConcurrent`) and `rateLimit.burst` (= `requestsPerSecond`, at least 1).
+ */
+export const DOWNLOADER_DEFAULTS = deepFreeze({
+  maxConcurrent: 5,
+  rateLimit: { requestsPerSecond: 10, scope: 'host' as RateLimitConfig['scope'] },
+  retry: { maxRetries: 3, baseBackoff: 1_000, maxBackoff: 60_000, maxRetryAfter: 600_000 },
+  timeout: 300_000,
+  responseTimeout: 30_000,
+  stall: { minBytes: 1, windowMs: 30_000 },
+  maxFileSize: 4 * 1024 ** 3,
+  resume: true,
+  onExisting: 'rename' as DownloaderConfig['onExisting'],
+  placeholderSha256: DEFAULT_PLACEHOLDER_SHA256,
+  tumblrHosts: ['tumblr.com'],
+  progressIntervalMs: 100,
+  maxRedirects: 10,
+  /** Names the tool, so origin operators can tell what is fetching. */
+  userAgent: 'tumblr-media-downloader/0.1',
+  ledger: { path: ':memory:', skipCompleted: true, dedupe: 'hardlink' as LedgerConfig['dedupe'] },
+  wayback: { enabled: false, endpoint: 'https://web.archive.org', maxCaptures: 3 },
+});
 
 /**
  * Fill defaults and validate. A wrong value is reported here, at load time,
@@ -136,8 +158,9 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
   if (typeof input.outputDir !== 'string' || input.outputDir.trim() === '' || input.outputDir.includes('\0')) {
     fail('outputDir', 'must be a non-empty path');
   }
-  const maxConcurrent = input.maxConcurrent ?? 5;
-  const requestsPerSecond = input.rateLimit?.requestsPerSecond ?? 10;
+  const d = DOWNLOADER_DEFAULTS;
+  const maxConcurrent = input.maxConcurrent ?? d.maxConcurrent;
+  const requestsPerSecond = input.rateLimit?.requestsPerSecond ?? d.rateLimit.requestsPerSecond;
   const config: DownloaderConfig = {
     outputDir: path.resolve(input.outputDir),
     maxConcurrent,
@@ -145,35 +168,22 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
     rateLimit: {
       requestsPerSecond,
       burst: input.rateLimit?.burst ?? Math.max(1, Math.ceil(requestsPerSecond)),
-      scope: input.rateLimit?.scope ?? 'host',
+      scope: input.rateLimit?.scope ?? d.rateLimit.scope,
     },
-    retry: {
-      maxRetries: input.retry?.maxRetries ?? 3,
-      baseBackoff: input.retry?.baseBackoff ?? 1_000,
-      maxBackoff: input.retry?.maxBackoff ?? 60_000,
-      maxRetryAfter: input.retry?.maxRetryAfter ?? 600_000,
-    },
-    timeout: input.timeout ?? 300_000,
-    responseTimeout: input.responseTimeout ?? 30_000,
-    stall: { minBytes: input.stall?.minBytes ?? 1, windowMs: input.stall?.windowMs ?? 30_000 },
-    maxFileSize: input.maxFileSize ?? 4 * 1024 ** 3,
-    resume: input.resume ?? true,
-    onExisting: input.onExisting ?? 'rename',
-    placeholderSha256: (input.placeholderSha256 ?? DEFAULT_PLACEHOLDER_SHA256).map((h) => String(h).toLowerCase()),
-    tumblrHosts: input.tumblrHosts ?? ['tumblr.com'],
-    progressIntervalMs: input.progressIntervalMs ?? 100,
-    maxRedirects: input.maxRedirects ?? 10,
-    userAgent: input.userAgent ?? USER_AGENT,
-    ledger: {
-      path: input.ledger?.path ?? ':memory:',
-      skipCompleted: input.ledger?.skipCompleted ?? true,
-      dedupe: input.ledger?.dedupe ?? 'hardlink',
-    },
-    wayback: {
-      enabled: input.wayback?.enabled ?? false,
-      endpoint: input.wayback?.endpoint ?? 'https://web.archive.org',
-      maxCaptures: input.wayback?.maxCaptures ?? 3,
-    },
+    retry: { ...d.retry, ...definedOnly(input.retry) },
+    timeout: input.timeout ?? d.timeout,
+    responseTimeout: input.responseTimeout ?? d.responseTimeout,
+    stall: { ...d.stall, ...definedOnly(input.stall) },
+    maxFileSize: input.maxFileSize ?? d.maxFileSize,
+    resume: input.resume ?? d.resume,
+    onExisting: input.onExisting ?? d.onExisting,
+    placeholderSha256: (input.placeholderSha256 ?? d.placeholderSha256).map((h) => String(h).toLowerCase()),
+    tumblrHosts: input.tumblrHosts ?? [...d.tumblrHosts],
+    progressIntervalMs: input.progressIntervalMs ?? d.progressIntervalMs,
+    maxRedirects: input.maxRedirects ?? d.maxRedirects,
+    userAgent: input.userAgent ?? d.userAgent,
+    ledger: { ...d.ledger, ...definedOnly(input.ledger) },
+    wayback: { ...d.wayback, ...definedOnly(input.wayback) },
   };
   integer('maxConcurrent', config.maxConcurrent, 1, 1024);
   integer('perHostConcurrency', config.perHostConcurrency, 1, 1024);
@@ -210,6 +220,17 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
     if (!/^[0-9a-f]{64}$/.test(hash)) fail('placeholderSha256', `"${hash}" is not a hex SHA-256`);
   }
   return config;
+}
+
+/** The keys of a partial section whose value is not `undefined` (an explicit `undefined` means "the default"). */
+function definedOnly<T extends object>(section: Partial<T> | undefined): Partial<T> {
+  if (section === undefined || section === null) return {};
+  return Object.fromEntries(Object.entries(section).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) deepFreeze(inner as object);
+  return Object.freeze(value);
 }
 
 function isHttpUrl(value: unknown): boolean {

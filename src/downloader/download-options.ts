@@ -1,7 +1,7 @@
-import type { MediaType } from '../verify/media-type.js';
+import type { ProgressCallback } from '../model/download-request.js';
+import type { MediaType } from '../model/media-type.js';
 
-/** Called with (bytes on disk, total bytes when known), at most every `progressIntervalMs` and once at the end. */
-export type ProgressCallback = (bytes: number, total: number | undefined) => void;
+export type { ProgressCallback } from '../model/download-request.js';
 
 /** Options of `downloadFile` and `downloadWithResume`. */
 export interface DownloadFileOptions {

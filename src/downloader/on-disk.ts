@@ -4,7 +4,7 @@ import { checkRecordedFile, describeCheck } from '../ledger/check-recorded-file.
 import type { LedgerRecord } from '../ledger/download-ledger.js';
 import { detectFormat, type DetectedFormat, type MediaType } from '../verify/media-type.js';
 import type { Verifier } from '../verify/verifier.js';
-import { analyseFile } from './part-file.js';
+import { analyseFile } from '../verify/file-digest.js';
 
 /** What a re-run finds where a download would go. */
 export type OnDisk =

@@ -1,6 +1,4 @@
-import { createReadStream, promises as fs } from 'node:fs';
-import { createHash, type Hash } from 'node:crypto';
-import { StructureProbe } from '../verify/structure-probe.js';
+import { promises as fs } from 'node:fs';
 
 /** What the sidecar `<name>.part.json` remembers about a partial transfer. */
 export interface PartState {
@@ -80,39 +78,6 @@ export async function writeSidecar(finalPath: string, state: PartState): Promise
 export async function discardPart(finalPath: string): Promise<void> {
   const { part, sidecar, sidecarTemp } = partPaths(finalPath);
   await Promise.all([fs.rm(part, { force: true }), fs.rm(sidecar, { force: true }), fs.rm(sidecarTemp, { force: true })]);
-}
-
-/**
- * Feed the first `length` bytes of a file into `hash` (and `probe`, when given): after a resume the
- * checksum and the structure check must cover the whole file, not just the bytes of this transfer.
- */
-export async function hashPrefix(file: string, length: number, hash: Hash, probe?: StructureProbe): Promise<void> {
-  if (length === 0) return;
-  for await (const chunk of createReadStream(file, { start: 0, end: length - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    probe?.update(chunk);
-  }
-}
-
-/** A fresh SHA-256 hasher. */
-export function newSha256(): Hash {
-  return createHash('sha256');
-}
-
-/** SHA-256 (hex) of the first `size` bytes of a file: the whole file when `size` is its length. */
-export async function sha256OfFile(file: string, size: number): Promise<string> {
-  // No structure probe here: `verify` hashes whole archives, and only the hash is wanted.
-  const hash = newSha256();
-  await hashPrefix(file, size, hash);
-  return hash.digest('hex');
-}
-
-/** SHA-256 of a file and what its structure shows, read once: for judging a file found on disk like a download. */
-export async function analyseFile(file: string, size: number): Promise<{ sha256: string; probe: StructureProbe }> {
-  const hash = newSha256();
-  const probe = new StructureProbe();
-  await hashPrefix(file, size, hash, probe);
-  return { sha256: hash.digest('hex'), probe };
 }
 
 async function fileSize(file: string): Promise<number | undefined> {

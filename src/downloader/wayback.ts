@@ -1,7 +1,7 @@
 import type { WaybackConfig } from '../config/downloader-config.js';
 import { HttpStatusError } from '../errors/http-status-error.js';
 import type { HttpClient } from '../http/http-client.js';
-import { parseRetryAfter } from '../retry/retry-after.js';
+import { judgeStatus } from '../http/status-rules.js';
 import { toDownloadError } from './classify-error.js';
 
 /** One capture of a URL in the Wayback Machine. */
@@ -22,10 +22,10 @@ const TIMESTAMP = /^\d{14}$/;
  * (`limit=-N` asks the CDX server for the last N rows, which are the newest).
  * A CDX answer that is not the expected JSON table is an error, not "no captures".
  * One request, no retries: the caller runs it under the retry strategy, whose
- * waits are on the injectable clock and honour Retry-After.
+ * waits are on the injectable clock and honour Retry-After (read against `nowMs`, the same clock).
  * @throws DownloadError (an HTTP status, network or timeout failure, classified like a download's)
  */
-export async function findCaptures(http: HttpClient, config: WaybackConfig, url: string, signal: AbortSignal): Promise<WaybackCapture[]> {
+export async function findCaptures(http: HttpClient, config: WaybackConfig, url: string, signal: AbortSignal, nowMs: () => number): Promise<WaybackCapture[]> {
   const query = new URL(`${config.endpoint}/cdx/search/cdx`);
   query.searchParams.set('url', url);
   query.searchParams.set('output', 'json');
@@ -35,8 +35,9 @@ export async function findCaptures(http: HttpClient, config: WaybackConfig, url:
   let body: unknown;
   try {
     const response = await http.get(query, { signal, throwHttpErrors: false, retry: { limit: 0 }, timeout: { request: 60_000 }, responseType: 'text' });
-    if (response.statusCode !== 200) {
-      throw new HttpStatusError(query.href, response.statusCode, parseRetryAfter(response.headers['retry-after'], Date.now()));
+    const verdict = judgeStatus(response.statusCode, response.headers, nowMs());
+    if (verdict.kind !== 'whole') {
+      throw new HttpStatusError(query.href, response.statusCode, verdict.kind === 'failed' ? verdict.retryAfterMs : undefined);
     }
     body = response.body === '' ? '' : JSON.parse(response.body);
   } catch (error) {

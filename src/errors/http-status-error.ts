@@ -1,7 +1,5 @@
+import { isRetryableStatus } from '../http/status-rules.js';
 import { DownloadError } from './download-error.js';
-
-/** Statuses worth another try: the server may answer differently later. */
-const RETRYABLE_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524, 525, 526, 527, 529, 530]);
 
 /** An HTTP status the downloader cannot use (other than the "missing" ones). */
 export class HttpStatusError extends DownloadError {
@@ -13,7 +11,7 @@ export class HttpStatusError extends DownloadError {
   constructor(url: string, statusCode: number, retryAfterMs?: number) {
     super(statusCode === 429 ? 'RATE_LIMITED' : 'HTTP_ERROR', `HTTP ${statusCode} from ${url}`, {
       url,
-      retryable: RETRYABLE_STATUSES.has(statusCode),
+      retryable: isRetryableStatus(statusCode),
     });
     this.statusCode = statusCode;
     this.retryAfterMs = retryAfterMs;

@@ -1,6 +1,6 @@
 import type { DownloadError } from '../errors/download-error.js';
-import type { DownloadResult } from '../downloader/download-result.js';
-import type { MediaType } from '../verify/media-type.js';
+import type { DownloadResult } from '../model/download-result.js';
+import type { MediaType } from '../model/media-type.js';
 
 /** Facts every event carries, so a listener can tell downloads apart. */
 export interface DownloadEventBase {

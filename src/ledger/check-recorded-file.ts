@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { sha256OfFile } from '../downloader/part-file.js';
+import { sha256OfFile } from '../verify/file-digest.js';
 import type { LedgerRecord } from './download-ledger.js';
 
 /** What {@link checkRecordedFile} found. */

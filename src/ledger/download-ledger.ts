@@ -1,5 +1,5 @@
-import type { DownloadSource, DownloadStatus } from '../downloader/download-result.js';
-import type { MediaType } from '../verify/media-type.js';
+import type { DownloadSource, DownloadStatus } from '../model/download-result.js';
+import type { MediaType } from '../model/media-type.js';
 import { serviceToken, type ServiceToken } from '../service-token.js';
 
 /** Token of the {@link DownloadLedger} service. */

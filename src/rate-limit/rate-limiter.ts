@@ -1,4 +1,6 @@
 import { inject, injectable } from 'inversify';
+import { DOWNLOADER_DEFAULTS } from '../config/downloader-config.js';
+import { DownloadError } from '../errors/download-error.js';
 import { park, type Parked } from '../time/abortable-queue.js';
 import { Clock, SystemClock } from '../time/clock.js';
 import { RateLimiterOptions } from './rate-limiter-options.js';
@@ -70,13 +72,13 @@ export class TokenBucketRateLimiter implements RateLimiter {
     @inject(Clock) private readonly clock: Clock = new SystemClock(),
   ) {
     const given = typeof options === 'number' ? { requestsPerSecond: options } : options;
-    const requestsPerSecond = given.requestsPerSecond ?? 10;
-    if (!(requestsPerSecond >= 0) || !Number.isFinite(requestsPerSecond)) {
-      throw new RangeError(`requestsPerSecond must be a finite number ≥ 0, got ${requestsPerSecond}`);
+    const requestsPerSecond = given.requestsPerSecond ?? DOWNLOADER_DEFAULTS.rateLimit.requestsPerSecond;
+    if (typeof requestsPerSecond !== 'number' || !(requestsPerSecond >= 0) || !Number.isFinite(requestsPerSecond)) {
+      throw invalid(`requestsPerSecond must be a finite number ≥ 0, got ${JSON.stringify(requestsPerSecond)}`);
     }
     const burst = given.burst ?? Math.max(1, Math.ceil(requestsPerSecond));
-    if (!(burst >= 1)) throw new RangeError(`burst must be ≥ 1, got ${burst}`);
-    this.options = { requestsPerSecond, burst, scope: given.scope ?? 'host' };
+    if (typeof burst !== 'number' || !(burst >= 1)) throw invalid(`burst must be ≥ 1, got ${JSON.stringify(burst)}`);
+    this.options = { requestsPerSecond, burst, scope: given.scope ?? DOWNLOADER_DEFAULTS.rateLimit.scope };
   }
 
   acquire(n = 1, options: AcquireOptions = {}): Promise<void> {
@@ -169,4 +171,9 @@ export class TokenBucketRateLimiter implements RateLimiter {
   private earliestCooldownEnd(bucket: Bucket): number {
     return Math.min(...bucket.queue.map((w) => this.cooldowns.get(w.key) ?? 0));
   }
+}
+
+/** Bad options are coded like every other configuration error. */
+function invalid(problem: string): DownloadError {
+  return new DownloadError('INVALID_CONFIG', `Invalid rate-limit options: ${problem}`);
 }

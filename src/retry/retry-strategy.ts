@@ -1,4 +1,6 @@
 import { inject, injectable } from 'inversify';
+import { DOWNLOADER_DEFAULTS } from '../config/downloader-config.js';
+import { DownloadError } from '../errors/download-error.js';
 import { Clock, SystemClock } from '../time/clock.js';
 import { isRetryable } from './is-retryable.js';
 import { RetryOptions } from './retry-options.js';
@@ -65,16 +67,18 @@ export class ExponentialBackoffRetryStrategy implements RetryStrategy {
     @inject(Clock) private readonly clock: Clock = new SystemClock(),
   ) {
     this.options = {
-      maxRetries: options.maxRetries ?? 3,
-      baseBackoff: options.baseBackoff ?? 1_000,
-      maxBackoff: options.maxBackoff ?? 60_000,
-      maxRetryAfter: options.maxRetryAfter ?? 600_000,
+      maxRetries: options.maxRetries ?? DOWNLOADER_DEFAULTS.retry.maxRetries,
+      baseBackoff: options.baseBackoff ?? DOWNLOADER_DEFAULTS.retry.baseBackoff,
+      maxBackoff: options.maxBackoff ?? DOWNLOADER_DEFAULTS.retry.maxBackoff,
+      maxRetryAfter: options.maxRetryAfter ?? DOWNLOADER_DEFAULTS.retry.maxRetryAfter,
       shouldRetry: options.shouldRetry ?? isRetryable,
       random: options.random ?? Math.random,
     };
     for (const key of ['maxRetries', 'baseBackoff', 'maxBackoff', 'maxRetryAfter'] as const) {
       const value = this.options[key];
-      if (!Number.isFinite(value) || value < 0) throw new RangeError(`${key} must be a finite number ≥ 0, got ${value}`);
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+        throw new DownloadError('INVALID_CONFIG', `Invalid retry options: ${key} must be a finite number ≥ 0, got ${JSON.stringify(value)}`);
+      }
     }
   }
 

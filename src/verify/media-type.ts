@@ -1,31 +1,6 @@
-/** What the host asked for. `file` is anything else: no media checks apply. */
-export type MediaType = 'image' | 'video' | 'gif' | 'file';
+import type { DetectedFormat, DetectedMediaType, MediaType } from '../model/media-type.js';
 
-/** What the bytes turned out to be, as reported in results: the host's {@link MediaType} plus audio. */
-export type DetectedMediaType = MediaType | 'audio';
-
-/** Media formats recognised from their first bytes (see {@link detectFormat}). */
-export type DetectedFormat =
-  | 'jpeg'
-  | 'png'
-  | 'apng'
-  | 'gif'
-  | 'webp'
-  | 'avif'
-  | 'heic'
-  | 'jxl'
-  | 'bmp'
-  | 'tiff'
-  | 'mp4'
-  | 'mov'
-  | 'm4v'
-  | 'avi'
-  | 'webm'
-  | 'mkv'
-  | 'mp3'
-  | 'm4a'
-  | 'ogg'
-  | 'wav';
+export type { DetectedFormat, DetectedMediaType, MediaType } from '../model/media-type.js';
 
 /** File extension and family of each recognised format: the name a file gets comes from its bytes. */
 export const FORMAT_INFO: Readonly<Record<DetectedFormat, { extension: string; mediaType: DetectedMediaType }>> = {

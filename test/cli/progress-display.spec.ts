@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
-import type { DownloadResult } from '../../src/downloader/download-result.js';
+import type { DownloadResult } from '../../src/model/download-result.js';
 import { ProgressDisplay, summaryText } from '../../src/cli/progress-display.js';
 import { statusLine } from '../../src/cli/status-line.js';
 import { countResult, newTally, type Tally } from '../../src/cli/tally.js';

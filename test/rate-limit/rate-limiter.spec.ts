@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { DownloadError } from '../../src/errors/download-error.js';
 import { TokenBucketRateLimiter } from '../../src/rate-limit/rate-limiter.js';
 import { flushMicrotasks, ManualClock } from '../support/manual-clock.js';
 
@@ -124,8 +125,11 @@ describe(TokenBucketRateLimiter.name, () => {
     });
   });
 
-  it('should refuse a negative or infinite rate', () => {
-    expect(() => new TokenBucketRateLimiter({ requestsPerSecond: -1 })).to.throw(RangeError);
-    expect(() => new TokenBucketRateLimiter({ requestsPerSecond: Infinity })).to.throw(RangeError);
+  it('should refuse a negative, infinite or non-numeric rate, or a burst under 1, with a coded INVALID_CONFIG error', () => {
+    for (const options of [{ requestsPerSecond: -1 }, { requestsPerSecond: Infinity }, { requestsPerSecond: '5' as unknown as number }, { burst: 0 }]) {
+      expect(() => new TokenBucketRateLimiter(options), JSON.stringify(options))
+        .to.throw(DownloadError, 'Invalid rate-limit options')
+        .with.property('code', 'INVALID_CONFIG');
+    }
   });
 });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { appendFileSync, readFileSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync, lstatSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DownloaderConfigInput } from '../../src/config/downloader-config.js';
-import type { DownloadResult } from '../../src/downloader/download-result.js';
+import type { DownloadResult } from '../../src/model/download-result.js';
 import { DownloadError } from '../../src/errors/download-error.js';
 import { checkRecordedFile } from '../../src/ledger/check-recorded-file.js';
 import { DownloadLedger, type LedgerRecord } from '../../src/ledger/download-ledger.js';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DownloaderConfigInput } from '../../src/config/downloader-config.js';
-import type { DownloadResult } from '../../src/downloader/download-result.js';
+import type { DownloadResult } from '../../src/model/download-result.js';
 import { PIXEL_GIFS_BASE64 } from '../../src/verify/known-placeholders.js';
 import type { EventRecorder } from '../support/event-recorder.js';
 import { useRealSockets } from '../support/nock-helpers.js';
@@ -133,7 +133,8 @@ const scenarios: Scenario[] = [
     name: '503 with Retry-After as an HTTP date',
     script: {
       body: BODY,
-      statusFor: (n) => (n === 1 ? { status: 503, headers: { 'retry-after': new Date(Date.now() + 5000).toUTCString() } } : undefined),
+      // Dated on the test's virtual clock: the downloader reads Retry-After against its injected Clock.
+      statusFor: (n, nowMs) => (n === 1 ? { status: 503, headers: { 'retry-after': new Date(nowMs + 5000).toUTCString() } } : undefined),
     },
     expect: { status: 'success', attempts: 2 },
     check: ({ recorder }) => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { DownloadResult } from '../../src/downloader/download-result.js';
+import type { DownloadResult } from '../../src/model/download-result.js';
 import { useRealSockets } from '../support/nock-helpers.js';
 import { FaultServer } from '../support/fault-server.js';
 import { jpegBytes } from '../support/fixtures.js';

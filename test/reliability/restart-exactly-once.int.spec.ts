@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { resolveDownloaderConfig } from '../../src/config/downloader-config.js';
-import type { DownloadResult } from '../../src/downloader/download-result.js';
+import type { DownloadResult } from '../../src/model/download-result.js';
 import type { LedgerRecord } from '../../src/ledger/download-ledger.js';
 import { SqliteDownloadLedger } from '../../src/ledger/sqlite-download-ledger.js';
 import { BUILT_CLI, ensureBuilt } from '../support/built-package.js';

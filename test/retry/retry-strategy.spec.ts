@@ -11,6 +11,14 @@ import { ManualClock } from '../support/manual-clock.js';
 const transient = new DownloadError('NETWORK_ERROR', 'reset', { retryable: true });
 
 describe(ExponentialBackoffRetryStrategy.name, () => {
+  it('should refuse negative, infinite or non-numeric options with a coded INVALID_CONFIG error', () => {
+    for (const options of [{ maxRetries: -1 }, { baseBackoff: Infinity }, { maxBackoff: Number.NaN }, { maxRetryAfter: '5' as unknown as number }]) {
+      expect(() => new ExponentialBackoffRetryStrategy(options), JSON.stringify(options))
+        .to.throw(DownloadError, 'Invalid retry options')
+        .with.property('code', 'INVALID_CONFIG');
+    }
+  });
+
   describe('.computeDelay', () => {
     it('should double from baseBackoff up to maxBackoff, with half of it jittered', () => {
       const low = new ExponentialBackoffRetryStrategy({ baseBackoff: 1000, maxBackoff: 5000, maxRetries: 10, random: () => 0 });

@@ -22,8 +22,8 @@ export interface FaultScript {
   lastModified?: string;
   /** `honour` (default), `ignore` (always 200 with the whole body), or `wrong-offset` (206 that starts elsewhere). */
   ranges?: 'honour' | 'ignore' | 'wrong-offset';
-  /** Answer these request numbers with something else (429, 503, 500, 302…). */
-  statusFor?: (request: number) => ScriptedStatus | undefined;
+  /** Answer these request numbers with something else (429, 503, 500, 302…); `nowMs` is the server's clock, for dated headers. */
+  statusFor?: (request: number, nowMs: number) => ScriptedStatus | undefined;
   /** Close the socket after this many body bytes, for the first `requests` requests (default 1). */
   cutAfter?: { bytes: number; requests?: number };
   /** Announce the full Content-Length but send this many fewer bytes, then close. First request only. */
@@ -113,7 +113,7 @@ export class FaultServer {
     this.requests.push(seen);
     const reply = (): void => {
       if (!script) return this.send(res, seen, { status: 404, body: 'not found' });
-      const scripted = script.statusFor?.(number);
+      const scripted = script.statusFor?.(number, seen.at);
       if (scripted) return this.send(res, seen, scripted);
       this.serveBody(res, seen, script);
     };

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { DownloadResult } from '../../src/downloader/download-result.js';
+import type { DownloadResult } from '../../src/model/download-result.js';
 import { BUILT_CLI } from './built-package.js';
 
 /** How a CLI run ended. */

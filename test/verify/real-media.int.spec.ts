@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { DownloadResult } from '../../src/downloader/download-result.js';
+import type { DownloadResult } from '../../src/model/download-result.js';
 import { FaultServer, type FaultScript } from '../support/fault-server.js';
 import { filler, gifBytes, jpegBytes, listOutput, mp4Bytes, pngBytes, sha256, webpBytes } from '../support/fixtures.js';
 import { animatedWebp, apng, avif, jpegWithThumbnail, mp4MoovLast, progressiveJpeg } from '../support/media-samples.js';

@@ -1,5 +1,5 @@
 import type { DownloadErrorCode } from '../errors/download-error.js';
-import type { DetectedFormat, DetectedMediaType } from '../verify/media-type.js';
+import type { DetectedFormat, DetectedMediaType } from './media-type.js';
 
 /** Where the bytes came from. */
 export type DownloadSource = 'tumblr' | 'internet_archive' | 'origin';

@@ -1,0 +1,80 @@
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { StallConfig } from '../config/downloader-config.js';
+import { DownloadError } from '../errors/download-error.js';
+import type { BodyEncoding } from '../http/response-headers.js';
+import type { ByteMeter } from './byte-meter.js';
+
+/** Where one body goes. */
+export interface BodyTarget {
+  /** The `.part` file. */
+  part: string;
+  /** Bytes of the `.part` that are kept (the body is written after them). */
+  offset: number;
+  /** Content-Encoding to undo on the way. */
+  encoding: BodyEncoding | undefined;
+  /** Counts the bytes as they arrived on the wire, before decoding (for the inflation cap). */
+  onWireBytes?: (bytes: number) => void;
+}
+
+/**
+ * Stream a response body through the meter into the `.part` (after a kept prefix), fsync it and
+ * close it. Aborts with `STALLED` when fewer than `stall.minBytes` arrive in `stall.windowMs`.
+ * @returns the file's size
+ */
+export async function writeBody(stream: NodeJS.ReadableStream, target: BodyTarget, meter: ByteMeter, stall: StallConfig, url: string): Promise<number> {
+  // `flush` fsyncs before close: a crash must never leave a complete-looking final file with holes.
+  // (A FileHandle stream with autoClose:false would make handle.close() wait forever on the stream's reference.)
+  const out = createWriteStream(target.part, { flags: target.offset > 0 ? 'r+' : 'w', start: target.offset, flush: true, highWaterMark: 1024 * 1024 });
+  const watch = watchForStall(meter, stream, stall, url);
+  try {
+    const decoder = decoderFor(target.encoding);
+    if (decoder) await pipeline(stream, wireCounter(target.onWireBytes), decoder, meter, out);
+    else await pipeline(stream, meter, out);
+    return meter.bytes;
+  } finally {
+    clearInterval(watch);
+  }
+}
+
+function wireCounter(onWireBytes: ((bytes: number) => void) | undefined): Transform {
+  let bytes = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      bytes += chunk.length;
+      onWireBytes?.(bytes);
+      callback(null, chunk);
+    },
+  });
+}
+
+/** Abort when fewer than `stall.minBytes` arrive within `stall.windowMs`. */
+function watchForStall(meter: ByteMeter, stream: NodeJS.ReadableStream, stall: StallConfig, url: string): NodeJS.Timeout | undefined {
+  const { minBytes, windowMs } = stall;
+  if (windowMs === 0) return undefined;
+  let seen = meter.bytes;
+  const timer = setInterval(() => {
+    if (meter.bytes - seen < minBytes) {
+      const error = new DownloadError('STALLED', `Fewer than ${minBytes} bytes in ${windowMs} ms: ${url}`, { url, retryable: true });
+      (stream as unknown as { destroy(error: Error): void }).destroy(error);
+    }
+    seen = meter.bytes;
+  }, windowMs);
+  timer.unref();
+  return timer;
+}
+
+function decoderFor(encoding: BodyEncoding | undefined): Transform | undefined {
+  switch (encoding) {
+    case 'gzip':
+      return createGunzip();
+    case 'deflate':
+      return createInflate();
+    case 'br':
+      return createBrotliDecompress();
+    default:
+      return undefined;
+  }
+}

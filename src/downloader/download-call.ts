@@ -1,0 +1,69 @@
+import type { DownloadCall, DownloadRequest } from '../model/download-request.js';
+import type { DetectedFormat, MediaType } from '../model/media-type.js';
+import type { DownloadFileOptions, DownloadMediaOptions } from './download-options.js';
+import type { FilenameGenerator } from '../naming/filename-generator.js';
+import { resolveInside } from '../naming/safe-path.js';
+import { parseMediaUrl } from './media-url.js';
+import { redactCredentials } from './redact.js';
+
+/** Where a call's file goes: a fixed name (`downloadFile`), or a name that follows the bytes (media calls). */
+export interface Destination {
+  /** Absolute path inside `outputDir`. */
+  target: string;
+  /** The name once the bytes' format is known (media calls only). */
+  nameFor?: (format: DetectedFormat | undefined, contentType: string | undefined) => string;
+}
+
+/** What a public download method was given, frozen into a {@link DownloadCall}. */
+export function describeCall(
+  id: string,
+  url: string,
+  mediaType: MediaType,
+  postId: string | undefined,
+  options: DownloadFileOptions & DownloadMediaOptions,
+  defaults: { resume: boolean; nowMs: number },
+): DownloadCall {
+  return Object.freeze({
+    id,
+    url: redactCredentials(String(url)),
+    requestUrl: String(url),
+    postId: postId === undefined ? undefined : String(postId),
+    mediaType,
+    metadata: options.metadata,
+    index: options.index,
+    verifySize: options.verifySize ?? true,
+    verifyContentType: options.verifyContentType ?? true,
+    expectedChecksum: options.expectedChecksum,
+    resume: options.resume ?? defaults.resume,
+    progressCallback: options.progressCallback,
+    startedAt: defaults.nowMs,
+  });
+}
+
+/**
+ * Judge a call's URL and name: a malformed or non-http(s) URL, or a name that would leave
+ * `outputDir`, throws a typed error before any request or write.
+ */
+export function acceptCall(call: DownloadCall, locate: () => Destination): DownloadRequest {
+  const host = parseMediaUrl(call.requestUrl).hostname.toLowerCase();
+  const destination = locate();
+  return Object.freeze({ ...call, host, target: destination.target, nameFor: destination.nameFor });
+}
+
+/** A post's media item, as a media call names it. */
+export interface MediaItem {
+  url: string;
+  postId: string;
+  mediaType: MediaType;
+  index: number;
+  metadata: Record<string, unknown> | undefined;
+}
+
+/** Where a media item goes: the generated name, which follows the bytes' real format once it is known. */
+export function mediaDestination(outputDir: string, generator: FilenameGenerator, item: MediaItem): Destination {
+  // Names hash the URL without its credentials: the same media keeps its name when a password changes.
+  const named = redactCredentials(String(item.url));
+  const nameFor = (format?: DetectedFormat, contentType?: string): string =>
+    resolveInside(outputDir, generator.generateFilename(named, item.postId, item.mediaType, item.index, contentType, format, { metadata: item.metadata }), named);
+  return { target: nameFor(), nameFor };
+}

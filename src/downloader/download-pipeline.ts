@@ -1,0 +1,132 @@
+import { promises as fs } from 'node:fs';
+import type { DownloaderConfig } from '../config/downloader-config.js';
+import type { DownloadError } from '../errors/download-error.js';
+import type { DownloadEvents } from '../events/download-events.js';
+import type { HttpClient } from '../http/http-client.js';
+import type { DownloadLedger } from '../ledger/download-ledger.js';
+import type { DownloadCall, DownloadRequest } from '../model/download-request.js';
+import type { DownloadResult } from '../model/download-result.js';
+import type { RateLimiter } from '../rate-limit/rate-limiter.js';
+import type { RetryStrategy } from '../retry/retry-strategy.js';
+import type { Clock } from '../time/clock.js';
+import type { Verifier } from '../verify/verifier.js';
+import { AttemptRunner } from './attempt-runner.js';
+import { toDownloadError } from './classify-error.js';
+import { Fallbacks } from './fallbacks.js';
+import type { FetchSucceeded } from './fetch-outcome.js';
+import { KeyedTurns } from './keyed-turns.js';
+import { partPaths } from './part-file.js';
+import type { Reservation } from './path-reservations.js';
+import { Placement } from './placement.js';
+import { Reporter } from './reporter.js';
+import { SlotScheduler } from './scheduler.js';
+import { SkipPolicy } from './skip-policy.js';
+import { TolerantLedger } from './tolerant-ledger.js';
+import { Transfer } from './transfer.js';
+
+/** The services the default stages are built from (the downloader's injected ones). */
+export interface PipelineServices {
+  config: DownloaderConfig;
+  http: HttpClient;
+  rateLimiter: RateLimiter;
+  retryStrategy: RetryStrategy;
+  verifier: Verifier;
+  events: DownloadEvents;
+  clock: Clock;
+  ledger: DownloadLedger;
+}
+
+/** The stages a download passes through, each a value in, a value out. */
+export interface PipelineStages {
+  scheduler: SlotScheduler;
+  skipPolicy: SkipPolicy;
+  fallbacks: Fallbacks;
+  placement: Placement;
+  reporter: Reporter;
+}
+
+/**
+ * One download from request to result:
+ * skip? → schedule (host, then global slot) → reserve a name → attempts and fallbacks → place → report.
+ * Each stage returns a value; only the {@link Reporter} publishes events and writes the ledger.
+ */
+export class DownloadPipeline {
+  /** One download of a URL at a time: a URL listed twice is fetched once, the second finds it saved. */
+  private readonly urlTurns = new KeyedTurns();
+
+  constructor(private readonly stages: PipelineStages) {}
+
+  /** The default stages, built from the downloader's services. */
+  static assemble(services: PipelineServices): DownloadPipeline {
+    const { config, http, rateLimiter, retryStrategy, verifier, events, clock } = services;
+    const book = new TolerantLedger(services.ledger);
+    const reporter = new Reporter(config, events, book, clock);
+    const transfer = new Transfer(http, verifier, config, clock);
+    const runner = new AttemptRunner(config, transfer, rateLimiter, retryStrategy, verifier, clock, reporter);
+    return new DownloadPipeline({
+      scheduler: new SlotScheduler(config.maxConcurrent, config.perHostConcurrency),
+      skipPolicy: new SkipPolicy(config, book, verifier),
+      fallbacks: new Fallbacks(config, http, retryStrategy, clock, runner),
+      placement: new Placement(config.ledger, book),
+      reporter,
+    });
+  }
+
+  /** A call whose input was refused before any request: reported, nothing written or recorded. */
+  refuse(call: DownloadCall, error: DownloadError): Promise<DownloadResult> {
+    return this.stages.reporter.failed(call, { error, attempts: 0, resumedFrom: 0 });
+  }
+
+  async run(request: DownloadRequest, signal: AbortSignal): Promise<DownloadResult> {
+    const { skipPolicy, reporter } = this.stages;
+    reporter.queued(request);
+    const endTurn = await this.urlTurns.take(request.url);
+    try {
+      const onDisk = await skipPolicy.decide(request);
+      if (onDisk.kind === 'kept') return await reporter.skipped(request, onDisk);
+      return await this.download(request, onDisk.kind === 'damaged' ? onDisk.replace : undefined, signal);
+    } finally {
+      endTurn();
+    }
+  }
+
+  private async download(request: DownloadRequest, replace: string | undefined, signal: AbortSignal): Promise<DownloadResult> {
+    const { scheduler, fallbacks, placement, reporter } = this.stages;
+    let leave: (() => void) | undefined;
+    let reservation: Reservation | undefined;
+    try {
+      leave = await scheduler.enter(request.host, signal);
+      reservation = await placement.reserve(request, replace);
+      reporter.started(request);
+      const fetched = await fallbacks.fetch(request, { partBase: reservation.path, replace }, signal);
+      if (!fetched.ok) {
+        const partKept = await fs.access(partPaths(reservation.path).part).then(() => true, () => false);
+        return await reporter.failed(request, { ...fetched, error: toDownloadError(fetched.error, request.requestUrl, signal), partKept });
+      }
+      const placing = reservation;
+      reservation = undefined;
+      return await this.place(request, placing, fetched, replace, signal);
+    } catch (error) {
+      // Waiting for a slot was aborted, or the disk refused a name: nothing was fetched.
+      return await reporter.failed(request, { error: toDownloadError(error, request.requestUrl, signal), attempts: 0, resumedFrom: 0 });
+    } finally {
+      reservation?.release();
+      leave?.();
+    }
+  }
+
+  /** Give verified bytes their name and report them; a placement the disk refuses is this download's failure. */
+  private async place(request: DownloadRequest, reservation: Reservation, fetched: FetchSucceeded, replace: string | undefined, signal: AbortSignal): Promise<DownloadResult> {
+    const { placement, reporter, skipPolicy } = this.stages;
+    try {
+      return await placement.place(reservation, fetched.outcome, replace, async (placed) => {
+        const result = await reporter.completed(request, fetched, placed, replace !== undefined);
+        skipPolicy.saved(request.url);
+        return result;
+      });
+    } catch (error) {
+      const { attempts, resumedFrom, outcome } = fetched;
+      return await reporter.failed(request, { error: toDownloadError(error, request.requestUrl, signal), attempts, resumedFrom, contentType: outcome.contentType });
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { LedgerConfig } from '../config/downloader-config.js';
+import type { DownloadRequest } from '../model/download-request.js';
+import type { VerifiedOutcome } from './fetch-outcome.js';
+import { KeyedTurns } from './keyed-turns.js';
+import { PathReservations, type Reservation } from './path-reservations.js';
+import { placeFile } from './place-file.js';
+import type { TolerantLedger } from './tolerant-ledger.js';
+
+/** Where verified bytes ended up. */
+export interface Placed {
+  /** Path of the file the result names. */
+  filename: string;
+  /** The earlier file with the same bytes, when deduplication found one. */
+  deduplicatedFrom?: string;
+  /** The file's modification time once in place (unknown if it cannot be stat'ed: the next run then reads it once). */
+  mtimeMs?: number;
+}
+
+/**
+ * Names files: reserves a free name before the transfer (or, for a repair, the damaged file's own),
+ * and after verification gives the `.part` the name its bytes' format asks for, deduplicated
+ * against the ledger and linked without ever clobbering a file another process put there.
+ */
+export class Placement {
+  private readonly reservations = new PathReservations();
+  private readonly createdDirectories = new Set<string>();
+  /** One placement per SHA-256 at a time, so identical bytes finishing together become one file and a link. */
+  private readonly turns = new KeyedTurns();
+
+  constructor(
+    private readonly ledger: LedgerConfig,
+    private readonly book: TolerantLedger,
+  ) {}
+
+  /** A name for the `.part` (the damaged file's own for a repair); release it if the download fails. */
+  async reserve(request: DownloadRequest, replace: string | undefined): Promise<Reservation> {
+    await this.ensureDirectory(path.dirname(request.target));
+    return replace === undefined ? this.reservations.reserve(request.target) : { path: replace, requested: replace, release: () => {} };
+  }
+
+  /**
+   * Give the verified `.part` under `reservation` its final name, then hand the placement to `record`.
+   * `record` runs inside this SHA-256's turn, so a twin finishing at the same moment finds this file
+   * in the ledger and becomes a link to it. Takes the reservation over and releases it at the end.
+   */
+  async place<T>(reservation: Reservation, outcome: VerifiedOutcome, replace: string | undefined, record: (placed: Placed) => Promise<T>): Promise<T> {
+    let held = reservation;
+    const partBase = reservation.path;
+    const endTurn = await this.turns.take(outcome.sha256);
+    try {
+      if (replace === undefined) held = await this.renamed(held, outcome.nameByContent);
+      const placement = await placeFile(
+        { partBase, reservation: held, sha256: outcome.sha256, byteSize: outcome.byteSize, hasSidecar: outcome.hasSidecar, replace: replace !== undefined },
+        this.book,
+        this.ledger.dedupe,
+        this.reservations,
+      );
+      held = placement.reservation;
+      const mtimeMs = (await fs.stat(placement.filename).catch(() => undefined))?.mtimeMs;
+      const placed: Placed = { filename: placement.filename };
+      if (placement.deduplicatedFrom !== undefined) placed.deduplicatedFrom = placement.deduplicatedFrom;
+      if (mtimeMs !== undefined) placed.mtimeMs = mtimeMs;
+      return await record(placed);
+    } finally {
+      endTurn();
+      held.release();
+    }
+  }
+
+  /** The name the bytes ask for (their real format's extension), when it is not the one the `.part` was reserved under. */
+  private async renamed(reservation: Reservation, wanted: string | undefined): Promise<Reservation> {
+    if (wanted === undefined || wanted === reservation.requested) return reservation;
+    const renamed = await this.reservations.reserve(wanted);
+    // The .part keeps the name it was written under; finalize moves it to the new reservation.
+    return { path: renamed.path, requested: renamed.requested, release: () => (renamed.release(), reservation.release()) };
+  }
+
+  /** mkdir -p once per directory, not once per file. */
+  private async ensureDirectory(dir: string): Promise<void> {
+    if (this.createdDirectories.has(dir)) return;
+    await fs.mkdir(dir, { recursive: true });
+    this.createdDirectories.add(dir);
+  }
+}

@@ -1,0 +1,80 @@
+import type { Response } from 'got';
+import { DownloadError } from '../errors/download-error.js';
+import { errorForStatus } from '../errors/error-for-status.js';
+import { contentEncoding, contentLength, header, type BodyEncoding } from '../http/response-headers.js';
+import { judgeStatus } from '../http/status-rules.js';
+import { parseContentRange } from './content-range.js';
+import { discardPart, findResumable, ifRangeValidator, type ResumeCandidate } from './part-file.js';
+
+/**
+ * Responses announced smaller than this get no sidecar: fetching them again costs less than the
+ * bookkeeping (a sidecar write, rename and delete per file), which dominated small-file archives.
+ */
+export const RESUMABLE_MIN_BYTES = 1024 * 1024;
+
+/** What to ask the server for: the whole file, or the bytes after a `.part` that can be continued. */
+export interface RangePlan {
+  /** The `.part` to continue, when one validates. */
+  candidate: ResumeCandidate | undefined;
+  /** `Range` and `If-Range` when continuing; empty otherwise. */
+  headers: Record<string, string>;
+}
+
+/** Where the body goes and how big the file will be, decided from the response's status and headers. */
+export interface WritePlan {
+  /** Bytes of the `.part` that are kept. */
+  offset: number;
+  /** Size of the whole file, if known. */
+  declaredSize: number | undefined;
+  /** Content-Encoding to undo, if the server compressed despite `identity`. */
+  encoding: BodyEncoding | undefined;
+}
+
+/**
+ * Decide what to ask for. With resume on, a `.part` whose sidecar names this URL and a validator is
+ * continued with `Range` + `If-Range` (a changed resource then answers 200, and starts again);
+ * with resume off, any leftover `.part` is removed first.
+ */
+export async function planRange(target: string, url: string, resume: boolean): Promise<RangePlan> {
+  if (!resume) {
+    await discardPart(target);
+    return { candidate: undefined, headers: {} };
+  }
+  const candidate = await findResumable(target, url);
+  if (!candidate) return { candidate, headers: {} };
+  return { candidate, headers: { range: `bytes=${candidate.offset}-`, 'if-range': candidate.validator } };
+}
+
+/**
+ * Decide from the status and headers where the body goes. Only a 206 whose Content-Range starts
+ * exactly at the kept offset (and names the same total) is appended; a 200 starts from zero.
+ * @throws DownloadError for every status that brings no usable body
+ */
+export function planWrite(response: Response, candidate: ResumeCandidate | undefined, url: string, nowMs: number): WritePlan {
+  const encoding = contentEncoding(response.headers);
+  const length = encoding === undefined ? contentLength(response.headers) : undefined;
+  const verdict = judgeStatus(response.statusCode, response.headers, nowMs);
+  if (verdict.kind === 'whole') return { offset: 0, declaredSize: length, encoding };
+  if (verdict.kind !== 'partial') throw errorForStatus(url, response.statusCode, verdict);
+  const requested = candidate?.offset ?? 0;
+  const knownTotal = candidate?.state.contentLength;
+  const range = parseContentRange(header(response.headers, 'content-range'));
+  if (!range || range.start !== requested || (knownTotal !== undefined && range.total !== undefined && range.total !== knownTotal)) {
+    throw new DownloadError('RANGE_MISMATCH', `Asked for bytes from ${requested}, server sent range ${header(response.headers, 'content-range') ?? '(none)'}: ${url}`, {
+      url,
+      retryable: true,
+    });
+  }
+  return { offset: requested, declaredSize: range.total ?? knownTotal, encoding };
+}
+
+/**
+ * Whether a fresh `.part` is worth keeping for a later resume: resume is on, the server gave a
+ * validator for If-Range, the body is not re-encoded, and it is not so small that fetching it
+ * again costs less than the sidecar.
+ */
+export function worthKeeping(response: Response, plan: WritePlan, resume: boolean): boolean {
+  const validator = ifRangeValidator(header(response.headers, 'etag'), header(response.headers, 'last-modified'));
+  const largeEnough = plan.declaredSize === undefined || plan.declaredSize >= RESUMABLE_MIN_BYTES;
+  return resume && validator !== undefined && plan.encoding === undefined && largeEnough;
+}

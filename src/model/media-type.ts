@@ -1,0 +1,28 @@
+/** What the host asked for. `file` is anything else: no media checks apply. */
+export type MediaType = 'image' | 'video' | 'gif' | 'file';
+
+/** What the bytes turned out to be, as reported in results: the host's {@link MediaType} plus audio. */
+export type DetectedMediaType = MediaType | 'audio';
+
+/** Media formats recognised from their first bytes (see {@link detectFormat}). */
+export type DetectedFormat =
+  | 'jpeg'
+  | 'png'
+  | 'apng'
+  | 'gif'
+  | 'webp'
+  | 'avif'
+  | 'heic'
+  | 'jxl'
+  | 'bmp'
+  | 'tiff'
+  | 'mp4'
+  | 'mov'
+  | 'm4v'
+  | 'avi'
+  | 'webm'
+  | 'mkv'
+  | 'mp3'
+  | 'm4a'
+  | 'ogg'
+  | 'wav';
