@@ -2,8 +2,7 @@ import { expect } from 'chai';
 import { Ajv2020 } from './support/ajv.js';
 import { readFileSync } from 'node:fs';
 import * as index from '../src/index.js';
-import { resolveDownloaderConfig, type DownloaderConfigInput } from '../src/config/downloader-config.js';
-
+import { DOWNLOADER_DEFAULTS, resolveDownloaderConfig, type DownloaderConfigInput } from '../src/config/downloader-config.js';
 import { DOWNLOAD_EVENT_NAMES } from '../src/events/download-event-map.js';
 
 const manifest = JSON.parse(readFileSync(new URL('../plugin.manifest.json', import.meta.url), 'utf8')) as {
@@ -31,6 +30,28 @@ describe('plugin.manifest.json', () => {
   it('should describe exactly the options the config resolver knows', () => {
     const resolved = resolveDownloaderConfig({ outputDir: '/tmp/x' });
     expect(Object.keys(manifest.configSchema.properties).sort()).to.deep.equal(Object.keys(resolved).sort());
+  });
+
+  it('should state every default exactly as DOWNLOADER_DEFAULTS does, and no other', () => {
+    /** Path → default, for every schema property that states one. */
+    const schemaDefaults = (properties: Record<string, unknown>, prefix = ''): Record<string, unknown> =>
+      Object.assign(
+        {},
+        ...Object.entries(properties).map(([key, value]) => {
+          const property = value as { default?: unknown; properties?: Record<string, unknown> };
+          if (property.properties) return schemaDefaults(property.properties, `${prefix}${key}.`);
+          return 'default' in property ? { [`${prefix}${key}`]: property.default } : {};
+        }),
+      ) as Record<string, unknown>;
+    const flatten = (value: Record<string, unknown>, prefix = ''): Record<string, unknown> =>
+      Object.assign(
+        {},
+        ...Object.entries(value).map(([key, inner]) =>
+          inner !== null && typeof inner === 'object' && !Array.isArray(inner) ? flatten(inner as Record<string, unknown>, `${prefix}${key}.`) : { [`${prefix}${key}`]: inner },
+        ),
+      ) as Record<string, unknown>;
+    expect(schemaDefaults(manifest.configSchema.properties)).to.deep.equal(flatten(DOWNLOADER_DEFAULTS as unknown as Record<string, unknown>));
+    expect(Object.isFrozen(DOWNLOADER_DEFAULTS.retry) && Object.isFrozen(DOWNLOADER_DEFAULTS.tumblrHosts)).to.equal(true);
   });
 
   it('should list every event of the event map', () => {
