@@ -1,0 +1,69 @@
+import { expect } from 'chai';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { resolveDownloaderConfig } from '../../src/config/downloader-config.js';
+import type { VerifiedOutcome } from '../../src/downloader/fetch-outcome.js';
+import { Placement } from '../../src/downloader/placement.js';
+import { TolerantLedger } from '../../src/downloader/tolerant-ledger.js';
+import { MemoryDownloadLedger } from '../../src/ledger/memory-download-ledger.js';
+import { StructureProbe } from '../../src/verify/structure-probe.js';
+import { jpegBytes, listOutput, sha256, tempDir } from '../support/fixtures.js';
+import { requestFor } from '../support/requests.js';
+
+describe(Placement.name, () => {
+  let dir: string;
+  let cleanup: () => void;
+  let ledger: MemoryDownloadLedger;
+  let placement: Placement;
+
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDir());
+    ledger = new MemoryDownloadLedger();
+    placement = new Placement(resolveDownloaderConfig({ outputDir: dir }).ledger, new TolerantLedger(ledger));
+  });
+  afterEach(() => cleanup());
+
+  function verified(body: Buffer, nameByContent?: string): VerifiedOutcome {
+    return { sha256: sha256(body), byteSize: body.length, probe: new StructureProbe(), contentType: 'image/jpeg', declaredSize: body.length, resumedFrom: 0, finalUrl: '', hasSidecar: false, etag: undefined, lastModified: undefined, detectedFormat: 'jpeg', warnings: [], nameByContent };
+  }
+
+  /** Reserve a name for `name`, write the `.part` there as a transfer would, and place it. */
+  async function download(name: string, body: Buffer, nameByContent?: string): Promise<{ filename: string; deduplicatedFrom?: string; mtimeMs?: number }> {
+    const request = requestFor(dir, `https://x.test/${name}`, name);
+    const reservation = await placement.reserve(request, undefined);
+    writeFileSync(`${reservation.path}.part`, body);
+    return placement.place(reservation, verified(body, nameByContent), undefined, async (placed) => {
+      await ledger.record({ url: request.url, mediaType: 'image', filename: placed.filename, sha256: sha256(body), bytes: body.length, source: 'origin', status: 'success', recordedAt: 1 });
+      return placed;
+    });
+  }
+
+  describe('.place', () => {
+    it('should give the bytes the name their format asks for, with the time the file has on disk', async () => {
+      const placed = await download('a.png', jpegBytes(3000), path.join(dir, 'a.jpg'));
+      expect(placed.filename).to.equal(path.join(dir, 'a.jpg'));
+      expect(placed.mtimeMs).to.equal(statSync(placed.filename).mtimeMs);
+      expect(listOutput(dir)).to.deep.equal(['a.jpg']);
+    });
+
+    it('should never clobber a file that appeared under the name meanwhile', async () => {
+      const request = requestFor(dir, 'https://x.test/b.jpg', 'b.jpg');
+      const reservation = await placement.reserve(request, undefined);
+      writeFileSync(`${reservation.path}.part`, jpegBytes(3000, 1));
+      writeFileSync(path.join(dir, 'b.jpg'), 'someone else');
+      const placed = await placement.place(reservation, verified(jpegBytes(3000, 1)), undefined, async (p) => p);
+      expect(placed.filename).to.equal(path.join(dir, 'b_1.jpg'));
+      expect(readFileSync(path.join(dir, 'b.jpg'), 'utf8')).to.equal('someone else');
+    });
+
+    it('should make twins finishing together one inode: the second placement waits for the first to be recorded', async () => {
+      const body = jpegBytes(5000, 9);
+      const [first, second] = await Promise.all([download('c.jpg', body), download('d.jpg', body)]);
+      // Whichever took the turn first is the original; the other is a link to it.
+      const links = [first!, second!].filter((placed) => placed.deduplicatedFrom !== undefined);
+      expect(links).to.have.length(1);
+      expect([first!.filename, second!.filename]).to.include(links[0]!.deduplicatedFrom);
+      expect(statSync(first!.filename).ino).to.equal(statSync(second!.filename).ino);
+    });
+  });
+});
