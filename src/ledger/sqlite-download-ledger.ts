@@ -72,9 +72,10 @@ interface ResultRow {
 
 /**
  * The default {@link DownloadLedger}: an embedded SQLite file (better-sqlite3)
- * at `ledger.path`, in WAL mode, one transaction per result. Paths are stored
- * relative to `outputDir`, so an archive moved or copied with its ledger (or
- * reached through a symlink) is still the archive the ledger describes.
+ * at `ledger.path`, in WAL mode, results committed in groups (one transaction per
+ * turn of the event loop). Paths are stored relative to `outputDir`, so an archive
+ * moved or copied with its ledger (or reached through a symlink) is still the
+ * archive the ledger describes.
  *
  * `synchronous = NORMAL`: a killed process loses nothing committed; a power
  * loss may lose the last few results, which only costs fetching those files
@@ -86,6 +87,9 @@ export class SqliteDownloadLedger implements DownloadLedger {
   private readonly db: BetterSqlite3.Database;
   private readonly statements: ReturnType<SqliteDownloadLedger['prepare']>;
   private readonly recordTransaction: (entry: LedgerEntry) => void;
+  private readonly recordGroup: (entries: LedgerEntry[]) => void;
+  /** Results waiting for the next group commit, with the promises their callers await. */
+  private waiting: Array<{ entry: LedgerEntry; resolve: () => void; reject: (error: unknown) => void }> = [];
   private readonly paths: StoredPaths;
 
   private readonly file: string;
@@ -95,14 +99,16 @@ export class SqliteDownloadLedger implements DownloadLedger {
     this.paths = new StoredPaths(config.outputDir);
     this.db = openDatabase(config.ledger.path, this.paths);
     this.statements = this.prepare();
-    this.recordTransaction = this.db.transaction((entry: LedgerEntry) => {
+    const recordOne = (entry: LedgerEntry): void => {
       const row = toRow(entry, this.paths);
       const changed = this.statements.upsert.run(row).changes > 0;
       if (changed && entry.status === 'success') {
         this.statements.saveFile.run(row.filename, row.url, row.sha256, row.bytes, entry.mtimeMs ?? null, row.recorded_at);
       }
       if (!entry.partKept) this.statements.clearPart.run(entry.url);
-    });
+    };
+    this.recordTransaction = this.db.transaction(recordOne);
+    this.recordGroup = this.db.transaction((entries: LedgerEntry[]) => entries.forEach(recordOne));
   }
 
   async lookup(url: string): Promise<LedgerRecord | undefined> {
@@ -114,8 +120,35 @@ export class SqliteDownloadLedger implements DownloadLedger {
     return this.guard(() => (this.statements.bySha256.all(sha256, limit) as ResultRow[]).map((row) => fromRow(row, this.paths)));
   }
 
-  async record(entry: LedgerEntry): Promise<void> {
-    this.guard(() => this.recordTransaction(entry));
+  /**
+   * Group commit: results recorded in the same turn of the event loop go into one transaction, and
+   * each caller's promise resolves only once that transaction is committed (a result is never
+   * reported before it is in the ledger). One transaction per result cost about 5 % of a small-file run.
+   */
+  record(entry: LedgerEntry): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.waiting.push({ entry, resolve, reject }) === 1) setImmediate(() => this.commitWaiting());
+    });
+  }
+
+  private commitWaiting(): void {
+    const group = this.waiting;
+    this.waiting = [];
+    if (group.length === 0) return;
+    try {
+      this.guard(() => this.recordGroup(group.map((w) => w.entry)));
+      for (const waiter of group) waiter.resolve();
+    } catch {
+      // The group was rolled back whole: commit its results one by one, so one bad result fails only itself.
+      for (const waiter of group) {
+        try {
+          this.guard(() => this.recordTransaction(waiter.entry));
+          waiter.resolve();
+        } catch (error) {
+          waiter.reject(error);
+        }
+      }
+    }
   }
 
   async markStarted(part: PartRecord): Promise<void> {
@@ -154,6 +187,7 @@ export class SqliteDownloadLedger implements DownloadLedger {
   }
 
   async close(): Promise<void> {
+    if (this.db.open) this.commitWaiting();
     if (this.db.open) this.db.close();
   }
 

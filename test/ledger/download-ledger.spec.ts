@@ -5,6 +5,7 @@ import { resolveDownloaderConfig } from '../../src/config/downloader-config.js';
 import { DownloadError } from '../../src/errors/download-error.js';
 import type { DownloadLedger, LedgerEntry, LedgerRecord } from '../../src/ledger/download-ledger.js';
 import { MemoryDownloadLedger } from '../../src/ledger/memory-download-ledger.js';
+import { openSqlite } from '../../src/ledger/open-sqlite.js';
 import { SqliteDownloadLedger } from '../../src/ledger/sqlite-download-ledger.js';
 import { tempDir } from '../support/fixtures.js';
 
@@ -136,6 +137,43 @@ describe('DownloadLedger', () => {
         expect(await second.lookup('https://x/1.jpg')).to.deep.include({ status: 'success', sha256: 'a'.repeat(64) });
         expect(await second.inProgress()).to.have.length(1);
         await second.close();
+      } finally {
+        cleanup();
+      }
+    });
+
+    it('should commit results of one turn together, resolve each only once committed, and fail only the bad one', async () => {
+      const { dir, cleanup } = tempDir();
+      try {
+        const config = resolveDownloaderConfig({ outputDir: dir, ledger: { path: path.join(dir, 'l.sqlite') } });
+        const ledger = new SqliteDownloadLedger(config);
+        const reader = openSqlite(config.ledger.path);
+        const committed = (): number => (reader.prepare('SELECT count(*) AS n FROM results').get() as { n: number }).n;
+        const good = ['https://x/1.jpg', 'https://x/2.jpg', 'https://x/3.jpg'].map((url) => ledger.record(saved(url)));
+        // A NOT NULL column left empty: SQLite refuses this row, and with it the group's transaction.
+        const bad = ledger.record({ ...saved('https://x/bad.jpg'), mediaType: null as unknown as 'image' });
+        expect(committed(), 'nothing is committed before the group is').to.equal(0);
+        await Promise.all(good);
+        expect(await bad.then(() => 'recorded', (error: DownloadError) => error.code)).to.equal('LEDGER');
+        expect(committed()).to.equal(3);
+        reader.close();
+        await ledger.close();
+      } finally {
+        cleanup();
+      }
+    });
+
+    it('should commit what is waiting when closed', async () => {
+      const { dir, cleanup } = tempDir();
+      try {
+        const config = resolveDownloaderConfig({ outputDir: dir, ledger: { path: path.join(dir, 'l.sqlite') } });
+        const ledger = new SqliteDownloadLedger(config);
+        const recorded = ledger.record(saved('https://x/1.jpg'));
+        await ledger.close();
+        await recorded;
+        const reopened = new SqliteDownloadLedger(config);
+        expect(await reopened.lookup('https://x/1.jpg')).to.include({ status: 'success' });
+        await reopened.close();
       } finally {
         cleanup();
       }
