@@ -19,9 +19,9 @@ import { ResultsFile, ResultsFileError } from './results-file.js';
 import { countResult, newTally, type Tally } from './tally.js';
 import { withoutUrl } from './without-url.js';
 import { explain } from './explain-fs-error.js';
+import { EXIT } from './exit-codes.js';
 
-/** Exit codes of the CLI. */
-export const EXIT = { ok: 0, someFailed: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
+export { EXIT } from './exit-codes.js';
 
 /** Where the command talks to. */
 export interface CommandIo {

@@ -7,12 +7,16 @@
  */
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { EXIT, fetchCommand, type CommandIo } from './fetch-command.js';
 import { closest } from '../config/closest-name.js';
 import { UsageError } from './command-args.js';
+import { EXIT } from './exit-codes.js';
+import type { CommandIo } from './fetch-command.js';
 import { FETCH_USAGE, parseFetchOptions } from './fetch-options.js';
-import { startSampleOrigin } from './sample-origin.js';
 import { parseVerifyOptions, verifyCommand, VERIFY_USAGE } from './verify-command.js';
+
+// fetch (got, inversify, the downloader) and the demo origin are loaded only by the commands that run
+// them: `--help`, `--version` and `verify` start in a fraction of the memory.
+const fetchCommand: typeof import('./fetch-command.js').fetchCommand = async (...args) => (await import('./fetch-command.js')).fetchCommand(...args);
 
 const USAGE = `Usage:
   tumblr-dl fetch <input> -o <dir> [options]   download every item of <input> (see: tumblr-dl fetch --help)
@@ -72,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
     const outIndex = rest.findIndex((a) => a === '-o' || a === '--output');
     const outputDir = path.resolve(outIndex >= 0 && rest[outIndex + 1] ? rest[outIndex + 1]! : 'sample-output');
     // A fixed port when free, so the URLs stay the same and a second demo shows the ledger skipping them.
-    const origin = await startSampleOrigin(DEMO_PORT);
+    const origin = await (await import('./sample-origin.js')).startSampleOrigin(DEMO_PORT);
     try {
       mkdirSync(outputDir, { recursive: true });
       const input = path.join(outputDir, 'sample-input.jsonl');

@@ -4,7 +4,7 @@ import { resolveDownloaderConfig } from '../config/downloader-config.js';
 import { DownloadError } from '../errors/download-error.js';
 import { checkRecordedFile, describeCheck } from '../ledger/check-recorded-file.js';
 import { isInside, SqliteDownloadLedger } from '../ledger/sqlite-download-ledger.js';
-import { EXIT } from './fetch-command.js';
+import { EXIT } from './exit-codes.js';
 import { parseCommandArgs } from './command-args.js';
 import { defaultLedgerPath } from './fetch-options.js';
 
