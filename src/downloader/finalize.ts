@@ -19,9 +19,14 @@ export async function finalizePart(
   hasSidecar: boolean,
 ): Promise<Reservation> {
   const { part, sidecar } = partPaths(partBase);
-  const { reservation: current, linked } = await linkNoClobber(part, reservation, reservations);
+  const { reservation: linkedAs, linked } = await linkNoClobber(part, reservation, reservations);
+  let current = linkedAs;
   if (linked) await fs.unlink(part);
-  else await fs.rename(part, current.path);
+  else {
+    // No hard links here: rename() would replace a file, so look first (a narrow race the link closes elsewhere).
+    current = await firstAbsentVariant(current, reservations);
+    await fs.rename(part, current.path);
+  }
   if (hasSidecar) await fs.rm(sidecar, { force: true });
   // No directory fsync: the file's bytes are fsynced before the link, so a crash can lose the new name
   // (the next run fetches the file again) but never expose a name with wrong bytes; and a directory
@@ -61,7 +66,7 @@ export async function linkNoClobber(
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? '';
       if (code === 'EEXIST') {
-        const next = await reservations.reserve(current.requested);
+        const next = reservations.reserve(current.requested, current.variant + 1);
         current.release();
         current = next;
         continue;
@@ -70,4 +75,15 @@ export async function linkNoClobber(
       throw error;
     }
   }
+}
+
+/** The reservation itself when nothing stands at its path, else the next variant under which nothing does. */
+async function firstAbsentVariant(reservation: Reservation, reservations: PathReservations): Promise<Reservation> {
+  let current = reservation;
+  while (await fs.lstat(current.path).then(() => true, () => false)) {
+    const next = reservations.reserve(current.requested, current.variant + 1);
+    current.release();
+    current = next;
+  }
+  return current;
 }

@@ -37,7 +37,7 @@ export class Placement {
   /** A name for the `.part` (the damaged file's own for a repair); release it if the download fails. */
   async reserve(request: DownloadRequest, replace: string | undefined): Promise<Reservation> {
     await this.ensureDirectory(path.dirname(request.target));
-    return replace === undefined ? this.reservations.reserve(request.target) : { path: replace, requested: replace, release: () => {} };
+    return replace === undefined ? this.reservations.reserve(request.target) : { path: replace, requested: replace, variant: 0, release: () => {} };
   }
 
   /**
@@ -72,9 +72,9 @@ export class Placement {
   /** The name the bytes ask for (their real format's extension), when it is not the one the `.part` was reserved under. */
   private async renamed(reservation: Reservation, wanted: string | undefined): Promise<Reservation> {
     if (wanted === undefined || wanted === reservation.requested) return reservation;
-    const renamed = await this.reservations.reserve(wanted);
+    const renamed = this.reservations.reserve(wanted);
     // The .part keeps the name it was written under; finalize moves it to the new reservation.
-    return { path: renamed.path, requested: renamed.requested, release: () => (renamed.release(), reservation.release()) };
+    return { ...renamed, release: () => (renamed.release(), reservation.release()) };
   }
 
   /** mkdir -p once per directory, not once per file. */

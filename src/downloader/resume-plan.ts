@@ -4,7 +4,8 @@ import { errorForStatus } from '../errors/error-for-status.js';
 import { contentEncoding, contentLength, header, type BodyEncoding } from '../http/response-headers.js';
 import { judgeStatus } from '../http/status-rules.js';
 import { parseContentRange } from './content-range.js';
-import { discardPart, findResumable, ifRangeValidator, type ResumeCandidate } from './part-file.js';
+import type { PartIndex } from './part-index.js';
+import { discardPart, findResumable, ifRangeValidator, partPaths, type ResumeCandidate } from './part-file.js';
 
 /**
  * Responses announced smaller than this get no sidecar: fetching them again costs less than the
@@ -33,9 +34,11 @@ export interface WritePlan {
 /**
  * Decide what to ask for. With resume on, a `.part` whose sidecar names this URL and a validator is
  * continued with `Range` + `If-Range` (a changed resource then answers 200, and starts again);
- * with resume off, any leftover `.part` is removed first.
+ * with resume off, any leftover `.part` is removed first. `parts` says where no `.part` can be.
  */
-export async function planRange(target: string, url: string, resume: boolean): Promise<RangePlan> {
+export async function planRange(target: string, url: string, resume: boolean, parts: PartIndex): Promise<RangePlan> {
+  // A fresh download (the common case) asks the disk nothing.
+  if (!(await parts.mayExist(partPaths(target).part))) return { candidate: undefined, headers: {} };
   if (!resume) {
     await discardPart(target);
     return { candidate: undefined, headers: {} };

@@ -12,6 +12,7 @@ import { writeBody } from './body-writer.js';
 import { ByteMeter } from './byte-meter.js';
 import { toDownloadError } from './classify-error.js';
 import { discardPart, partPaths, readPartState, writeSidecar } from './part-file.js';
+import { PartIndex } from './part-index.js';
 import { planRange, planWrite, worthKeeping, type WritePlan } from './resume-plan.js';
 
 /** Failures after which the bytes on disk are still good and worth continuing. */
@@ -83,6 +84,7 @@ export class Transfer {
     private readonly verifier: Verifier,
     private readonly config: DownloaderConfig,
     private readonly clock: Clock,
+    private readonly parts: PartIndex = new PartIndex(),
   ) {
     this.client = http.extend({
       decompress: false,
@@ -96,7 +98,7 @@ export class Transfer {
 
   async run(request: TransferRequest, observer: TransferObserver): Promise<TransferOutcome> {
     const { url, target, signal } = request;
-    const range = await planRange(target, url, request.resume);
+    const range = await planRange(target, url, request.resume, this.parts);
     const stream = this.client.stream(url, { headers: range.headers, signal });
     // Keep one listener for the whole life of the stream: an error between the response and the
     // pipeline must not become an unhandled 'error' event. The error itself reaches us through
@@ -151,8 +153,10 @@ export class Transfer {
       const failure = toDownloadError(error, url, signal);
       // Only interruptions are worth continuing later (a full disk included: free space, run again);
       // a refused or corrupt body is not.
-      if (keepPart && INTERRUPTIONS.has(failure.code)) await this.recordProgress(target, url, meter);
-      else await discardPart(target);
+      if (keepPart && INTERRUPTIONS.has(failure.code)) {
+        await this.recordProgress(target, url, meter);
+        await this.parts.kept(partPaths(target).part);
+      } else await discardPart(target);
       throw failure;
     }
   }

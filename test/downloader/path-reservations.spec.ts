@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { linkNoClobber } from '../../src/downloader/finalize.js';
 import { PathReservations, withSuffix } from '../../src/downloader/path-reservations.js';
 import { tempDir } from '../support/fixtures.js';
 
@@ -17,15 +18,28 @@ describe(PathReservations.name, () => {
       cleanup();
     });
 
-    it('should skip names that exist on disk and reuse released ones', async () => {
+    it('should reuse a released name, and start from a given variant', () => {
+      const reservations = new PathReservations();
+      const first = reservations.reserve('/d/a.jpg');
+      first.release();
+      expect(reservations.reserve('/d/a.jpg').path).to.equal('/d/a.jpg');
+      expect(reservations.reserve('/d/a.jpg', 3)).to.include({ path: '/d/a_3.jpg', variant: 3 });
+    });
+  });
+
+  describe('linkNoClobber', () => {
+    it('should take the next free variant when files already hold the names, never replacing one', async () => {
       const { dir, cleanup } = tempDir();
       const reservations = new PathReservations();
       const target = path.join(dir, 'a.jpg');
-      writeFileSync(target, 'x');
-      const first = await reservations.reserve(target);
-      expect(path.basename(first.path)).to.equal('a_1.jpg');
-      first.release();
-      expect((await reservations.reserve(target)).path).to.equal(first.path);
+      writeFileSync(target, 'old');
+      writeFileSync(withSuffix(target, 1), 'older');
+      writeFileSync(path.join(dir, 'new.part'), 'new');
+      const { reservation, linked } = await linkNoClobber(path.join(dir, 'new.part'), reservations.reserve(target), reservations);
+      expect(linked).to.equal(true);
+      expect(path.basename(reservation.path)).to.equal('a_2.jpg');
+      expect([target, withSuffix(target, 1), reservation.path].map((f) => readFileSync(f, 'utf8'))).to.deep.equal(['old', 'older', 'new']);
+      expect(reservations.isHeld(target) || reservations.isHeld(withSuffix(target, 1)), 'the names tried are given back').to.equal(false);
       cleanup();
     });
   });
