@@ -72,9 +72,12 @@ export interface StallConfig {
 export interface DownloaderConfig {
   /** Directory every file is written under; nothing is ever written outside it. */
   outputDir: string;
-  /** Downloads running at once, all hosts together. @default 5 */
+  /**
+   * Transfers running at once, all hosts together. Up to as many finished ones may meanwhile be made
+   * durable (fsync) and named, outside their slot. @default 5
+   */
   maxConcurrent: number;
-  /** Downloads running at once against one host. @default maxConcurrent */
+  /** Transfers running at once against one host. @default maxConcurrent */
   perHostConcurrency: number;
   /** @see RateLimitConfig */
   rateLimit: RateLimitConfig;

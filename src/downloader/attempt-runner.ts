@@ -107,10 +107,12 @@ export class AttemptRunner {
         verifySize: request.verifySize,
         resumed: outcome.resumedFrom > 0,
       });
-      return { ...outcome, detectedFormat, warnings: verdict?.warnings ?? [], nameByContent };
+      const { probe: _spoken, ...kept } = outcome;
+      return { ...kept, detectedFormat, warnings: verdict?.warnings ?? [], nameByContent };
     } catch (error) {
       // The same cut bytes once more will be the origin's own: see the structure check.
       if (error instanceof IntegrityError && error.failure === 'TRUNCATED') memory.truncatedSha256 = outcome.sha256;
+      await outcome.part.abandon();
       await discardPart(source.partBase);
       throw error;
     }

@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, open, write, writev } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
@@ -6,6 +6,7 @@ import type { StallConfig } from '../config/downloader-config.js';
 import { DownloadError } from '../errors/download-error.js';
 import type { BodyEncoding } from '../http/response-headers.js';
 import type { ByteMeter } from './byte-meter.js';
+import { OpenPart } from './open-part.js';
 
 /** Where one body goes. */
 export interface BodyTarget {
@@ -20,24 +21,33 @@ export interface BodyTarget {
 }
 
 /**
- * Stream a response body through the meter into the `.part` (after a kept prefix), fsync it and
- * close it. Aborts with `STALLED` when fewer than `stall.minBytes` arrive in `stall.windowMs`.
- * @returns the file's size
+ * Stream a response body through the meter into the `.part` (after a kept prefix). The part is left
+ * open and not yet durable: the caller seals it (fsync before any final name: a crash must never
+ * leave a complete-looking file with holes) or abandons it. On failure it is closed here.
+ * Aborts with `STALLED` when fewer than `stall.minBytes` arrive in `stall.windowMs`.
  */
-export async function writeBody(stream: NodeJS.ReadableStream, target: BodyTarget, meter: ByteMeter, stall: StallConfig, url: string): Promise<number> {
-  // `flush` fsyncs before close: a crash must never leave a complete-looking final file with holes.
-  // (A FileHandle stream with autoClose:false would make handle.close() wait forever on the stream's reference.)
-  const out = createWriteStream(target.part, { flags: target.offset > 0 ? 'r+' : 'w', start: target.offset, flush: true, highWaterMark: 1024 * 1024 });
+export async function writeBody(stream: NodeJS.ReadableStream, target: BodyTarget, meter: ByteMeter, stall: StallConfig, url: string): Promise<OpenPart> {
+  const part = await OpenPart.open(target.part, target.offset > 0);
+  // The descriptor outlives the stream, for the seal: the stream is given a close that leaves it open
+  // (destroy() closes a descriptor even with autoClose off; a FileHandle stream would make
+  // handle.close() wait forever on the stream's reference).
+  const out = createWriteStream('', { fd: part.fd, autoClose: false, start: target.offset, highWaterMark: 1024 * 1024, fs: LEAVE_OPEN });
   const watch = watchForStall(meter, stream, stall, url);
   try {
     const decoder = decoderFor(target.encoding);
     if (decoder) await pipeline(stream, wireCounter(target.onWireBytes), decoder, meter, out);
     else await pipeline(stream, meter, out);
-    return meter.bytes;
+    return part;
+  } catch (error) {
+    await part.abandon();
+    throw error;
   } finally {
     clearInterval(watch);
   }
 }
+
+/** The file-system calls of a write stream, except that closing is the {@link OpenPart}'s business. */
+const LEAVE_OPEN = { open, write, writev, close: (_fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => callback(null) };
 
 function wireCounter(onWireBytes: ((bytes: number) => void) | undefined): Transform {
   let bytes = 0;

@@ -15,11 +15,12 @@ import { toDownloadError } from './classify-error.js';
 import { Fallbacks } from './fallbacks.js';
 import type { FetchSucceeded } from './fetch-outcome.js';
 import { KeyedTurns } from './keyed-turns.js';
-import { partPaths } from './part-file.js';
+import { discardPart, partPaths } from './part-file.js';
 import type { Reservation } from './path-reservations.js';
-import { Placement } from './placement.js';
+import { Placement, type SealedOutcome } from './placement.js';
 import { Reporter } from './reporter.js';
 import { SlotScheduler } from './scheduler.js';
+import { Semaphore } from './semaphore.js';
 import { SkipPolicy } from './skip-policy.js';
 import { TolerantLedger } from './tolerant-ledger.js';
 import { Transfer } from './transfer.js';
@@ -43,6 +44,8 @@ export interface PipelineStages {
   fallbacks: Fallbacks;
   placement: Placement;
   reporter: Reporter;
+  /** Finished `.part` files that may wait for their fsync at once (each holds a descriptor). */
+  sealConcurrency: number;
 }
 
 /**
@@ -53,8 +56,12 @@ export interface PipelineStages {
 export class DownloadPipeline {
   /** One download of a URL at a time: a URL listed twice is fetched once, the second finds it saved. */
   private readonly urlTurns = new KeyedTurns();
+  /** Turns to make a finished `.part` durable, once its network slot is given back. */
+  private readonly sealSlots: Semaphore;
 
-  constructor(private readonly stages: PipelineStages) {}
+  constructor(private readonly stages: PipelineStages) {
+    this.sealSlots = new Semaphore(stages.sealConcurrency);
+  }
 
   /** The default stages, built from the downloader's services. */
   static assemble(services: PipelineServices): DownloadPipeline {
@@ -69,6 +76,7 @@ export class DownloadPipeline {
       fallbacks: new Fallbacks(config, http, retryStrategy, clock, runner),
       placement: new Placement(config.ledger, book),
       reporter,
+      sealConcurrency: config.maxConcurrent,
     });
   }
 
@@ -103,9 +111,16 @@ export class DownloadPipeline {
         const partKept = await fs.access(partPaths(reservation.path).part).then(() => true, () => false);
         return await reporter.failed(request, { ...fetched, error: toDownloadError(fetched.error, request.requestUrl, signal), partKept });
       }
+      reporter.verified(request, fetched);
+      // The bytes are in: the network slot goes to the next download while the disk writes these back.
+      // At most maxConcurrent wait for their fsync, each holding a descriptor: a slow disk slows the
+      // downloads down instead of piling up open files.
+      const endSealTurn = await this.sealSlots.acquire();
+      leave();
+      leave = undefined;
       const placing = reservation;
       reservation = undefined;
-      return await this.place(request, placing, fetched, replace, signal);
+      return await this.place(request, placing, fetched, replace, endSealTurn, signal);
     } catch (error) {
       // Waiting for a slot was aborted, or the disk refused a name: nothing was fetched.
       return await reporter.failed(request, { error: toDownloadError(error, request.requestUrl, signal), attempts: 0, resumedFrom: 0 });
@@ -115,17 +130,35 @@ export class DownloadPipeline {
     }
   }
 
-  /** Give verified bytes their name and report them; a placement the disk refuses is this download's failure. */
-  private async place(request: DownloadRequest, reservation: Reservation, fetched: FetchSucceeded, replace: string | undefined, signal: AbortSignal): Promise<DownloadResult> {
+  /**
+   * Make verified bytes durable, give them their name and report them; a seal or a placement the disk
+   * refuses is this download's failure, and its `.part` goes.
+   */
+  private async place(
+    request: DownloadRequest,
+    reservation: Reservation,
+    fetched: FetchSucceeded,
+    replace: string | undefined,
+    endSealTurn: () => void,
+    signal: AbortSignal,
+  ): Promise<DownloadResult> {
     const { placement, reporter, skipPolicy } = this.stages;
+    const { attempts, resumedFrom, outcome } = fetched;
+    let sealed: SealedOutcome;
     try {
-      return await placement.place(reservation, fetched.outcome, replace, async (placed) => {
+      sealed = { outcome, mtimeMs: await outcome.part.seal().finally(endSealTurn) };
+    } catch (error) {
+      reservation.release();
+      await discardPart(reservation.path);
+      return await reporter.failed(request, { error: toDownloadError(error, request.requestUrl, signal), attempts, resumedFrom, contentType: outcome.contentType });
+    }
+    try {
+      return await placement.place(reservation, sealed, replace, async (placed) => {
         const result = await reporter.completed(request, fetched, placed, replace !== undefined);
         skipPolicy.saved(request.url);
         return result;
       });
     } catch (error) {
-      const { attempts, resumedFrom, outcome } = fetched;
       return await reporter.failed(request, { error: toDownloadError(error, request.requestUrl, signal), attempts, resumedFrom, contentType: outcome.contentType });
     }
   }

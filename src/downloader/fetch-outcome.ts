@@ -1,8 +1,11 @@
 import type { DetectedFormat } from '../model/media-type.js';
 import type { TransferOutcome } from './transfer.js';
 
-/** A transfer whose bytes passed verification: what they are, and what is odd about them. */
-export interface VerifiedOutcome extends TransferOutcome {
+/**
+ * A transfer whose bytes passed verification: what they are, and what is odd about them. The
+ * structure probe is dropped once it has spoken: it holds the body's last chunks.
+ */
+export interface VerifiedOutcome extends Omit<TransferOutcome, 'probe'> {
   detectedFormat: DetectedFormat | undefined;
   warnings: string[];
   /** For media calls, the name the bytes' format gives (computed once, for verification and placement). */

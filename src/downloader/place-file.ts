@@ -13,6 +13,8 @@ export interface Placement {
   filename: string;
   /** The earlier file with the same bytes, when deduplication found one. */
   deduplicatedFrom?: string;
+  /** Whether the file named is the downloaded `.part` itself (else an earlier file with the same bytes). */
+  ownBytes: boolean;
 }
 
 /** What {@link placeFile} needs to know about the verified `.part`. */
@@ -45,26 +47,26 @@ export async function placeFile(
 ): Promise<Placement> {
   if (request.replace) {
     await replaceWithPart(request.partBase, request.reservation.path, request.hasSidecar);
-    return { reservation: request.reservation, filename: request.reservation.path };
+    return { reservation: request.reservation, filename: request.reservation.path, ownBytes: true };
   }
   const original = mode === 'off' ? undefined : await findIntactTwin(ledger, request);
   const twin = original ? { deduplicatedFrom: original.filename } : {};
   let reservation = request.reservation;
   if (original && mode === 'reference') {
     await discardPart(request.partBase);
-    return { reservation, filename: original.filename, ...twin };
+    return { reservation, filename: original.filename, ownBytes: false, ...twin };
   }
   if (original && mode === 'hardlink') {
     const linked = await linkNoClobber(original.filename, reservation, reservations);
     reservation = linked.reservation;
     if (linked.linked) {
       await discardPart(request.partBase);
-      return { reservation, filename: reservation.path, ...twin };
+      return { reservation, filename: reservation.path, ownBytes: false, ...twin };
     }
   }
   // No twin, dedupe 'copy', or no hard links on this file system: the downloaded bytes get the name.
   reservation = await finalizePart(request.partBase, reservation, reservations, request.hasSidecar);
-  return { reservation, filename: reservation.path, ...twin };
+  return { reservation, filename: reservation.path, ownBytes: true, ...twin };
 }
 
 /** The oldest recorded file with these bytes that still holds them. */

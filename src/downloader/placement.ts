@@ -8,6 +8,13 @@ import { PathReservations, type Reservation } from './path-reservations.js';
 import { placeFile } from './place-file.js';
 import type { TolerantLedger } from './tolerant-ledger.js';
 
+/** Verified bytes made durable: their `.part` is fsynced and closed, with the time it was last written. */
+export interface SealedOutcome {
+  outcome: VerifiedOutcome;
+  /** Modification time of the sealed `.part`, which its final name keeps. */
+  mtimeMs: number;
+}
+
 /** Where verified bytes ended up. */
 export interface Placed {
   /** Path of the file the result names. */
@@ -45,7 +52,8 @@ export class Placement {
    * `record` runs inside this SHA-256's turn, so a twin finishing at the same moment finds this file
    * in the ledger and becomes a link to it. Takes the reservation over and releases it at the end.
    */
-  async place<T>(reservation: Reservation, outcome: VerifiedOutcome, replace: string | undefined, record: (placed: Placed) => Promise<T>): Promise<T> {
+  async place<T>(reservation: Reservation, sealed: SealedOutcome, replace: string | undefined, record: (placed: Placed) => Promise<T>): Promise<T> {
+    const { outcome } = sealed;
     let held = reservation;
     const partBase = reservation.path;
     const endTurn = await this.turns.take(outcome.sha256);
@@ -58,7 +66,8 @@ export class Placement {
         this.reservations,
       );
       held = placement.reservation;
-      const mtimeMs = (await fs.stat(placement.filename).catch(() => undefined))?.mtimeMs;
+      // Link and rename keep the sealed file's time; only an earlier twin's file needs asking.
+      const mtimeMs = placement.ownBytes ? sealed.mtimeMs : (await fs.stat(placement.filename).catch(() => undefined))?.mtimeMs;
       const placed: Placed = { filename: placement.filename };
       if (placement.deduplicatedFrom !== undefined) placed.deduplicatedFrom = placement.deduplicatedFrom;
       if (mtimeMs !== undefined) placed.mtimeMs = mtimeMs;

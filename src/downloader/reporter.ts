@@ -85,11 +85,15 @@ export class Reporter {
     return result;
   }
 
+  /** The bytes passed verification; their transfer is over (they are made durable and named next). */
+  verified(request: DownloadRequest, fetched: FetchSucceeded): void {
+    if (this.events.hasListeners('verified')) this.events.publish('verified', { ...eventBase(request, fetched.attempts), sha256: fetched.outcome.sha256 });
+  }
+
   /** Verified bytes stand under their final name: record them, then say so. */
   async completed(request: DownloadRequest, fetched: FetchSucceeded, placed: Placed, repaired: boolean): Promise<DownloadResult> {
     const { outcome } = fetched;
     const base = eventBase(request, fetched.attempts);
-    if (this.events.hasListeners('verified')) this.events.publish('verified', { ...base, sha256: outcome.sha256 });
     this.progress(request, fetched.attempts, outcome.byteSize, outcome.declaredSize ?? outcome.byteSize);
     const trail: ResultTrail = { host: request.host, ...fetched, deduplicatedFrom: placed.deduplicatedFrom };
     const facts: ResultFacts = { filename: placed.filename, byteSize: outcome.byteSize, checksum: outcome.sha256, status: 'success', contentType: outcome.contentType };

@@ -10,6 +10,7 @@ import { StructureProbe } from '../verify/structure-probe.js';
 import type { Verifier } from '../verify/verifier.js';
 import { writeBody } from './body-writer.js';
 import { ByteMeter } from './byte-meter.js';
+import type { OpenPart } from './open-part.js';
 import { toDownloadError } from './classify-error.js';
 import { discardPart, partPaths, readPartState, writeSidecar } from './part-file.js';
 import { PartIndex } from './part-index.js';
@@ -46,8 +47,10 @@ export interface TransferRequest {
   signal: AbortSignal;
 }
 
-/** What a successful attempt leaves behind: a complete, fsynced `.part`. */
+/** What a successful attempt leaves behind: a complete `.part`, still open, to be sealed (made durable) or abandoned. */
 export interface TransferOutcome {
+  /** The `.part`'s descriptor: seal it before the file gets a final name, abandon it to drop the bytes. */
+  part: OpenPart;
   sha256: string;
   byteSize: number;
   /** What the stream showed of the file's structure: its first and last bytes, its box walk. */
@@ -132,11 +135,14 @@ export class Transfer {
         onBytes: (bytes) => observer.progress(bytes, plan.declaredSize),
       });
       const body = { part, offset: plan.offset, encoding: plan.encoding, onWireBytes: (bytes: number) => (wireBytes = bytes) };
-      const byteSize = await writeBody(stream, body, meter, this.config.stall, url);
+      const written = await writeBody(stream, body, meter, this.config.stall, url);
+      const byteSize = meter.bytes;
       if (plan.declaredSize !== undefined && plan.encoding === undefined && byteSize < plan.declaredSize) {
+        await written.abandon();
         throw new DownloadError('NETWORK_ERROR', `Connection ended after ${byteSize} of ${plan.declaredSize} bytes: ${url}`, { url, retryable: true });
       }
       return {
+        part: written,
         sha256: hash.digest('hex'),
         byteSize,
         probe,

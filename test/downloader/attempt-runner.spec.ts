@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { resolveDownloaderConfig } from '../../src/config/downloader-config.js';
 import { AttemptRunner } from '../../src/downloader/attempt-runner.js';
+import { OpenPart } from '../../src/downloader/open-part.js';
 import { Reporter } from '../../src/downloader/reporter.js';
 import { TolerantLedger } from '../../src/downloader/tolerant-ledger.js';
 import type { Transfer, TransferOutcome, TransferRequest } from '../../src/downloader/transfer.js';
@@ -47,10 +48,11 @@ describe(AttemptRunner.name, () => {
       async run(request: TransferRequest): Promise<TransferOutcome> {
         const step = steps.shift()!;
         if (step instanceof Error) throw step;
-        writeFileSync(`${request.target}.part`, step.body);
+        const part = await OpenPart.open(`${request.target}.part`, false);
+        writeSync(part.fd, step.body);
         const probe = new StructureProbe();
         probe.update(step.body);
-        return { sha256: sha256(step.body), byteSize: step.body.length, probe, contentType: step.contentType, declaredSize: step.body.length, resumedFrom: 0, finalUrl: request.url, hasSidecar: false, etag: undefined, lastModified: undefined };
+        return { part, sha256: sha256(step.body), byteSize: step.body.length, probe, contentType: step.contentType, declaredSize: step.body.length, resumedFrom: 0, finalUrl: request.url, hasSidecar: false, etag: undefined, lastModified: undefined };
       },
     } as unknown as Transfer;
     const verifier = new DefaultVerifier(config);
@@ -65,6 +67,7 @@ describe(AttemptRunner.name, () => {
       const body = jpegBytes(4096);
       const fetched = await runnerPlaying([reset(), reset(), { body, contentType: 'image/jpeg' }]).run(requestFor(dir, URL, 'a.jpg'), source(), new AbortController().signal);
       expect(fetched.ok && fetched.outcome.sha256).to.equal(sha256(body));
+      if (fetched.ok) await fetched.outcome.part.seal();
       expect(fetched).to.include({ ok: true, attempts: 3 });
       expect(recorder.of('retrying').map((e) => e.attempt)).to.deep.equal([1, 2]);
     });

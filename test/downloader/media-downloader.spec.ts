@@ -407,7 +407,9 @@ describe(DefaultMediaDownloader.name, () => {
       let peak = 0;
       const events = rig.container.get<DownloadEvents>(DownloadEvents);
       events.on('started', () => (peak = Math.max(peak, ++running)));
-      for (const end of ['completed', 'failed', 'missing'] as const) events.on(end, () => running--);
+      // A slot is held from 'started' until the bytes are in and verified (or the download fails):
+      // making them durable and naming them happens outside it.
+      for (const end of ['verified', 'failed', 'missing'] as const) events.on(end, () => running--);
       const results = await Promise.all(Array.from({ length: count }, (_, i) => rig.downloader.downloadImage(`${TUMBLR}/many/${i}.jpg`, String(i))));
       expect(results.every((r) => r.status === 'success')).to.equal(true);
       return peak;

@@ -3,10 +3,10 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { resolveDownloaderConfig } from '../../src/config/downloader-config.js';
 import type { VerifiedOutcome } from '../../src/downloader/fetch-outcome.js';
+import type { OpenPart } from '../../src/downloader/open-part.js';
 import { Placement } from '../../src/downloader/placement.js';
 import { TolerantLedger } from '../../src/downloader/tolerant-ledger.js';
 import { MemoryDownloadLedger } from '../../src/ledger/memory-download-ledger.js';
-import { StructureProbe } from '../../src/verify/structure-probe.js';
 import { jpegBytes, listOutput, sha256, tempDir } from '../support/fixtures.js';
 import { requestFor } from '../support/requests.js';
 
@@ -24,7 +24,7 @@ describe(Placement.name, () => {
   afterEach(() => cleanup());
 
   function verified(body: Buffer, nameByContent?: string): VerifiedOutcome {
-    return { sha256: sha256(body), byteSize: body.length, probe: new StructureProbe(), contentType: 'image/jpeg', declaredSize: body.length, resumedFrom: 0, finalUrl: '', hasSidecar: false, etag: undefined, lastModified: undefined, detectedFormat: 'jpeg', warnings: [], nameByContent };
+    return { part: undefined as unknown as OpenPart, sha256: sha256(body), byteSize: body.length, contentType: 'image/jpeg', declaredSize: body.length, resumedFrom: 0, finalUrl: '', hasSidecar: false, etag: undefined, lastModified: undefined, detectedFormat: 'jpeg', warnings: [], nameByContent };
   }
 
   /** Reserve a name for `name`, write the `.part` there as a transfer would, and place it. */
@@ -32,14 +32,15 @@ describe(Placement.name, () => {
     const request = requestFor(dir, `https://x.test/${name}`, name);
     const reservation = await placement.reserve(request, undefined);
     writeFileSync(`${reservation.path}.part`, body);
-    return placement.place(reservation, verified(body, nameByContent), undefined, async (placed) => {
+    const sealed = { outcome: verified(body, nameByContent), mtimeMs: statSync(`${reservation.path}.part`).mtimeMs };
+    return placement.place(reservation, sealed, undefined, async (placed) => {
       await ledger.record({ url: request.url, mediaType: 'image', filename: placed.filename, sha256: sha256(body), bytes: body.length, source: 'origin', status: 'success', recordedAt: 1 });
       return placed;
     });
   }
 
   describe('.place', () => {
-    it('should give the bytes the name their format asks for, with the time the file has on disk', async () => {
+    it('should give the bytes the name their format asks for, keeping the time the sealed .part had', async () => {
       const placed = await download('a.png', jpegBytes(3000), path.join(dir, 'a.jpg'));
       expect(placed.filename).to.equal(path.join(dir, 'a.jpg'));
       expect(placed.mtimeMs).to.equal(statSync(placed.filename).mtimeMs);
@@ -51,7 +52,7 @@ describe(Placement.name, () => {
       const reservation = await placement.reserve(request, undefined);
       writeFileSync(`${reservation.path}.part`, jpegBytes(3000, 1));
       writeFileSync(path.join(dir, 'b.jpg'), 'someone else');
-      const placed = await placement.place(reservation, verified(jpegBytes(3000, 1)), undefined, async (p) => p);
+      const placed = await placement.place(reservation, { outcome: verified(jpegBytes(3000, 1)), mtimeMs: 0 }, undefined, async (p) => p);
       expect(placed.filename).to.equal(path.join(dir, 'b_1.jpg'));
       expect(readFileSync(path.join(dir, 'b.jpg'), 'utf8')).to.equal('someone else');
     });

@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import { resolveDownloaderConfig } from '../../src/config/downloader-config.js';
 import { describeCall } from '../../src/downloader/download-call.js';
 import type { FetchSucceeded } from '../../src/downloader/fetch-outcome.js';
+import type { OpenPart } from '../../src/downloader/open-part.js';
 import { Reporter } from '../../src/downloader/reporter.js';
 import { TolerantLedger } from '../../src/downloader/tolerant-ledger.js';
 import { DownloadError } from '../../src/errors/download-error.js';
 import { DownloadEventEmitter } from '../../src/events/download-events.js';
 import { MemoryDownloadLedger } from '../../src/ledger/memory-download-ledger.js';
-import { StructureProbe } from '../../src/verify/structure-probe.js';
 import { EventRecorder } from '../support/event-recorder.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { requestFor } from '../support/requests.js';
@@ -32,9 +32,9 @@ describe(Reporter.name, () => {
     attempts: 2,
     resumedFrom: 0,
     outcome: {
+      part: undefined as unknown as OpenPart,
       sha256: 'ab'.repeat(32),
       byteSize: 5000,
-      probe: new StructureProbe(),
       contentType: 'image/jpeg',
       declaredSize: 5000,
       resumedFrom: 0,
@@ -49,12 +49,12 @@ describe(Reporter.name, () => {
   };
 
   describe('.completed', () => {
-    it('should record the file (with its time and ETag) before saying verified, progress and completed, and time the result on the clock', async () => {
+    it('should record the file (with its time and ETag) before saying progress and completed, and time the result on the clock', async () => {
       const recorder = new EventRecorder(events);
       const request = requestFor(DIR, URL, 'a.jpg');
       await clock.advance(250);
       const result = await reporter.completed(request, fetched, { filename: `${DIR}/a.jpg`, mtimeMs: 42 }, false);
-      expect(recorder.names({ withProgress: true })).to.deep.equal(['verified', 'progress', 'completed']);
+      expect(recorder.names({ withProgress: true })).to.deep.equal(['progress', 'completed']);
       expect(result).to.include({ status: 'success', attempts: 2, duration: 250, detectedFormat: 'jpeg', source: 'tumblr' });
       expect(result).to.not.have.property('repaired');
       expect(await ledger.lookup(URL)).to.include({ status: 'success', etag: '"v1"', recordedAt: 1_700_000_000_250 });
