@@ -7,6 +7,9 @@ import { explain } from './explain-fs-error.js';
 /** The results file could not be opened or written: one line for the user, no stack trace. */
 export class ResultsFileError extends Error {}
 
+/** How long result lines are gathered before they are written together. */
+const BATCH_MS = 100;
+
 /**
  * The results JSONL of a run, written to `<file>.tmp` as items finish and renamed over `<file>` at the end:
  * a run that dies (a full disk, a kill) never destroys the previous run's results, and a finished run
@@ -14,6 +17,8 @@ export class ResultsFileError extends Error {}
  */
 export class ResultsFile {
   private failure: Error | undefined;
+  /** While lines are being gathered: the timer that writes them. */
+  private batch: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly file: string,
@@ -41,11 +46,29 @@ export class ResultsFile {
     }
   }
 
-  /** Append one result. @throws ResultsFileError when the disk refused an earlier line */
+  /**
+   * Append one result. Lines are gathered and written together every {@link BATCH_MS} (one write
+   * call per result was a thread-pool round trip each); the file only takes its name at commit, so
+   * nothing is promised about lines before then. @throws ResultsFileError when the disk refused an earlier line
+   */
   async write(result: DownloadResult): Promise<void> {
     if (this.failure) throw new ResultsFileError(`cannot write results to ${this.file}: ${explain(this.failure)}`);
+    if (this.batch === undefined) {
+      this.stream.cork();
+      this.batch = setTimeout(() => this.flushBatch(), BATCH_MS);
+    }
     // `once` rejects if the stream errors while we wait, so a full disk cannot leave this waiting forever.
-    if (!this.stream.write(`${JSON.stringify(result)}\n`)) await once(this.stream, 'drain').catch(() => undefined);
+    if (!this.stream.write(`${JSON.stringify(result)}\n`)) {
+      this.flushBatch();
+      await once(this.stream, 'drain').catch(() => undefined);
+    }
+  }
+
+  private flushBatch(): void {
+    if (this.batch === undefined) return;
+    clearTimeout(this.batch);
+    this.batch = undefined;
+    this.stream.uncork();
   }
 
   /** Flush, then put the file in place of the previous run's. @throws ResultsFileError */
@@ -62,6 +85,7 @@ export class ResultsFile {
   }
 
   private async end(): Promise<void> {
+    this.flushBatch();
     if (this.stream.closed) return;
     await new Promise<void>((resolve) => this.stream.end(() => resolve()));
   }

@@ -88,6 +88,8 @@ export class SqliteDownloadLedger implements DownloadLedger {
   private readonly statements: ReturnType<SqliteDownloadLedger['prepare']>;
   private readonly recordTransaction: (entry: LedgerEntry) => void;
   private readonly recordGroup: (entries: LedgerEntry[]) => void;
+  /** See {@link knownContent}; built on first use. */
+  private contentKeys: Set<number> | undefined;
   /** Results waiting for the next group commit, with the promises their callers await. */
   private waiting: Array<{ entry: LedgerEntry; resolve: () => void; reject: (error: unknown) => void }> = [];
   private readonly paths: StoredPaths;
@@ -117,7 +119,21 @@ export class SqliteDownloadLedger implements DownloadLedger {
   }
 
   async findBySha256(sha256: string, limit = 5): Promise<LedgerRecord[]> {
+    // Nearly every new file has bytes the ledger has never seen: answer those from memory.
+    if (!this.knownContent().has(contentKey(sha256))) return [];
     return this.guard(() => (this.statements.bySha256.all(sha256, limit) as ResultRow[]).map((row) => fromRow(row, this.paths)));
+  }
+
+  /**
+   * The first 52 bits of every saved file's SHA-256, read once on the first dedupe lookup and kept up
+   * to date by {@link record}: a hash not in it is certainly not in the ledger, and skips the query
+   * (an indexed miss cost 15–70 µs per new file). About 3 MB per 100k files.
+   */
+  private knownContent(): Set<number> {
+    this.contentKeys ??= new Set(
+      this.guard(() => (this.statements.allSha256.pluck().all() as string[]).map(contentKey)),
+    );
+    return this.contentKeys;
   }
 
   /**
@@ -126,6 +142,8 @@ export class SqliteDownloadLedger implements DownloadLedger {
    * reported before it is in the ledger). One transaction per result cost about 5 % of a small-file run.
    */
   record(entry: LedgerEntry): Promise<void> {
+    // Before the commit: a key present for a moment too early costs one query, one missing would cost a twin.
+    if (entry.status === 'success') this.contentKeys?.add(contentKey(entry.sha256));
     return new Promise((resolve, reject) => {
       if (this.waiting.push({ entry, resolve, reject }) === 1) setImmediate(() => this.commitWaiting());
     });
@@ -208,6 +226,7 @@ export class SqliteDownloadLedger implements DownloadLedger {
     return {
       lookup: this.db.prepare('SELECT results.*, files.mtime_ms FROM results LEFT JOIN files ON files.path = results.filename WHERE results.url = ?'),
       bySha256: this.db.prepare("SELECT * FROM results WHERE sha256 = ? AND status = 'success' ORDER BY rowid LIMIT ?"),
+      allSha256: this.db.prepare("SELECT sha256 FROM results WHERE status = 'success'"),
       upsert: this.db.prepare(`
         INSERT INTO results (url, post_id, media_index, media_type, filename, sha256, bytes, etag, last_modified, source, status,
                              error_code, capture_timestamp, deduplicated_from, first_recorded_at, recorded_at)
@@ -368,4 +387,9 @@ function fromRow(row: ResultRow, paths: StoredPaths): LedgerRecord {
   if (row.deduplicated_from !== null) record.deduplicatedFrom = paths.resolve(row.deduplicated_from);
   if (row.mtime_ms !== undefined && row.mtime_ms !== null) record.mtimeMs = row.mtime_ms;
   return record;
+}
+
+/** A number from the first 52 bits of a hex SHA-256: exact in a double, enough to tell hashes apart. */
+function contentKey(sha256: string): number {
+  return Number.parseInt(sha256.slice(0, 13), 16);
 }

@@ -61,9 +61,10 @@ export class StructureProbe {
         // Entropy-coded data never holds FF D9 or FF DA, so a body cut inside a scan has no EOI after its
         // last SOS; an EOI from an embedded thumbnail comes before the main image's SOS. Data after the EOI
         // (a few KiB of vendor trailer) passes.
-        const tail = this.tail();
-        const eoi = tail.lastIndexOf(JPEG_EOI);
-        return eoi >= 0 && eoi > tail.lastIndexOf(JPEG_SOS) ? 'complete' : 'truncated';
+        // The last chunk nearly always settles it, without joining 64 KiB of chunks per file.
+        const last = this.tailChunks.at(-1)!;
+        if (endsAfterLastScan(last.subarray(Math.max(0, last.length - TAIL_BYTES)))) return 'complete';
+        return endsAfterLastScan(this.tail()) ? 'complete' : 'truncated';
       }
       case 'png':
       case 'apng':
@@ -121,4 +122,10 @@ export class StructureProbe {
       this.nextBox += size;
     }
   }
+}
+
+/** Whether these bytes hold a JPEG EOI after their last SOS (an EOI split across chunks is found in the joined tail). */
+function endsAfterLastScan(bytes: Buffer): boolean {
+  const eoi = bytes.lastIndexOf(JPEG_EOI);
+  return eoi >= 0 && eoi > bytes.lastIndexOf(JPEG_SOS);
 }
