@@ -16,11 +16,13 @@ export {
   type StallConfig,
   type LedgerConfig,
   DEDUPE_MODES,
+  DOWNLOADER_DEFAULTS,
   type WaybackConfig,
 } from './config/downloader-config.js';
 export { MediaDownloader, DefaultMediaDownloader, type CloseOptions } from './downloader/media-downloader.js';
 export type { DownloadFileOptions, DownloadMediaOptions, ProgressCallback } from './downloader/download-options.js';
 export type { DownloadResult, DownloadSource, DownloadStatus } from './model/download-result.js';
+export { judgeStatus, type StatusVerdict } from './http/status-rules.js';
 export { RateLimiter, TokenBucketRateLimiter, type AcquireOptions } from './rate-limit/rate-limiter.js';
 export { RateLimiterOptions } from './rate-limit/rate-limiter-options.js';
 export {
