@@ -108,7 +108,9 @@ export class ProgressDisplay {
   /** The closing summary: counts that add up to the items read, the bytes, and where the results are. */
   summary(interrupted: boolean, resultsFile: string): void {
     this.clearBar();
-    this.write(this.out, summaryText(this.tally, (this.now() - this.tally.startedAt) / 1000, interrupted, resultsFile));
+    const text = summaryText(this.tally, (this.now() - this.tally.startedAt) / 1000, interrupted, resultsFile);
+    // On a terminal, lines break between words, not mid-word at the edge; a pipe or a log keeps one line each.
+    this.write(this.out, this.out.columns === undefined ? text : wrapWords(text, this.width));
   }
 
   /** Stop listening to the stream. */
@@ -194,4 +196,22 @@ export function summaryText(tally: Tally, seconds: number, interrupted: boolean,
     `${interrupted ? 'Interrupted after' : 'Done in'} ${seconds.toFixed(1)} s: ${counts}.\n` +
     `${formatBytes(tally.bytes)} downloaded (${rate}/s). Results: ${resultsFile}\n`
   );
+}
+
+/** Break each line of `text` at the last space that keeps it within `width`; continuation lines are indented. */
+export function wrapWords(text: string, width: number): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const rows: string[] = [];
+      let rest = line;
+      while (rest.length > width) {
+        const cut = rest.lastIndexOf(' ', width);
+        if (cut <= 2) break; // one long word (a path): leave it whole rather than split it
+        rows.push(rest.slice(0, cut));
+        rest = `  ${rest.slice(cut + 1)}`;
+      }
+      return [...rows, rest].join('\n');
+    })
+    .join('\n');
 }

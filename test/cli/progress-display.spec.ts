@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
 import type { DownloadResult } from '../../src/model/download-result.js';
-import { ProgressDisplay, summaryText } from '../../src/cli/progress-display.js';
+import { ProgressDisplay, summaryText, wrapWords } from '../../src/cli/progress-display.js';
 import { statusLine } from '../../src/cli/status-line.js';
 import { countResult, newTally, type Tally } from '../../src/cli/tally.js';
 
@@ -183,5 +183,15 @@ describe('summaryText', () => {
         '1 interrupted (the next run resumes them), 1 not started.\n' +
         '128.0 KiB downloaded (64.0 KiB/s). Results: out/results.jsonl\n',
     );
+  });
+});
+
+describe('wrapWords', () => {
+  it('should break a long line between words within the width, indent what follows, and never split a word', () => {
+    const line = 'Done in 0.1 s: 8 items: 5 saved (5 already there, 1 deduplicated), 1 missing, 2 failed.';
+    const wrapped = wrapWords(line, 79).split('\n');
+    expect(wrapped).to.deep.equal(['Done in 0.1 s: 8 items: 5 saved (5 already there, 1 deduplicated), 1 missing, 2', '  failed.']);
+    expect(wrapped.every((row) => row.length <= 79)).to.equal(true);
+    expect(wrapWords('short\nResults: /a/very/long/path/without/spaces/results.jsonl', 20)).to.equal('short\nResults:\n  /a/very/long/path/without/spaces/results.jsonl');
   });
 });
