@@ -17,6 +17,7 @@ import type { FetchSucceeded } from './fetch-outcome.js';
 import { KeyedTurns } from './keyed-turns.js';
 import { discardPart, partPaths } from './part-file.js';
 import type { Reservation } from './path-reservations.js';
+import { PartIndex } from './part-index.js';
 import { Placement, type SealedOutcome } from './placement.js';
 import { Reporter } from './reporter.js';
 import { SlotScheduler } from './scheduler.js';
@@ -68,13 +69,14 @@ export class DownloadPipeline {
     const { config, http, rateLimiter, retryStrategy, verifier, events, clock } = services;
     const book = new TolerantLedger(services.ledger);
     const reporter = new Reporter(config, events, book, clock);
-    const transfer = new Transfer(http, verifier, config, clock);
+    const parts = new PartIndex();
+    const transfer = new Transfer(http, verifier, config, clock, parts);
     const runner = new AttemptRunner(config, transfer, rateLimiter, retryStrategy, verifier, clock, reporter);
     return new DownloadPipeline({
       scheduler: new SlotScheduler(config.maxConcurrent, config.perHostConcurrency),
       skipPolicy: new SkipPolicy(config, book, verifier),
       fallbacks: new Fallbacks(config, http, retryStrategy, clock, runner),
-      placement: new Placement(config.ledger, book),
+      placement: new Placement(config.ledger, book, parts),
       reporter,
       sealConcurrency: config.maxConcurrent,
     });
@@ -91,7 +93,10 @@ export class DownloadPipeline {
     const endTurn = await this.urlTurns.take(request.url);
     try {
       const onDisk = await skipPolicy.decide(request);
-      if (onDisk.kind === 'kept') return await reporter.skipped(request, onDisk);
+      if (onDisk.kind === 'kept') {
+        await this.stages.placement.clearLeftovers(onDisk.filename);
+        return await reporter.skipped(request, onDisk);
+      }
       return await this.download(request, onDisk.kind === 'damaged' ? onDisk.replace : undefined, signal);
     } finally {
       endTurn();

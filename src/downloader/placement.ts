@@ -4,6 +4,8 @@ import type { LedgerConfig } from '../config/downloader-config.js';
 import type { DownloadRequest } from '../model/download-request.js';
 import type { VerifiedOutcome } from './fetch-outcome.js';
 import { KeyedTurns } from './keyed-turns.js';
+import { discardPart, partPaths } from './part-file.js';
+import type { PartIndex } from './part-index.js';
 import { PathReservations, type Reservation } from './path-reservations.js';
 import { placeFile } from './place-file.js';
 import type { TolerantLedger } from './tolerant-ledger.js';
@@ -39,7 +41,18 @@ export class Placement {
   constructor(
     private readonly ledger: LedgerConfig,
     private readonly book: TolerantLedger,
+    private readonly parts: PartIndex,
   ) {}
+
+  /**
+   * A file is kept as it is on disk: remove a `.part` and sidecar left beside it by a run killed between
+   * linking the file and deleting its `.part` (nothing would ever resume them). A name a running
+   * download holds is left alone.
+   */
+  async clearLeftovers(filename: string): Promise<void> {
+    if (this.reservations.isHeld(filename) || !(await this.parts.mayExist(partPaths(filename).part))) return;
+    await discardPart(filename);
+  }
 
   /** A name for the `.part` (the damaged file's own for a repair); release it if the download fails. */
   async reserve(request: DownloadRequest, replace: string | undefined): Promise<Reservation> {

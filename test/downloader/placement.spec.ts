@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { resolveDownloaderConfig } from '../../src/config/downloader-config.js';
 import type { VerifiedOutcome } from '../../src/downloader/fetch-outcome.js';
 import type { OpenPart } from '../../src/downloader/open-part.js';
+import { PartIndex } from '../../src/downloader/part-index.js';
 import { Placement } from '../../src/downloader/placement.js';
 import { TolerantLedger } from '../../src/downloader/tolerant-ledger.js';
 import { MemoryDownloadLedger } from '../../src/ledger/memory-download-ledger.js';
@@ -19,7 +20,7 @@ describe(Placement.name, () => {
   beforeEach(() => {
     ({ dir, cleanup } = tempDir());
     ledger = new MemoryDownloadLedger();
-    placement = new Placement(resolveDownloaderConfig({ outputDir: dir }).ledger, new TolerantLedger(ledger));
+    placement = new Placement(resolveDownloaderConfig({ outputDir: dir }).ledger, new TolerantLedger(ledger), new PartIndex());
   });
   afterEach(() => cleanup());
 
@@ -65,6 +66,22 @@ describe(Placement.name, () => {
       expect(links).to.have.length(1);
       expect([first!.filename, second!.filename]).to.include(links[0]!.deduplicatedFrom);
       expect(statSync(first!.filename).ino).to.equal(statSync(second!.filename).ino);
+    });
+  });
+
+  describe('.clearLeftovers', () => {
+    it('should remove a .part and sidecar left beside a kept file, but not those of a name a download holds', async () => {
+      const kept = path.join(dir, 'k.jpg');
+      writeFileSync(kept, jpegBytes(3000));
+      writeFileSync(`${kept}.part`, jpegBytes(3000));
+      writeFileSync(`${kept}.part.json`, '{}');
+      await placement.clearLeftovers(kept);
+      expect(listOutput(dir)).to.deep.equal(['k.jpg']);
+
+      const held = await placement.reserve(requestFor(dir, 'https://x.test/h.jpg', 'h.jpg'), undefined);
+      writeFileSync(`${held.path}.part`, 'being written');
+      await placement.clearLeftovers(held.path);
+      expect(listOutput(dir)).to.include('h.jpg.part');
     });
   });
 });

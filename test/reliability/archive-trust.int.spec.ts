@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { appendFileSync, readFileSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync, lstatSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync, lstatSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DownloaderConfigInput } from '../../src/config/downloader-config.js';
 import type { DownloadResult } from '../../src/model/download-result.js';
@@ -137,6 +137,17 @@ describe('Reliability: a re-run never launders damage (real server, SQLite ledge
       expect(rig!.recorder.of('skipped')[0]).to.include({ reason: 'existing-file', verifiedBy: 'verifier' });
       expect(server.requestsFor('/a.jpg')).to.have.length(0);
       expect((await recorded(rig!))?.sha256).to.equal(sha256(BODY));
+    });
+
+    it('should clear a .part and sidecar a run killed between linking the file and deleting its .part left beside it', async () => {
+      const file = await plant((f) => {
+        writeFileSync(f, BODY);
+        writeFileSync(`${f}.part`, BODY);
+        writeFileSync(`${f}.part.json`, JSON.stringify({ url: `${base}/a.jpg`, etag: '"x"', contentLength: BODY.length, bytes: BODY.length }));
+      });
+      const result = await rig!.downloader.downloadImage(`${base}/a.jpg`, '1');
+      expect(result).to.include({ status: 'success', skipped: true, filename: file });
+      expect(existsSync(`${file}.part`) || existsSync(`${file}.part.json`), 'leftovers').to.equal(false);
     });
 
     const untrusted: Array<[string, (file: string) => void]> = [
