@@ -2,16 +2,16 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 /**
- * Which `.part` files may be on disk, so a fresh download need not ask (a failed `stat` per file: a
- * thread-pool round trip and an ENOENT exception, visible in small-file profiles). Each directory
- * is listed once, on first use, keeping only the names of `.part` files; the `.part` files this
+ * Which `.part` files (and their `.part.json` sidecars) may be on disk, so a fresh download need not ask
+ * (a failed `stat` per file: a thread-pool round trip and an ENOENT exception, visible in small-file
+ * profiles). Each directory is listed once, on first use, keeping only those names; the `.part` files this
  * process keeps for resuming are added as they are kept. The folder lock means no other run adds one
  * meanwhile. A directory that cannot be listed answers "maybe" for every name, and the disk decides.
  */
 export class PartIndex {
   private readonly directories = new Map<string, Promise<Set<string> | undefined>>();
 
-  /** Whether a `.part` may stand at `part`: `false` only when it certainly does not. */
+  /** Whether a `.part` (or a sidecar) may stand at `part`: `false` only when it certainly does not. */
   async mayExist(part: string): Promise<boolean> {
     const names = await this.listing(path.dirname(part));
     return names === undefined || names.has(path.basename(part));
@@ -26,7 +26,7 @@ export class PartIndex {
     let names = this.directories.get(directory);
     if (!names) {
       names = fs.readdir(directory).then(
-        (entries) => new Set(entries.filter((name) => name.endsWith('.part'))),
+        (entries) => new Set(entries.filter((name) => name.endsWith('.part') || name.endsWith('.part.json'))),
         // Not there yet: nothing in it. Unreadable: no answer, ask the disk each time.
         (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? new Set<string>() : undefined),
       );

@@ -46,11 +46,12 @@ export class Placement {
 
   /**
    * A file is kept as it is on disk: remove a `.part` and sidecar left beside it by a run killed between
-   * linking the file and deleting its `.part` (nothing would ever resume them). A name a running
-   * download holds is left alone.
+   * linking the file and deleting them (nothing would ever resume them). A name a running download
+   * holds is left alone.
    */
   async clearLeftovers(filename: string): Promise<void> {
-    if (this.reservations.isHeld(filename) || !(await this.parts.mayExist(partPaths(filename).part))) return;
+    const { part, sidecar } = partPaths(filename);
+    if (this.reservations.isHeld(filename) || !((await this.parts.mayExist(part)) || (await this.parts.mayExist(sidecar)))) return;
     await discardPart(filename);
   }
 

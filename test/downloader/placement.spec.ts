@@ -77,6 +77,12 @@ describe(Placement.name, () => {
       writeFileSync(`${kept}.part.json`, '{}');
       await placement.clearLeftovers(kept);
       expect(listOutput(dir)).to.deep.equal(['k.jpg']);
+      // Killed between deleting the .part and its sidecar: the sidecar alone.
+      const other = path.join(dir, 'o.jpg');
+      writeFileSync(other, jpegBytes(3000));
+      writeFileSync(`${other}.part.json`, '{}');
+      await new Placement(resolveDownloaderConfig({ outputDir: dir }).ledger, new TolerantLedger(ledger), new PartIndex()).clearLeftovers(other);
+      expect(listOutput(dir)).to.deep.equal(['k.jpg', 'o.jpg']);
 
       const held = await placement.reserve(requestFor(dir, 'https://x.test/h.jpg', 'h.jpg'), undefined);
       writeFileSync(`${held.path}.part`, 'being written');
