@@ -2,7 +2,9 @@
  * npm run bench: the plugin's CLI against curl, aria2c, a naive got pipeline (the got floor) and a raw node:http floor,
  * on the same URL lists served by nginx on 127.0.0.1, alternating tools run by run.
  * Writes bench/results/latest.md. Every downloaded file is checked against the
- * reference SHA-256. Options: --runs N (default 3), --only A,B,C,D, --quick (small C).
+ * reference SHA-256. Options: --runs N (default 3), --only A,B,C,D, --quick (small C),
+ * --baseline <checkout> (another built checkout's CLI as one more tool, "tumblr-dl baseline": a before/after
+ * in the same run, where the machine's drift between runs cannot blur it).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -19,6 +21,7 @@ const args = process.argv.slice(2);
 const RUNS = Number(args[args.indexOf('--runs') + 1] ?? 0) || 3;
 const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : ['A', 'B', 'C', 'D'];
 const QUICK = args.includes('--quick');
+const BASELINE = args.includes('--baseline') ? path.resolve(args[args.indexOf('--baseline') + 1]!) : undefined;
 const MiB = 1024 * 1024;
 
 interface Workload {
@@ -110,9 +113,15 @@ function timed(cmd: string, cmdArgs: string[]): Sample {
   return { wall: wall!, cpu: user! + sys!, rssKiB: rss! };
 }
 
+/** The CLI of a checkout, with the flags every tumblr-dl row uses. */
+const tumblrDl =
+  (checkout: string) =>
+  (_list: string, jsonl: string, out: string): Sample =>
+    timed(process.execPath, [path.join(checkout, 'dist/cli/tumblr-dl.js'), 'fetch', jsonl, '-o', out, '-c', '16', '--per-host', '16', '-r', '0', '-q', '--redownload']);
+
 const TOOLS: Record<string, (list: string, jsonl: string, out: string) => Sample> = {
-  'tumblr-dl': (_list, jsonl, out) =>
-    timed(process.execPath, [path.join(ROOT, 'dist/cli/tumblr-dl.js'), 'fetch', jsonl, '-o', out, '-c', '16', '--per-host', '16', '-r', '0', '-q', '--redownload']),
+  'tumblr-dl': tumblrDl(ROOT),
+  ...(BASELINE ? { 'tumblr-dl baseline': tumblrDl(BASELINE) } : {}),
   'got floor': (list, _jsonl, out) => timed(process.execPath, [path.join(ROOT, 'bench/got-floor.mjs'), list, out, '16']),
   'node floor': (list, _jsonl, out) => timed(process.execPath, [path.join(ROOT, 'bench/raw-node.mjs'), list, out, '16']),
   curl: (list, _jsonl, out) => {
@@ -131,7 +140,7 @@ function verify(tool: string, out: string, sums: Map<string, string>): void {
   const byHash = new Set(sums.values());
   for (const f of files) {
     const sha = createHash('sha256').update(readFileSync(path.join(out, f))).digest('hex');
-    const expected = tool === 'tumblr-dl' ? undefined : sums.get(f);
+    const expected = tool.startsWith('tumblr-dl') ? undefined : sums.get(f);
     if (expected ? sha !== expected : !byHash.has(sha)) throw new Error(`${tool}: ${f} has a wrong SHA-256`);
   }
 }
