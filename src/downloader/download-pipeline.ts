@@ -51,7 +51,8 @@ export interface PipelineStages {
 
 /**
  * One download from request to result:
- * skip? → schedule (host, then global slot) → reserve a name → attempts and fallbacks → place → report.
+ * skip? → schedule (host, then global slot) → reserve a name → attempts and fallbacks → give the slot
+ * back → seal (fsync) → place → report.
  * Each stage returns a value; only the {@link Reporter} publishes events and writes the ledger.
  */
 export class DownloadPipeline {
