@@ -145,6 +145,12 @@ function verify(tool: string, out: string, sums: Map<string, string>): void {
   }
 }
 
+/** A checkout named by its commit, when it is a git checkout. */
+function baselineName(checkout: string): string {
+  const rev = spawnSync('git', ['-C', checkout, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  return rev.status === 0 ? `commit ${rev.stdout.trim()}` : checkout;
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const available = (cmd: string): boolean => spawnSync('bash', ['-c', `command -v ${cmd}`]).status === 0;
 
@@ -208,6 +214,7 @@ async function main(): Promise<void> {
     ...rows,
     '',
     'tumblr-dl runs with hashing, verification (media signature, size, placeholders, structure), the folder lock, fsync and atomic finalize on; `-r 0` (no rate limit), `--per-host 16`.',
+    ...(BASELINE ? ['', `"tumblr-dl baseline" is the same command from ${baselineName(BASELINE)}.`] : []),
     '',
   ].join('\n');
   writeFileSync(path.join(ROOT, 'bench/results/latest.md'), table);
