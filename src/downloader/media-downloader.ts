@@ -54,7 +54,7 @@ export interface MediaDownloader extends AsyncDisposable {
 }
 
 /**
- * The default downloader: a thin façade over the {@link DownloadPipeline}. It holds the output
+ * The default downloader: a thin façade over the `DownloadPipeline` (see docs/architecture.md). It holds the output
  * folder's lock, turns each public call into a request, and lets close() wait for (or abort) them.
  */
 @injectable()
