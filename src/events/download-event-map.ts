@@ -57,7 +57,7 @@ export interface ResumedEvent extends DownloadEventBase {
   fromByte: number;
 }
 
-/** All checks passed; the file is about to get its final name. */
+/** All checks passed and the transfer is over; the bytes are made durable and named next. */
 export interface VerifiedEvent extends DownloadEventBase {
   /** SHA-256 (hex) of the file. */
   sha256: string;
