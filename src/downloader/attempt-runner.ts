@@ -6,7 +6,7 @@ import type { DownloadRequest } from '../model/download-request.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { RetryStrategy } from '../retry/retry-strategy.js';
 import type { Clock } from '../time/clock.js';
-import { detectFormat } from '../verify/media-type.js';
+import { bytesFacts } from '../verify/verification-facts.js';
 import type { Verifier } from '../verify/verifier.js';
 import { toDownloadError } from './classify-error.js';
 import type { Fetched, VerifiedOutcome } from './fetch-outcome.js';
@@ -85,7 +85,8 @@ export class AttemptRunner {
 
   /** Judge the complete `.part`; bytes that fail are never kept, not even for a resume. */
   private async verify(request: DownloadRequest, source: AttemptSource, outcome: TransferOutcome, memory: AttemptMemory): Promise<VerifiedOutcome> {
-    const detectedFormat = detectFormat(outcome.probe.head);
+    const bytes = bytesFacts(outcome.probe, outcome.sha256, outcome.byteSize);
+    const { detectedFormat } = bytes;
     const nameByContent = request.nameFor?.(detectedFormat, outcome.contentType);
     const name = source.replace ?? nameByContent ?? request.target;
     try {
@@ -97,11 +98,7 @@ export class AttemptRunner {
         verifyContentType: request.verifyContentType,
         extension: path.extname(name).slice(1),
         explicitName: request.nameFor === undefined,
-        byteSize: outcome.byteSize,
-        sha256: outcome.sha256,
-        head: outcome.probe.head,
-        detectedFormat,
-        completeness: outcome.probe.verdict(detectedFormat),
+        ...bytes,
         previousTruncatedSha256: memory.truncatedSha256,
         expectedChecksum: request.expectedChecksum,
         verifySize: request.verifySize,

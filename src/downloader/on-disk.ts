@@ -2,7 +2,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { checkRecordedFile, describeCheck } from '../ledger/check-recorded-file.js';
 import type { LedgerRecord } from '../ledger/download-ledger.js';
-import { detectFormat, type DetectedFormat, type MediaType } from '../verify/media-type.js';
+import type { DetectedFormat, MediaType } from '../verify/media-type.js';
+import { bytesFacts } from '../verify/verification-facts.js';
 import type { Verifier } from '../verify/verifier.js';
 import { analyseFile } from '../verify/file-digest.js';
 
@@ -48,7 +49,7 @@ export async function judgeUnknown(target: string, verifier: Verifier, request: 
   if (!stat.isFile()) return { kind: 'damaged', replace: target, reason: 'not a regular file' };
   try {
     const { sha256, probe } = await analyseFile(target, stat.size);
-    const detectedFormat = detectFormat(probe.head);
+    const bytes = bytesFacts(probe, sha256, stat.size);
     await verifier.verify({
       url: request.url,
       mediaType: request.mediaType,
@@ -57,18 +58,14 @@ export async function judgeUnknown(target: string, verifier: Verifier, request: 
       verifyContentType: true,
       extension: path.extname(target).slice(1),
       explicitName: request.explicitName,
-      byteSize: stat.size,
-      sha256,
-      head: probe.head,
-      detectedFormat,
-      completeness: probe.verdict(detectedFormat),
+      ...bytes,
       previousTruncatedSha256: undefined,
       expectedChecksum: undefined,
       verifySize: false,
       resumed: false,
     });
     const kept: OnDisk = { kind: 'kept', filename: target, byteSize: stat.size, checksum: sha256, mtimeMs: stat.mtimeMs, verifiedBy: 'verifier' };
-    return detectedFormat === undefined ? kept : { ...kept, detectedFormat };
+    return bytes.detectedFormat === undefined ? kept : { ...kept, detectedFormat: bytes.detectedFormat };
   } catch (error) {
     return { kind: 'damaged', replace: target, reason: `the file there fails verification: ${(error as Error).message}` };
   }

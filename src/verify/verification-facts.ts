@@ -1,5 +1,5 @@
-import type { DetectedFormat, MediaType } from './media-type.js';
-import type { Completeness } from './structure-probe.js';
+import { detectFormat, type DetectedFormat, type MediaType } from './media-type.js';
+import type { Completeness, StructureProbe } from './structure-probe.js';
 
 /** What is known once response headers arrive, before any body byte is stored. */
 export interface ResponseFacts {
@@ -51,4 +51,13 @@ export interface ContentFacts extends ResponseFacts {
   verifySize: boolean;
   /** True when the bytes were joined from an earlier partial transfer and a fresh one. */
   resumed: boolean;
+}
+
+/** What the bytes themselves show, the part of {@link ContentFacts} a download and a file found on disk share. */
+export type BytesFacts = Pick<ContentFacts, 'byteSize' | 'sha256' | 'head' | 'detectedFormat' | 'completeness'>;
+
+/** Read {@link BytesFacts} off a structure probe that saw the whole body, its SHA-256 and size. */
+export function bytesFacts(probe: StructureProbe, sha256: string, byteSize: number): BytesFacts {
+  const detectedFormat = detectFormat(probe.head);
+  return { byteSize, sha256, head: probe.head, detectedFormat, completeness: probe.verdict(detectedFormat) };
 }
