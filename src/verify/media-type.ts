@@ -26,17 +26,27 @@ export const FORMAT_INFO: Readonly<Record<DetectedFormat, { extension: string; m
   wav: { extension: 'wav', mediaType: 'audio' },
 };
 
+/** Other spellings of a format's extension: the extension they stand for, and the family they name. */
+const EXTENSION_ALIASES: Readonly<Record<string, { extension: string; mediaType: DetectedMediaType }>> = {
+  jpeg: { extension: 'jpg', mediaType: 'image' },
+  jpe: { extension: 'jpg', mediaType: 'image' },
+  tif: { extension: 'tiff', mediaType: 'image' },
+  heif: { extension: 'heic', mediaType: 'image' },
+  ogv: { extension: 'ogg', mediaType: 'video' },
+  oga: { extension: 'ogg', mediaType: 'audio' },
+  opus: { extension: 'ogg', mediaType: 'audio' },
+};
+
 /** Extensions of media files and the family each names; aliases included. */
 const FAMILY_BY_EXTENSION: ReadonlyMap<string, DetectedMediaType> = new Map<string, DetectedMediaType>([
   ...Object.values(FORMAT_INFO).map((f): [string, DetectedMediaType] => [f.extension, f.mediaType]),
-  ['jpeg', 'image'],
-  ['jpe', 'image'],
-  ['tif', 'image'],
-  ['heif', 'image'],
-  ['ogv', 'video'],
-  ['oga', 'audio'],
-  ['opus', 'audio'],
+  ...Object.entries(EXTENSION_ALIASES).map(([alias, f]): [string, DetectedMediaType] => [alias, f.mediaType]),
 ]);
+
+/** The extension a format's files get for an extension that may be an alias (`jpeg` → `jpg`, `tif` → `tiff`). */
+export function canonicalExtension(extension: string): string {
+  return Object.hasOwn(EXTENSION_ALIASES, extension) ? EXTENSION_ALIASES[extension]!.extension : extension;
+}
 
 /**
  * The only extensions a media file is ever given, whatever a URL or a header says: a name taken

@@ -1,5 +1,5 @@
 import { IntegrityError } from '../errors/integrity-error.js';
-import { classifyNonMedia, contentTypeInFamily, detectFormat, FORMAT_INFO, isNonMediaType, MEDIA_EXTENSIONS, type MediaType } from './media-type.js';
+import { canonicalExtension, classifyNonMedia, contentTypeInFamily, detectFormat, FORMAT_INFO, isNonMediaType, MEDIA_EXTENSIONS, type MediaType } from './media-type.js';
 import type { ContentFacts, HeadFacts, ResponseFacts } from './verification-facts.js';
 
 /**
@@ -133,8 +133,7 @@ export const extensionMatchesContent: VerificationCheck = {
     const extension = facts.extension.toLowerCase();
     if (!MEDIA_EXTENSIONS.has(extension)) return;
     const expected = FORMAT_INFO[facts.detectedFormat].extension;
-    const aliases: Record<string, string> = { jpeg: 'jpg', jpe: 'jpg', tif: 'tiff', heif: 'heic', ogv: 'ogg', oga: 'ogg', opus: 'ogg' };
-    if ((aliases[extension] ?? extension) !== expected) return WARNINGS.extensionMismatch;
+    if (canonicalExtension(extension) !== expected) return WARNINGS.extensionMismatch;
   },
 };
 
