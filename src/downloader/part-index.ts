@@ -25,8 +25,7 @@ export class PartIndex {
   private listing(directory: string): Promise<Set<string> | undefined> {
     let names = this.directories.get(directory);
     if (!names) {
-      names = fs.readdir(directory).then(
-        (entries) => new Set(entries.filter((name) => name.endsWith('.part') || name.endsWith('.part.json'))),
+      names = partNamesIn(directory).catch(
         // Not there yet: nothing in it. Unreadable: no answer, ask the disk each time.
         (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? new Set<string>() : undefined),
       );
@@ -34,4 +33,16 @@ export class PartIndex {
     }
     return names;
   }
+}
+
+/**
+ * The `.part` and `.part.json` names in a directory, read entry by entry: an archive folder of a
+ * million files is never held in memory as one array of names, only its few partial files.
+ */
+async function partNamesIn(directory: string): Promise<Set<string>> {
+  const names = new Set<string>();
+  for await (const entry of await fs.opendir(directory, { bufferSize: 256 })) {
+    if (entry.name.endsWith('.part') || entry.name.endsWith('.part.json')) names.add(entry.name);
+  }
+  return names;
 }

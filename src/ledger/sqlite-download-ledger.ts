@@ -125,9 +125,9 @@ export class SqliteDownloadLedger implements DownloadLedger {
   }
 
   /**
-   * The first 52 bits of every saved file's SHA-256, read once on the first dedupe lookup and kept up
+   * The first 28 bits of every saved file's SHA-256, read once on the first dedupe lookup and kept up
    * to date by {@link record}: a hash not in it is certainly not in the ledger, and skips the query
-   * (an indexed miss cost 15–70 µs per new file). About 3 MB per 100k files.
+   * (an indexed miss cost 15–70 µs per new file). About 2 MB per 100k files.
    */
   private knownContent(): Set<number> {
     this.contentKeys ??= new Set(
@@ -389,7 +389,11 @@ function fromRow(row: ResultRow, paths: StoredPaths): LedgerRecord {
   return record;
 }
 
-/** A number from the first 52 bits of a hex SHA-256: exact in a double, enough to tell hashes apart. */
+/**
+ * A small integer from the first 28 bits of a hex SHA-256. Small enough to be stored inline by V8 (no
+ * boxed number per entry: 20 bytes per saved file in the set, against 35 for 52-bit keys); a collision only
+ * costs one query.
+ */
 function contentKey(sha256: string): number {
-  return Number.parseInt(sha256.slice(0, 13), 16);
+  return Number.parseInt(sha256.slice(0, 7), 16);
 }
