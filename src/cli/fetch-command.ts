@@ -21,8 +21,6 @@ import { withoutUrl } from './without-url.js';
 import { explain } from './explain-fs-error.js';
 import { EXIT } from './exit-codes.js';
 
-export { EXIT } from './exit-codes.js';
-
 /** Where the command talks to. */
 export interface CommandIo {
   stdout: DisplayStream;

@@ -19,7 +19,7 @@ import { discardPart, partPaths } from './part-file.js';
 import type { Reservation } from './path-reservations.js';
 import { PartIndex } from './part-index.js';
 import { Placement, type SealedOutcome } from './placement.js';
-import { Reporter } from './reporter.js';
+import { Reporter, type Failure } from './reporter.js';
 import { SlotScheduler } from './scheduler.js';
 import { Semaphore } from './semaphore.js';
 import { SkipPolicy } from './skip-policy.js';
@@ -115,7 +115,7 @@ export class DownloadPipeline {
       const fetched = await fallbacks.fetch(request, { partBase: reservation.path, replace }, signal);
       if (!fetched.ok) {
         const partKept = await fs.access(partPaths(reservation.path).part).then(() => true, () => false);
-        return await reporter.failed(request, { ...fetched, error: toDownloadError(fetched.error, request.requestUrl, signal), partKept });
+        return await this.fail(request, fetched.error, signal, { attempts: fetched.attempts, resumedFrom: fetched.resumedFrom, contentType: fetched.contentType, partKept });
       }
       reporter.verified(request, fetched);
       // The bytes are in: the network slot goes to the next download while the disk writes these back.
@@ -129,7 +129,7 @@ export class DownloadPipeline {
       return await this.place(request, placing, fetched, replace, endSealTurn, signal);
     } catch (error) {
       // Waiting for a slot was aborted, or the disk refused a name: nothing was fetched.
-      return await reporter.failed(request, { error: toDownloadError(error, request.requestUrl, signal), attempts: 0, resumedFrom: 0 });
+      return await this.fail(request, error, signal, { attempts: 0, resumedFrom: 0 });
     } finally {
       reservation?.release();
       leave?.();
@@ -150,13 +150,14 @@ export class DownloadPipeline {
   ): Promise<DownloadResult> {
     const { placement, reporter, skipPolicy } = this.stages;
     const { attempts, resumedFrom, outcome } = fetched;
+    const trail = { attempts, resumedFrom, contentType: outcome.contentType };
     let sealed: SealedOutcome;
     try {
       sealed = { outcome, mtimeMs: await outcome.part.seal().finally(endSealTurn) };
     } catch (error) {
       reservation.release();
       await discardPart(reservation.path);
-      return await reporter.failed(request, { error: toDownloadError(error, request.requestUrl, signal), attempts, resumedFrom, contentType: outcome.contentType });
+      return await this.fail(request, error, signal, trail);
     }
     try {
       return await placement.place(reservation, sealed, replace, async (placed) => {
@@ -165,7 +166,12 @@ export class DownloadPipeline {
         return result;
       });
     } catch (error) {
-      return await reporter.failed(request, { error: toDownloadError(error, request.requestUrl, signal), attempts, resumedFrom, contentType: outcome.contentType });
+      return await this.fail(request, error, signal, trail);
     }
+  }
+
+  /** Report a failure with what the attempts learned; `error` is whatever was thrown, made a coded error here. */
+  private fail(request: DownloadRequest, error: unknown, signal: AbortSignal, trail: Omit<Failure, 'error'>): Promise<DownloadResult> {
+    return this.stages.reporter.failed(request, { ...trail, error: toDownloadError(error, request.requestUrl, signal) });
   }
 }

@@ -13,7 +13,7 @@ import { ByteMeter } from './byte-meter.js';
 import type { OpenPart } from './open-part.js';
 import { toDownloadError } from './classify-error.js';
 import { discardPart, partPaths, readPartState, writeSidecar } from './part-file.js';
-import { PartIndex } from './part-index.js';
+import type { PartIndex } from './part-index.js';
 import { planRange, planWrite, worthKeeping, type WritePlan } from './resume-plan.js';
 
 /** Failures after which the bytes on disk are still good and worth continuing. */
@@ -87,7 +87,8 @@ export class Transfer {
     private readonly verifier: Verifier,
     private readonly config: DownloaderConfig,
     private readonly clock: Clock,
-    private readonly parts: PartIndex = new PartIndex(),
+    /** Shared with placement: which `.part` files may be on disk. */
+    private readonly parts: PartIndex,
   ) {
     this.client = http.extend({
       decompress: false,
