@@ -1,0 +1,52 @@
+/**
+ * The Lua of the shared token bucket, run atomically inside Redis so that any number of workers on any
+ * number of machines draw from one bucket per host. Time is Redis's own (`TIME`), never a worker's clock:
+ * machines whose clocks disagree still share one rate. Lua numbers are doubles; a reply is truncated to
+ * an integer by Redis, which is why waits are rounded up before they are returned.
+ */
+
+/**
+ * KEYS[1] the bucket (hash: `tokens`, `at`), KEYS[2] the host's cooldown (epoch ms, on Redis's clock).
+ * ARGV[1] requests per second (> 0), ARGV[2] burst, ARGV[3] tokens asked for.
+ * Returns `{waitMs, cooling}`: `0` when the tokens were taken; otherwise how long to wait before asking
+ * again, and `1` when the wait is the host's cooldown rather than the rate.
+ */
+export const TAKE_TOKENS = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local coolUntil = tonumber(redis.call('GET', KEYS[2]) or '0')
+if coolUntil > now then return {coolUntil - now, 1} end
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or burst
+local at = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
+local wait = 0
+if tokens >= n then
+  tokens = tokens - n
+else
+  wait = math.ceil((n - tokens) * 1000 / rate)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+-- A full bucket is the same as no bucket: an idle host's key expires instead of staying forever.
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+return {wait, 0}
+`;
+
+/**
+ * KEYS[1] the host's cooldown. ARGV[1] milliseconds from now. A later deadline extends the pause; an
+ * earlier one never shortens it. Returns the milliseconds left of the pause now in force.
+ */
+export const COOL_DOWN = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ms = math.ceil(tonumber(ARGV[1]))
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if now + ms > current then
+  redis.call('SET', KEYS[1], tostring(now + ms), 'PX', ms)
+  return ms
+end
+return current - now
+`;
