@@ -10,6 +10,7 @@ export { serviceToken, type ServiceToken } from './service-token.js';
 export {
   DownloaderConfig,
   resolveDownloaderConfig,
+  resolveScaleOutConfig,
   type DownloaderConfigInput,
   type RateLimitConfig,
   type RetryConfig,
@@ -18,6 +19,7 @@ export {
   DEDUPE_MODES,
   DOWNLOADER_DEFAULTS,
   type WaybackConfig,
+  type ScaleOutConfig,
 } from './config/downloader-config.js';
 export { MediaDownloader, DefaultMediaDownloader, type CloseOptions } from './downloader/media-downloader.js';
 export type { DownloadFileOptions, DownloadMediaOptions, ProgressCallback } from './downloader/download-options.js';

@@ -12,13 +12,14 @@ export type ParsedFlags<O extends OptionsConfig> = ReturnType<typeof parseArgs<{
 
 /**
  * A subcommand's arguments: its flags plus `-h, --help`, and exactly one
- * positional argument, named `positionalName` in the error when it is missing.
+ * positional argument, named `positionalName` in the error when it is missing
+ * (`null`: none is taken, and `positional` is `''`).
  * @throws UsageError on an unknown flag, a missing value, a wrong number of positionals, or `--help`
  */
 export function parseCommandArgs<const O extends OptionsConfig>(
   args: string[],
   options: O,
-  positionalName: string,
+  positionalName: string | null,
 ): { values: ParsedFlags<O>; positional: string } {
   let parsed;
   const all = { ...options, help: { type: 'boolean', short: 'h' } } as O;
@@ -29,6 +30,10 @@ export function parseCommandArgs<const O extends OptionsConfig>(
   }
   if ((parsed.values as { help?: boolean }).help) throw new UsageError('');
   const { values, positionals } = parsed;
+  if (positionalName === null) {
+    if (positionals.length > 0) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
+    return { values, positional: '' };
+  }
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? `missing <${positionalName}>` : `unexpected arguments: ${positionals.slice(1).join(' ')}`);
   }

@@ -1,11 +1,8 @@
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
-import * as path from 'node:path';
 import { stat } from 'node:fs/promises';
 import { Container } from 'inversify';
 import { resolveDownloaderConfig } from '../config/downloader-config.js';
 import type { DownloadResult } from '../model/download-result.js';
 import { MediaDownloader } from '../downloader/media-downloader.js';
-import { DownloadError, type DownloadErrorCode } from '../errors/download-error.js';
 import { DownloadEvents } from '../events/download-events.js';
 import { DownloadLedger } from '../ledger/download-ledger.js';
 import { NativeModuleMissingError, openSqlite } from '../ledger/open-sqlite.js';
@@ -20,6 +17,8 @@ import { countResult, newTally, type Tally } from './tally.js';
 import { withoutUrl } from './without-url.js';
 import { explain } from './explain-fs-error.js';
 import { EXIT } from './exit-codes.js';
+import { downloadRow, errorResult, refusedResult } from './download-row.js';
+import { folderProblem } from './output-folder.js';
 
 /** Where the command talks to. */
 export interface CommandIo {
@@ -124,8 +123,8 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
         await report(badInputResult(row));
         continue;
       }
-      const task = start(downloader, row)
-        .catch((error: unknown) => notStartedResult(row, error))
+      const task = downloadRow(downloader, row)
+        .catch((error: unknown) => refusedResult(row, error))
         .then(report)
         .finally(() => pending.delete(task));
       pending.add(task);
@@ -182,43 +181,9 @@ function trackLiveBytes(events: DownloadEvents, tally: Tally, display: ProgressD
   return () => clearInterval(timer);
 }
 
-function start(downloader: MediaDownloader, row: MediaRow): Promise<DownloadResult> {
-  const options = { index: row.index, metadata: { line: row.line } };
-  switch (row.mediaType) {
-    case 'video':
-      return downloader.downloadVideo(row.url, row.postId, options);
-    case 'gif':
-      return downloader.downloadGif(row.url, row.postId, options);
-    default:
-      return downloader.downloadImage(row.url, row.postId, options);
-  }
-}
-
 /** `retry <url> in 1.0 s (after attempt 1): HTTP 503` — the URL once. */
 function retryLine(url: string, delayMs: number, attempt: number, reason: string): string {
   return `retry ${url} in ${(delayMs / 1000).toFixed(1)} s (after attempt ${attempt}): ${withoutUrl(reason, url)}`;
-}
-
-/**
- * Why `dir` cannot be the output folder (created if missing), in words, or `undefined` when it can.
- * `mkdir -p` under a read-only mount says ENOENT, so the nearest existing folder is asked why.
- */
-function folderProblem(dir: string): string | undefined {
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-    return undefined;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return explain(error);
-    let existing = path.dirname(dir);
-    while (!existsSync(existing) && existing !== path.dirname(existing)) existing = path.dirname(existing);
-    try {
-      accessSync(existing, constants.W_OK);
-    } catch (parentError) {
-      return explain(parentError);
-    }
-    return explain(error);
-  }
 }
 
 /** The result line of an input line that could not be understood: every input item gets one. */
@@ -226,26 +191,4 @@ function badInputResult(row: BadRow): DownloadResult {
   return errorResult('', 'BAD_INPUT', row.problem, { line: row.line });
 }
 
-/** A row refused because the downloader was already closing (Ctrl-C between read and start): never started. */
-function notStartedResult(row: MediaRow, error: unknown): DownloadResult {
-  const code = DownloadError.isDownloadError(error) ? error.code : 'ABORTED';
-  return { ...errorResult(row.url, code, (error as Error).message, { line: row.line }), postId: row.postId };
-}
 
-function errorResult(url: string, code: DownloadErrorCode, message: string, metadata: Record<string, unknown>): DownloadResult {
-  return {
-    filename: '',
-    byteSize: 0,
-    checksum: '',
-    duration: 0,
-    source: 'origin',
-    status: 'error',
-    errorCode: code,
-    errorMessage: message,
-    mediaMissingOnTumblr: false,
-    url,
-    attempts: 0,
-    resumedFromByte: 0,
-    metadata,
-  };
-}

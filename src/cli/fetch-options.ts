@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DEDUPE_MODES, type DownloaderConfigInput, type LedgerConfig } from '../config/downloader-config.js';
 import { DEFAULT_PLACEHOLDER_SHA256 } from '../verify/known-placeholders.js';
-import { parseCommandArgs, UsageError } from './command-args.js';
+import { parseCommandArgs, UsageError, type OptionsConfig, type ParsedFlags } from './command-args.js';
 import { explain } from './explain-fs-error.js';
 
 /** What `tumblr-dl fetch` was asked to do. */
@@ -49,51 +49,58 @@ Options:
 
 Exit codes: 0 every item saved or missing at the origin, 1 some failed, 2 bad usage, 130 interrupted.`;
 
+/** The flags that configure the downloader, shared by `fetch` and `worker`. */
+export const DOWNLOADER_FLAGS = {
+  output: { type: 'string', short: 'o' },
+  concurrency: { type: 'string', short: 'c' },
+  'per-host': { type: 'string' },
+  rate: { type: 'string', short: 'r' },
+  retries: { type: 'string' },
+  timeout: { type: 'string' },
+  'stall-timeout': { type: 'string' },
+  'max-size': { type: 'string' },
+  placeholders: { type: 'string' },
+  'no-resume': { type: 'boolean' },
+  resume: { type: 'boolean' },
+  redownload: { type: 'boolean' },
+  force: { type: 'boolean', short: 'f' },
+  ledger: { type: 'string' },
+  'no-ledger': { type: 'boolean' },
+  dedupe: { type: 'string' },
+  wayback: { type: 'boolean' },
+  'wayback-endpoint': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const satisfies OptionsConfig;
+
 /** Parse `fetch` arguments (after the subcommand). */
 export function parseFetchOptions(args: string[]): FetchOptions {
-  const { values, positional: input } = parseCommandArgs(
-    args,
-    {
-      output: { type: 'string', short: 'o' },
-      concurrency: { type: 'string', short: 'c' },
-      'per-host': { type: 'string' },
-      rate: { type: 'string', short: 'r' },
-      retries: { type: 'string' },
-      timeout: { type: 'string' },
-      'stall-timeout': { type: 'string' },
-      'max-size': { type: 'string' },
-      placeholders: { type: 'string' },
-      'no-resume': { type: 'boolean' },
-      resume: { type: 'boolean' },
-      redownload: { type: 'boolean' },
-      force: { type: 'boolean', short: 'f' },
-      ledger: { type: 'string' },
-      'no-ledger': { type: 'boolean' },
-      dedupe: { type: 'string' },
-      wayback: { type: 'boolean' },
-      'wayback-endpoint': { type: 'string' },
-      results: { type: 'string' },
-      quiet: { type: 'boolean', short: 'q' },
-    },
-    'input',
-  );
+  const { values, positional: input } = parseCommandArgs(args, { ...DOWNLOADER_FLAGS, results: { type: 'string' } }, 'input');
+  const config = configFromFlags(values);
+  return {
+    input,
+    config,
+    resultsFile: values.results ?? `${config.outputDir.replace(/\/+$/, '')}/results.jsonl`,
+    quiet: values.quiet ?? false,
+  };
+}
+
+/**
+ * The downloader configuration that {@link DOWNLOADER_FLAGS} set; what is not given is left out, so the
+ * defaults apply. @throws UsageError on a value of the wrong form (`-c x`), or no `-o`
+ */
+export function configFromFlags(values: ParsedFlags<typeof DOWNLOADER_FLAGS>): DownloaderConfigInput {
   if (!values.output) throw new UsageError('missing -o <dir>');
   const config: DownloaderConfigInput = { outputDir: values.output, rateLimit: {}, retry: {}, stall: {} };
-  const int = (name: string, value: string | undefined): number | undefined => {
-    if (value === undefined) return undefined;
-    if (!/^\d+$/.test(value)) throw new UsageError(`--${name} takes a whole number, got "${value}"`);
-    return Number(value);
-  };
-  config.maxConcurrent = int('concurrency', values.concurrency);
-  config.perHostConcurrency = int('per-host', values['per-host']) ?? config.maxConcurrent;
+  config.maxConcurrent = wholeNumber('concurrency', values.concurrency);
+  config.perHostConcurrency = wholeNumber('per-host', values['per-host']) ?? config.maxConcurrent;
   const rate = values.rate === undefined ? undefined : Number(values.rate);
   if (rate !== undefined && !(rate >= 0)) throw new UsageError(`--rate takes a number ≥ 0, got "${values.rate}"`);
   config.rateLimit = { requestsPerSecond: rate };
-  config.retry = { maxRetries: int('retries', values.retries) };
-  config.timeout = int('timeout', values.timeout);
-  const stall = int('stall-timeout', values['stall-timeout']);
+  config.retry = { maxRetries: wholeNumber('retries', values.retries) };
+  config.timeout = wholeNumber('timeout', values.timeout);
+  const stall = wholeNumber('stall-timeout', values['stall-timeout']);
   config.stall = { windowMs: stall };
-  config.maxFileSize = int('max-size', values['max-size']);
+  config.maxFileSize = wholeNumber('max-size', values['max-size']);
   config.resume = !values['no-resume'];
   // A re-run of an archive should cost nothing for what is already there: the ledger answers without a
   // request, and for files it does not know, names carry the URL's hash, so the file on disk answers.
@@ -108,12 +115,14 @@ export function parseFetchOptions(args: string[]): FetchOptions {
   };
   config.wayback = { enabled: values.wayback ?? false, endpoint: values['wayback-endpoint'] };
   if (values.placeholders) config.placeholderSha256 = [...defaultsPlusFile(values.placeholders)];
-  return {
-    input,
-    config: dropUndefined(config),
-    resultsFile: values.results ?? `${values.output.replace(/\/+$/, '')}/results.jsonl`,
-    quiet: values.quiet ?? false,
-  };
+  return dropUndefined(config);
+}
+
+/** A flag's value as a whole number, or `undefined` when the flag was not given. @throws UsageError */
+export function wholeNumber(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} takes a whole number, got "${value}"`);
+  return Number(value);
 }
 
 /** The flag that sets each config key, so a bad value is reported in the words the user typed. */
@@ -131,6 +140,11 @@ const FLAG_OF_CONFIG_KEY: Readonly<Record<string, string>> = {
   'ledger.path': '--ledger',
   'ledger.dedupe': '--dedupe',
   'wayback.endpoint': '--wayback-endpoint',
+  'scaleOut.redisUrl': '--redis',
+  'scaleOut.queueName': '--queue',
+  'scaleOut.lockDurationMs': '--lock-duration',
+  'scaleOut.stalledIntervalMs': '--stalled-interval',
+  'scaleOut.attempts': '--attempts',
 };
 
 /**

@@ -1,18 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { MediaType } from '../verify/media-type.js';
+import type { MediaItem } from '../model/media-item.js';
 import { mediaTypeForExtension } from '../verify/media-type.js';
 import { extensionFromUrl } from '../naming/filename-generator.js';
 
 /** One item to download, from a line of the input. */
-export interface MediaRow {
-  url: string;
-  postId: string;
-  mediaType: Exclude<MediaType, 'file'>;
-  index: number;
-  /** 1-based line number in the input, for messages. */
-  line: number;
-}
+export type MediaRow = MediaItem;
 
 /** A line that could not be understood; reported, never fatal. */
 export interface BadRow {

@@ -4,6 +4,9 @@
  *   tumblr-dl fetch <input> -o <dir> [options]   download a list of media
  *   tumblr-dl verify <dir>                       re-hash saved files against the ledger
  *   tumblr-dl demo [-o <dir>]                    run fetch offline against a local sample origin
+ *   tumblr-dl enqueue <input> --redis <url>      queue a list's items for workers (BullMQ on Redis)
+ *   tumblr-dl worker -o <dir> --redis <url>      download queued items
+ *   tumblr-dl status --redis <url>               the queue's counts, throughput and results
  */
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -13,15 +16,23 @@ import { EXIT } from './exit-codes.js';
 import type { CommandIo } from './fetch-command.js';
 import { FETCH_USAGE, parseFetchOptions } from './fetch-options.js';
 import { parseVerifyOptions, verifyCommand, VERIFY_USAGE } from './verify-command.js';
+import { ENQUEUE_USAGE, parseEnqueueOptions, parseStatusOptions, parseWorkerOptions, STATUS_USAGE, WORKER_USAGE } from './scale-out-options.js';
 
 // fetch (got, inversify, the downloader) and the demo origin are loaded only by the commands that run
 // them: `--help`, `--version` and `verify` start in a fraction of the memory.
 const fetchCommand: typeof import('./fetch-command.js').fetchCommand = async (...args) => (await import('./fetch-command.js')).fetchCommand(...args);
+// BullMQ and ioredis too: only the scale-out commands pay for them.
+const enqueueCommand: typeof import('./enqueue-command.js').enqueueCommand = async (...args) => (await import('./enqueue-command.js')).enqueueCommand(...args);
+const workerCommand: typeof import('./worker-command.js').workerCommand = async (...args) => (await import('./worker-command.js')).workerCommand(...args);
+const statusCommand: typeof import('./status-command.js').statusCommand = async (...args) => (await import('./status-command.js')).statusCommand(...args);
 
 const USAGE = `Usage:
   tumblr-dl fetch <input> -o <dir> [options]   download every item of <input> (see: tumblr-dl fetch --help)
   tumblr-dl verify <dir>                       re-hash saved files against the ledger (see: tumblr-dl verify --help)
   tumblr-dl demo [-o <dir>]                    start a local sample origin and fetch from it (default dir: sample-output)
+  tumblr-dl enqueue <input> --redis <url>      queue the items of <input> for workers
+  tumblr-dl worker -o <dir> --redis <url>      download queued items into <dir>
+  tumblr-dl status --redis <url>               queue counts, throughput and results
   tumblr-dl --version`;
 
 /** Port the demo origin prefers. */
@@ -72,6 +83,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'fetch') return withUsage('fetch', FETCH_USAGE, () => fetchCommand(parseFetchOptions(rest), io));
   if (command === 'verify') return withUsage('verify', VERIFY_USAGE, () => verifyCommand(parseVerifyOptions(rest), process.stdout, process.stderr));
+  if (command === 'enqueue') return withUsage('enqueue', ENQUEUE_USAGE, () => enqueueCommand(parseEnqueueOptions(rest), io));
+  if (command === 'worker') return withUsage('worker', WORKER_USAGE, () => workerCommand(parseWorkerOptions(rest), io));
+  if (command === 'status') return withUsage('status', STATUS_USAGE, () => statusCommand(parseStatusOptions(rest), process.stdout, process.stderr));
   if (command === 'demo') {
     const outIndex = rest.findIndex((a) => a === '-o' || a === '--output');
     const outputDir = path.resolve(outIndex >= 0 && rest[outIndex + 1] ? rest[outIndex + 1]! : 'sample-output');
@@ -93,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return EXIT.ok;
   }
-  const guess = command === undefined ? undefined : closest(command, ['fetch', 'verify', 'demo']);
+  const guess = command === undefined ? undefined : closest(command, ['fetch', 'verify', 'demo', 'enqueue', 'worker', 'status']);
   process.stderr.write(
     `${command === undefined ? 'tumblr-dl: no command given' : `tumblr-dl: unknown command "${command}"${guess ? ` (did you mean "${guess}"?)` : ''}`}\n${USAGE}\n`,
   );

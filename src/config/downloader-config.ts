@@ -57,6 +57,25 @@ export interface WaybackConfig {
   maxCaptures: number;
 }
 
+/**
+ * Scale-out over BullMQ on Redis: `tumblr-dl enqueue`, `worker` and `status`. The worker reads it (and
+ * shares the rate limit and 429/503 cooldowns through the same Redis); the downloader itself ignores it.
+ */
+export interface ScaleOutConfig {
+  /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS; `''`: not in scale-out mode. @default '' */
+  redisUrl: string;
+  /** BullMQ queue name; also the prefix of the shared rate-limit keys. @default 'tumblr-dl' */
+  queueName: string;
+  /** A worker renews its lock on a running job at half this; a lapsed lock (a dead worker) returns the job to the queue. @default 30000 */
+  lockDurationMs: number;
+  /** How often workers look for jobs whose lock lapsed. @default 30000 */
+  stalledIntervalMs: number;
+  /** Times a job may lose its worker before it is failed. @default 2 */
+  maxStalledCount: number;
+  /** Runs of a job whose worker threw: a crash, not a failed download (that completes the job with its result). @default 3 */
+  attempts: number;
+}
+
 /** Stall detection: abort an attempt when fewer than `minBytes` arrive within `windowMs`. */
 export interface StallConfig {
   /** @default 1 */
@@ -113,16 +132,19 @@ export interface DownloaderConfig {
   ledger: LedgerConfig;
   /** @see WaybackConfig */
   wayback: WaybackConfig;
+  /** @see ScaleOutConfig */
+  scaleOut: ScaleOutConfig;
 }
 
 /** What a caller may pass: `outputDir` plus any subset of the rest. */
-export type DownloaderConfigInput = Partial<Omit<DownloaderConfig, 'rateLimit' | 'retry' | 'stall' | 'ledger' | 'wayback'>> & {
+export type DownloaderConfigInput = Partial<Omit<DownloaderConfig, 'rateLimit' | 'retry' | 'stall' | 'ledger' | 'wayback' | 'scaleOut'>> & {
   outputDir: string;
   rateLimit?: Partial<RateLimitConfig>;
   retry?: Partial<RetryConfig>;
   stall?: Partial<StallConfig>;
   ledger?: Partial<LedgerConfig>;
   wayback?: Partial<WaybackConfig>;
+  scaleOut?: Partial<ScaleOutConfig>;
 };
 
 /**
@@ -148,6 +170,7 @@ export const DOWNLOADER_DEFAULTS = deepFreeze({
   userAgent: 'tumblr-media-downloader/0.1',
   ledger: { path: ':memory:', skipCompleted: true, dedupe: 'hardlink' as LedgerConfig['dedupe'] },
   wayback: { enabled: false, endpoint: 'https://web.archive.org', maxCaptures: 3 },
+  scaleOut: { redisUrl: '', queueName: 'tumblr-dl', lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 2, attempts: 3 },
 });
 
 /**
@@ -187,6 +210,7 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
     userAgent: input.userAgent ?? d.userAgent,
     ledger: { ...d.ledger, ...definedOnly(input.ledger) },
     wayback: { ...d.wayback, ...definedOnly(input.wayback) },
+    scaleOut: resolveScaleOutConfig(input.scaleOut),
   };
   integer('maxConcurrent', config.maxConcurrent, 1, 1024);
   integer('perHostConcurrency', config.perHostConcurrency, 1, 1024);
@@ -223,6 +247,35 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
     if (!/^[0-9a-f]{64}$/.test(hash)) fail('placeholderSha256', `"${hash}" is not a hex SHA-256`);
   }
   return config;
+}
+
+/**
+ * The scale-out section alone, defaults filled and checked: what `enqueue` and `status` need, which
+ * have no output folder. @throws DownloadError `INVALID_CONFIG`
+ */
+export function resolveScaleOutConfig(input?: Partial<ScaleOutConfig>): ScaleOutConfig {
+  const scaleOut = { ...DOWNLOADER_DEFAULTS.scaleOut, ...definedOnly(input) };
+  if (typeof scaleOut.redisUrl !== 'string' || (scaleOut.redisUrl !== '' && !isRedisUrl(scaleOut.redisUrl))) {
+    fail('scaleOut.redisUrl', `must be a redis:// or rediss:// URL, got ${JSON.stringify(scaleOut.redisUrl)}`);
+  }
+  // BullMQ joins key parts with ':', and the name shows up in every key: keep it plain.
+  if (typeof scaleOut.queueName !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(scaleOut.queueName)) {
+    fail('scaleOut.queueName', `must be 1 to 100 letters, digits, '.', '_' or '-', got ${JSON.stringify(scaleOut.queueName)}`);
+  }
+  integer('scaleOut.lockDurationMs', scaleOut.lockDurationMs, 1_000, 3_600_000);
+  integer('scaleOut.stalledIntervalMs', scaleOut.stalledIntervalMs, 1_000, 3_600_000);
+  integer('scaleOut.maxStalledCount', scaleOut.maxStalledCount, 0, 100);
+  integer('scaleOut.attempts', scaleOut.attempts, 1, 100);
+  return scaleOut;
+}
+
+function isRedisUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 /** The keys of a partial section whose value is not `undefined` (an explicit `undefined` means "the default"). */

@@ -22,7 +22,9 @@ export type DownloadErrorCode =
   | 'CLOSED'
   | 'LEDGER'
   | 'LOCKED'
-  | 'BAD_INPUT';
+  | 'BAD_INPUT'
+  // A queued job BullMQ gave up on: its worker threw `attempts` times, or died more than `maxStalledCount` times.
+  | 'JOB_FAILED';
 
 /** Options shared by every {@link DownloadError} constructor. */
 export interface DownloadErrorOptions {

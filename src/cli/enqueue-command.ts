@@ -1,0 +1,80 @@
+import { stat } from 'node:fs/promises';
+import { resolveScaleOutConfig } from '../config/downloader-config.js';
+import type { MediaJob } from '../scale-out/media-job.js';
+import { enqueueBatch, openMediaQueue } from '../scale-out/media-queue.js';
+import { openRedis, probeRedis, redactRedisUrl } from '../scale-out/redis-connection.js';
+import { EXIT } from './exit-codes.js';
+import { explain } from './explain-fs-error.js';
+import type { CommandIo } from './fetch-command.js';
+import { flagForConfigError } from './fetch-options.js';
+import { readInputRows } from './input-rows.js';
+import type { EnqueueOptions } from './scale-out-options.js';
+
+/** Items sent to Redis in one round trip: large enough that 100k items take seconds, small enough to stream. */
+const BATCH = 1_000;
+
+/**
+ * `tumblr-dl enqueue`: stream the input into the queue, one job per item, in batches; bad lines are said
+ * on stderr as `fetch` says them. Prints how many were new and how many the queue already held.
+ */
+export async function enqueueCommand(options: EnqueueOptions, io: CommandIo): Promise<number> {
+  const fail = (message: string): number => {
+    io.stderr.write(`tumblr-dl: ${message}\n`);
+    return EXIT.usage;
+  };
+  let config;
+  try {
+    config = resolveScaleOutConfig(options.scaleOut);
+  } catch (error) {
+    return fail(flagForConfigError((error as Error).message));
+  }
+  if (options.input !== '-') {
+    const input = await stat(options.input).catch((error: unknown) => error as Error);
+    if (input instanceof Error || !input.isFile()) return fail(`cannot read ${options.input}: ${input instanceof Error ? explain(input) : 'it is a folder, not a file'}`);
+  }
+  try {
+    await probeRedis(config.redisUrl);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  const redis = openRedis(config.redisUrl);
+  const queue = openMediaQueue(redis, config);
+  const reading = new AbortController();
+  let stopped: 'SIGINT' | 'SIGTERM' | undefined;
+  void io.interrupted.then((signal) => {
+    stopped = signal;
+    reading.abort();
+  });
+  const counts = { added: 0, alreadyQueued: 0, bad: 0 };
+  let batch: MediaJob[] = [];
+  const flush = async (): Promise<void> => {
+    const done = await enqueueBatch(queue, redis, batch);
+    counts.added += done.added;
+    counts.alreadyQueued += done.alreadyQueued;
+    batch = [];
+  };
+  let unreadable: Error | undefined;
+  try {
+    for await (const row of readInputRows(options.input, reading.signal)) {
+      if ('problem' in row) {
+        counts.bad++;
+        io.stderr.write(`tumblr-dl: input line ${row.line}: ${row.problem}\n`);
+        continue;
+      }
+      batch.push({ url: row.url, postId: row.postId, mediaType: row.mediaType, index: row.index, line: row.line });
+      if (batch.length >= BATCH) await flush();
+    }
+  } catch (error) {
+    if (!stopped) unreadable = error as Error;
+  }
+  if (batch.length > 0) await flush();
+  await queue.close();
+  await redis.quit();
+  io.stdout.write(
+    `${stopped ? 'Interrupted: ' : ''}${counts.added} added to queue "${config.queueName}" at ${redactRedisUrl(config.redisUrl)}, ` +
+      `${counts.alreadyQueued} already queued${counts.bad > 0 ? `, ${counts.bad} bad input line${counts.bad === 1 ? '' : 's'}` : ''}.\n`,
+  );
+  if (unreadable) return fail(`cannot read ${options.input}: ${explain(unreadable)}`);
+  if (stopped) return stopped === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
+  return counts.bad > 0 ? EXIT.someFailed : EXIT.ok;
+}

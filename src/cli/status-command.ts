@@ -1,0 +1,98 @@
+import { resolveScaleOutConfig } from '../config/downloader-config.js';
+import type { WorkerResult } from '../scale-out/media-job.js';
+import { openMediaQueue, type MediaQueue } from '../scale-out/media-queue.js';
+import { openRedis, probeRedis, redactRedisUrl } from '../scale-out/redis-connection.js';
+import { checkJobData } from '../scale-out/check-job-data.js';
+import type { DownloadResult } from '../model/download-result.js';
+import { errorResult } from './download-row.js';
+import { EXIT } from './exit-codes.js';
+import type { DisplayStream } from './progress-display.js';
+import { flagForConfigError } from './fetch-options.js';
+import { ResultsFile } from './results-file.js';
+import type { StatusOptions } from './scale-out-options.js';
+
+/** Jobs read from Redis per round trip when exporting results. */
+const PAGE = 1_000;
+
+/**
+ * `tumblr-dl status`: the queue's counts, its throughput over the last minute and ten minutes (from the
+ * completed set, which Redis keeps ordered by finishing time), the connected workers, and with
+ * `--results` every finished item's result as JSONL.
+ */
+export async function statusCommand(options: StatusOptions, stdout: DisplayStream, stderr: DisplayStream): Promise<number> {
+  const fail = (message: string, code: number = EXIT.usage): number => {
+    stderr.write(`tumblr-dl: ${message}\n`);
+    return code;
+  };
+  let config;
+  try {
+    config = resolveScaleOutConfig(options.scaleOut);
+  } catch (error) {
+    return fail(flagForConfigError((error as Error).message));
+  }
+  try {
+    await probeRedis(config.redisUrl);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  const redis = openRedis(config.redisUrl);
+  const queue = openMediaQueue(redis, config);
+  try {
+    const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
+    const now = Date.now();
+    const completedKey = queue.toKey('completed');
+    const [lastMinute, lastTen, workers] = await Promise.all([
+      redis.zcount(completedKey, now - 60_000, '+inf'),
+      redis.zcount(completedKey, now - 600_000, '+inf'),
+      queue.getWorkers(),
+    ]);
+    const waiting = (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+    stdout.write(
+      `Queue "${config.queueName}" at ${redactRedisUrl(config.redisUrl)}\n` +
+        `  waiting ${waiting}, delayed ${counts.delayed ?? 0}, active ${counts.active ?? 0}, completed ${counts.completed ?? 0}, failed ${counts.failed ?? 0}\n` +
+        `  throughput: ${lastMinute} items in the last minute, ${(lastTen / 10).toFixed(1)}/min over the last 10 minutes\n` +
+        `  workers connected: ${workers.length}${workers.length > 0 ? ` (${workers.map((w) => w.name || w.addr).join(', ')})` : ''}\n`,
+    );
+    if (options.resultsFile) {
+      const written = await exportResults(queue, options.resultsFile);
+      stdout.write(`  ${written} results written to ${options.resultsFile}\n`);
+    }
+    return EXIT.ok;
+  } catch (error) {
+    return fail((error as Error).message, EXIT.someFailed);
+  } finally {
+    await queue.close();
+    await redis.quit();
+  }
+}
+
+/**
+ * Every completed job's return value (the result, the worker and the path that hold its file), then one
+ * error line for each failed job, written page by page so a queue of millions never sits in memory.
+ * @returns the number of lines written
+ */
+async function exportResults(queue: MediaQueue, file: string): Promise<number> {
+  const results = await ResultsFile.open(file);
+  let written = 0;
+  for (const state of ['completed', 'failed'] as const) {
+    for (let start = 0; ; start += PAGE) {
+      const jobs = await queue.getJobs([state], start, start + PAGE - 1, true);
+      for (const job of jobs) {
+        if (!job) continue;
+        await results.write(state === 'completed' ? (job.returnvalue as WorkerResult) : failedJobResult(job.data, job.failedReason));
+        written++;
+      }
+      if (jobs.length < PAGE) break;
+    }
+  }
+  await results.commit();
+  return written;
+}
+
+/** The result line of a job BullMQ gave up on. */
+function failedJobResult(data: unknown, reason: string | undefined): DownloadResult {
+  const item = checkJobData(data);
+  const url = typeof item === 'string' ? '' : item.url;
+  const result = errorResult(url, 'JOB_FAILED', reason ?? 'the job failed', typeof item === 'string' ? {} : { line: item.line });
+  return typeof item === 'string' ? result : { ...result, postId: item.postId };
+}

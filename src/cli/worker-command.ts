@@ -1,0 +1,155 @@
+import { hostname } from 'node:os';
+import * as path from 'node:path';
+import { WaitingError, Worker, type Job } from 'bullmq';
+import { Container } from 'inversify';
+import { resolveDownloaderConfig } from '../config/downloader-config.js';
+import { MediaDownloader } from '../downloader/media-downloader.js';
+import { DownloadLedger } from '../ledger/download-ledger.js';
+import { NativeModuleMissingError, openSqlite } from '../ledger/open-sqlite.js';
+import { SqliteDownloadLedger } from '../ledger/sqlite-download-ledger.js';
+import type { DownloadResult } from '../model/download-result.js';
+import { downloaderModule } from '../module.js';
+import { RateLimiter } from '../rate-limit/rate-limiter.js';
+import type { MediaJob, WorkerResult } from '../scale-out/media-job.js';
+import { openMediaQueue, type MediaQueue } from '../scale-out/media-queue.js';
+import { openRedis, probeRedis, redactRedisUrl } from '../scale-out/redis-connection.js';
+import { RedisRateLimiter, RedisRateLimiterOptions } from '../scale-out/redis-rate-limiter.js';
+import { checkJobData } from '../scale-out/check-job-data.js';
+import { downloadRow, errorResult, refusedResult } from './download-row.js';
+import { EXIT } from './exit-codes.js';
+import type { CommandIo } from './fetch-command.js';
+import { flagForConfigError } from './fetch-options.js';
+import { folderProblem } from './output-folder.js';
+import { ProgressDisplay } from './progress-display.js';
+import type { WorkerOptions } from './scale-out-options.js';
+import { countResult, newTally } from './tally.js';
+
+/** How often a worker asked to exit when drained looks at the whole queue's counts. */
+const DRAIN_POLL_MS = 500;
+
+/**
+ * `tumblr-dl worker`: take jobs from the queue and run each through the same {@link MediaDownloader} as
+ * `fetch`, into this worker's folder with its ledger and lock, under a request rate and cooldowns shared
+ * with every other worker of the queue (the {@link RateLimiter} is rebound to {@link RedisRateLimiter}).
+ * A failed download completes its job with that result; only a crash is left to BullMQ's retries and
+ * stalled-job recovery. SIGINT/SIGTERM abort the running downloads (their `.part` files stay) and put
+ * their jobs back in the queue.
+ */
+export async function workerCommand(options: WorkerOptions, io: CommandIo): Promise<number> {
+  const fail = (message: string): number => {
+    io.stderr.write(`tumblr-dl: ${message}\n`);
+    return EXIT.usage;
+  };
+  let config;
+  try {
+    config = resolveDownloaderConfig(options.config);
+  } catch (error) {
+    return fail(flagForConfigError((error as Error).message));
+  }
+  const { scaleOut } = config;
+  if (config.ledger.path !== ':memory:') {
+    try {
+      openSqlite(':memory:').close();
+    } catch (error) {
+      if (error instanceof NativeModuleMissingError) return fail(`${error.message}; or run with --no-ledger`);
+      throw error;
+    }
+  }
+  const unusable = folderProblem(config.outputDir);
+  if (unusable) return fail(`cannot use -o ${options.config.outputDir} as the output folder: ${unusable}`);
+  try {
+    await probeRedis(scaleOut.redisUrl);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  const name = options.name ?? `${hostname()}:${config.outputDir}`;
+  const tally = newTally(Date.now());
+  const display = new ProgressDisplay(io.stdout, tally, { quiet: options.quiet, errors: io.stderr });
+  let redisDown = false;
+  const onRedisError = (error: Error): void => {
+    // Said once per outage: the client reconnects by itself, and the jobs wait for it.
+    if (!redisDown) display.problem(`tumblr-dl: Redis at ${redactRedisUrl(scaleOut.redisUrl)}: ${error.message}; reconnecting`);
+    redisDown = true;
+  };
+  const redis = openRedis(scaleOut.redisUrl, onRedisError).on('ready', () => (redisDown = false));
+
+  const container = new Container();
+  container.load(downloaderModule(config));
+  // The DI swap the plugin exists for: one rate and one 429 pause per host for every worker of the queue.
+  container.bind(RedisRateLimiterOptions).toConstantValue({ redis, prefix: `tumblr-dl:${scaleOut.queueName}`, ...config.rateLimit });
+  container.rebind(RateLimiter).to(RedisRateLimiter).inSingletonScope();
+  let ledger: DownloadLedger | undefined;
+  let downloader: MediaDownloader | undefined;
+  try {
+    ledger = container.get(DownloadLedger);
+    if (ledger instanceof SqliteDownloadLedger) ledger.assertIntact();
+    downloader = container.get(MediaDownloader); // takes the folder's lock
+  } catch (error) {
+    await downloader?.close();
+    await ledger?.close();
+    redis.disconnect();
+    return fail((error as Error).message);
+  }
+
+  let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
+  const run = async (job: Job<MediaJob, WorkerResult>, token?: string): Promise<WorkerResult> => {
+    tally.total++;
+    const item = checkJobData(job.data);
+    const result: DownloadResult =
+      typeof item === 'string'
+        ? errorResult(String((job.data as { url?: unknown })?.url ?? ''), 'BAD_INPUT', `job ${job.id}: ${item}`, {})
+        : await downloadRow(downloader, item).catch((error: unknown) => refusedResult(item, error));
+    if (stoppedBy && result.status === 'error' && (result.errorCode === 'ABORTED' || result.errorCode === 'CLOSED')) {
+      // Not this item's failure: the worker is stopping. The job goes back for whichever worker comes next.
+      tally.total--;
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    countResult(tally, result);
+    display.item(result);
+    return { ...result, worker: name, path: result.filename ? path.relative(config.outputDir, result.filename) : '' };
+  };
+  const worker = new Worker<MediaJob, WorkerResult>(scaleOut.queueName, run, {
+    connection: openRedis(scaleOut.redisUrl, onRedisError),
+    name,
+    concurrency: config.maxConcurrent,
+    lockDuration: scaleOut.lockDurationMs,
+    stalledInterval: scaleOut.stalledIntervalMs,
+    maxStalledCount: scaleOut.maxStalledCount,
+    autorun: false,
+  });
+  worker.on('error', (error) => display.problem(`tumblr-dl: worker: ${error.message}`));
+  const queue = openMediaQueue(redis, scaleOut);
+  display.line(`Worker ${name} on queue "${scaleOut.queueName}" at ${redactRedisUrl(scaleOut.redisUrl)}, ${config.maxConcurrent} at once.`);
+  void worker.run();
+
+  const stopped = io.interrupted.then((signal) => {
+    stoppedBy = signal;
+    display.line('Stopping: running downloads keep their .part files, and their jobs go back to the queue.');
+  });
+  await Promise.race([stopped, options.exitWhenDrained ? drained(queue) : new Promise<never>(() => {})]);
+  const closing = worker.close();
+  if (stoppedBy) await downloader.close({ abort: true });
+  await closing;
+  await downloader.close();
+  await ledger.close();
+  await queue.close();
+  await redis.quit();
+  display.summary(stoppedBy !== undefined, `in queue "${scaleOut.queueName}" (tumblr-dl status --results <file>)`);
+  display.close();
+  if (stoppedBy) return stoppedBy === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
+  return EXIT.ok;
+}
+
+/**
+ * Resolves once nothing is left anywhere in the queue: no job waiting, delayed (a retry's backoff),
+ * prioritized or active. A job held by a dead worker stays active until stalled-job recovery puts it back,
+ * so the last worker standing waits for it, takes it and finishes it.
+ */
+async function drained(queue: MediaQueue): Promise<void> {
+  for (;;) {
+    const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'waiting-children');
+    if (Object.values(counts).every((n) => n === 0)) return;
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+  }
+}

@@ -1,0 +1,11 @@
+import type { MediaType } from './media-type.js';
+
+/** One item of an input list, as `fetch` reads it and a queued job carries it. */
+export interface MediaItem {
+  url: string;
+  postId: string;
+  mediaType: Exclude<MediaType, 'file'>;
+  index: number;
+  /** 1-based line of the input it came from, for messages and results. */
+  line: number;
+}

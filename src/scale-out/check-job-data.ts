@@ -1,0 +1,17 @@
+import type { MediaJob } from './media-job.js';
+
+const MEDIA_TYPES = new Set(['image', 'video', 'gif']);
+
+/**
+ * A job's data as a {@link MediaJob}, or what is wrong with it. Anything with access to the Redis can add
+ * a job, so a worker checks each one as it checks an input line, rather than trusting its shape.
+ */
+export function checkJobData(data: unknown): MediaJob | string {
+  if (typeof data !== 'object' || data === null) return 'job data is not an object';
+  const { url, postId, mediaType, index, line } = data as Record<string, unknown>;
+  if (typeof url !== 'string' || url === '') return 'job data has no "url"';
+  if (typeof postId !== 'string') return '"postId" must be a string';
+  if (typeof mediaType !== 'string' || !MEDIA_TYPES.has(mediaType)) return `unknown mediaType ${JSON.stringify(mediaType)} (image, video or gif)`;
+  if (!Number.isSafeInteger(index) || (index as number) < 0) return `"index" must be a whole number ≥ 0, got ${JSON.stringify(index)}`;
+  return { url, postId, mediaType: mediaType as MediaJob['mediaType'], index: index as number, line: Number.isSafeInteger(line) ? (line as number) : 0 };
+}

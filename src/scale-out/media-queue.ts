@@ -1,0 +1,52 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ScaleOutConfig } from '../config/downloader-config.js';
+import { jobIdFor, type MediaJob } from './media-job.js';
+
+/** The BullMQ job name of every media item. */
+export const MEDIA_JOB = 'media';
+
+/** The queue of media jobs, as `enqueue`, `worker` and `status` open it. */
+export type MediaQueue = Queue<MediaJob, unknown, typeof MEDIA_JOB>;
+
+/**
+ * Open the queue on an existing connection. Finished jobs are kept, never removed: a kept job is what
+ * makes a second enqueue of the same item a no-op, and its return value is what `status --results`
+ * exports (the cost, about 1 KB of Redis per item, is worked out in docs/scale-out.md).
+ */
+export function openMediaQueue(redis: Redis, config: ScaleOutConfig): MediaQueue {
+  return new Queue<MediaJob, unknown, typeof MEDIA_JOB>(config.queueName, {
+    connection: redis,
+    defaultJobOptions: {
+      attempts: config.attempts,
+      backoff: { type: 'exponential', delay: 1_000 },
+      removeOnComplete: false,
+      removeOnFail: false,
+    },
+  });
+}
+
+/** What one {@link enqueueBatch} did. */
+export interface EnqueueCounts {
+  added: number;
+  alreadyQueued: number;
+}
+
+/**
+ * Add a batch of items, each under its {@link jobIdFor} id. BullMQ never adds a second job under an id
+ * it holds; the ids it already holds are asked first (one pipelined `EXISTS` each), only to say how many
+ * were new. Two enqueues racing on one list may count one item as new in both; neither adds it twice.
+ */
+export async function enqueueBatch(queue: MediaQueue, redis: Redis, items: readonly MediaJob[]): Promise<EnqueueCounts> {
+  const byId = new Map<string, MediaJob>();
+  for (const item of items) byId.set(jobIdFor(item), item);
+  const ids = [...byId.keys()];
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.exists(queue.toKey(id));
+  const answers = (await pipeline.exec()) ?? [];
+  const fresh = ids.filter((_, i) => answers[i]?.[1] === 0);
+  if (fresh.length > 0) {
+    await queue.addBulk(fresh.map((id) => ({ name: MEDIA_JOB, data: byId.get(id)!, opts: { jobId: id } })));
+  }
+  return { added: fresh.length, alreadyQueued: items.length - fresh.length };
+}
