@@ -89,6 +89,9 @@ try {
   }
   process.stdout.write(run(process.execPath, ['out/host.js', path.join(app, 'archive')], app));
   process.stdout.write(run(path.join(app, 'node_modules', '.bin', 'tumblr-dl'), ['--version'], app));
+  // The scale-out subpath resolves from an installed package, with BullMQ and ioredis among its dependencies.
+  const scaleOut = "const m = await import('tumblr-media-downloader/scale-out'); if (typeof m.RedisRateLimiter !== 'function') throw new Error('no RedisRateLimiter'); console.log('scale-out subpath: ok');";
+  process.stdout.write(run(process.execPath, ['--input-type=module', '-e', scaleOut], app));
   process.stdout.write('pack-check: ok\n');
 } catch (error) {
   process.stderr.write(`pack-check failed: ${error.message}\n${error.stdout ?? ''}`);
