@@ -2,15 +2,14 @@
  * npm run bench: the plugin's CLI against curl, aria2c, a naive got pipeline (the got floor) and a raw node:http floor,
  * on the same URL lists served by nginx on 127.0.0.1, alternating tools run by run.
  * Writes bench/results/latest.md. Every downloaded file is checked against the
- * reference SHA-256. Options: --runs N (default 3), --only A,B,C,D, --quick (small C),
+ * reference SHA-256. Options: --runs N (default 3), --only A,B,C,D,Q (Q: bench/scale-out.ts), --quick (small C),
  * --baseline <checkout> (another built checkout's CLI as one more tool, "tumblr-dl baseline": a before/after
  * in the same run, where the machine's drift between runs cannot blur it).
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { generate, startOrigin, timed, type Sample, type WorkloadFiles } from './bench-kit.js';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +23,7 @@ const QUICK = args.includes('--quick');
 const BASELINE = args.includes('--baseline') ? path.resolve(args[args.indexOf('--baseline') + 1]!) : undefined;
 const MiB = 1024 * 1024;
 
-interface Workload {
+interface Workload extends WorkloadFiles {
   id: string;
   label: string;
   count: number;
@@ -43,75 +42,6 @@ const ALL_WORKLOADS: Workload[] = [
 ];
 const WORKLOADS = ALL_WORKLOADS.filter((w) => ONLY.includes(w.id));
 
-interface Sample {
-  wall: number;
-  cpu: number;
-  rssKiB: number;
-}
-
-/** Generate the files of a workload (random bytes behind a JPEG signature) and their SHA-256. */
-function generate(w: Workload, dir: string): Map<string, string> {
-  mkdirSync(dir, { recursive: true });
-  const sums = new Map<string, string>();
-  for (let i = 0; i < w.count; i++) {
-    const name = `${w.id.toLowerCase()}${i}.jpg`;
-    const hash = createHash('sha256');
-    const fd = openSync(path.join(dir, name), 'w');
-    for (let written = 0; written < w.size; ) {
-      const chunk = randomBytes(Math.min(16 * MiB, w.size - written));
-      if (written === 0) chunk.set([0xff, 0xd8, 0xff, 0xe0]);
-      // A whole JPEG ends in EOI: without it the structure check would flag every file as cut.
-      if (written + chunk.length === w.size) chunk.set([0xff, 0xd9], chunk.length - 2);
-      hash.update(chunk);
-      writeSync(fd, chunk);
-      written += chunk.length;
-    }
-    closeSync(fd);
-    sums.set(name, hash.digest('hex'));
-  }
-  return sums;
-}
-
-/** nginx on 127.0.0.1 (installed from Debian if missing), else a Node static server with a warning. */
-async function startOrigin(root: string): Promise<{ base: string; kind: string; stop: () => void }> {
-  if (!existsSync('/usr/sbin/nginx') && process.getuid?.() === 0) {
-    spawnSync('bash', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light'], { stdio: 'ignore' });
-  }
-  if (existsSync('/usr/sbin/nginx')) {
-    const port = 18000 + Math.floor(Math.random() * 2000);
-    const conf = path.join(WORK, 'nginx.conf');
-    writeFileSync(
-      conf,
-      `daemon off; worker_processes 1; pid ${WORK}/nginx.pid; error_log ${WORK}/nginx-error.log;
-events { worker_connections 1024; }
-http { include /etc/nginx/mime.types; access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
-  client_body_temp_path ${WORK}/tmp; proxy_temp_path ${WORK}/tmp; fastcgi_temp_path ${WORK}/tmp; uwsgi_temp_path ${WORK}/tmp; scgi_temp_path ${WORK}/tmp;
-  server { listen 127.0.0.1:${port}; root ${root}; } }`,
-    );
-    mkdirSync(path.join(WORK, 'tmp'), { recursive: true });
-    const nginx = spawn('/usr/sbin/nginx', ['-c', conf], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 500));
-    return { base: `http://127.0.0.1:${port}`, kind: 'nginx', stop: () => nginx.kill() };
-  }
-  console.warn('WARNING: nginx not available; serving with a Node static server (numbers are not comparable).');
-  const server = http.createServer((req, res) => {
-    const file = path.join(root, path.basename(req.url ?? ''));
-    if (!existsSync(file)) return void res.writeHead(404).end();
-    const body = readFileSync(file);
-    res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': body.length, etag: `"${body.length}"` }).end(body);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, kind: 'node (fallback)', stop: () => server.close() };
-}
-
-/** Run a command under GNU time; returns wall seconds, CPU seconds and peak RSS. */
-function timed(cmd: string, cmdArgs: string[]): Sample {
-  const out = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...cmdArgs], { encoding: 'utf8', maxBuffer: 64 * MiB });
-  const last = out.stderr.trim().split('\n').pop() ?? '';
-  const [wall, user, sys, rss] = last.split(' ').map(Number);
-  if (out.status !== 0 && out.status !== 1) throw new Error(`${cmd} failed (${out.status}): ${out.stderr.slice(-500)}`);
-  return { wall: wall!, cpu: user! + sys!, rssKiB: rss! };
-}
 
 /** The CLI of a checkout, with the flags every tumblr-dl row uses. */
 const tumblrDl =
@@ -155,6 +85,9 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const available = (cmd: string): boolean => spawnSync('bash', ['-c', `command -v ${cmd}`]).status === 0;
 
 async function main(): Promise<void> {
+  // Q, the queue (BullMQ on Redis), has a bench of its own.
+  if (ONLY.includes('Q')) execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/scale-out.ts')], { cwd: ROOT, stdio: 'inherit' });
+  if (WORKLOADS.length === 0) return;
   if (!available('/usr/bin/time') || !available('aria2c')) {
     spawnSync('bash', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time aria2 curl'], { stdio: 'inherit' });
   }
@@ -164,7 +97,7 @@ async function main(): Promise<void> {
   mkdirSync(served, { recursive: true });
   const started = Date.now();
   const rows: string[] = [];
-  const origin = await startOrigin(served);
+  const origin = await startOrigin(served, WORK);
   try {
     for (const w of WORKLOADS) {
       const sums = generate(w, served);

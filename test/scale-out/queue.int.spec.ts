@@ -119,8 +119,8 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
       const held = (await queue.getJobs(['active'])).filter((j) => j?.processedBy === 'w2').map((j) => j.id!);
       expect(held).to.not.be.empty;
       const [first, , third] = await Promise.all(runs);
-      expect(first.code, first.stderr).to.equal(0);
-      expect(third.code, third.stderr).to.equal(0);
+      expect(first!.code, first!.stderr).to.equal(0);
+      expect(third!.code, third!.stderr).to.equal(0);
 
       const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed');
       expect(counts).to.deep.equal({ waiting: 0, delayed: 0, active: 0, completed: 300, failed: 0 });
