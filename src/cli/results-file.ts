@@ -19,6 +19,8 @@ export class ResultsFile {
   private failure: Error | undefined;
   /** While lines are being gathered: the timer that writes them. */
   private batch: NodeJS.Timeout | undefined;
+  /** While the stream is over its buffer: the one wait for `drain` that every writer shares. */
+  private draining: Promise<unknown> | undefined;
 
   private constructor(
     readonly file: string,
@@ -60,7 +62,11 @@ export class ResultsFile {
     // `once` rejects if the stream errors while we wait, so a full disk cannot leave this waiting forever.
     if (!this.stream.write(`${JSON.stringify(result)}\n`)) {
       this.flushBatch();
-      await once(this.stream, 'drain').catch(() => undefined);
+      // One wait shared by every writer held up: a listener pair each would pass Node's limit of 10 at -c 16.
+      this.draining ??= once(this.stream, 'drain')
+        .catch(() => undefined)
+        .finally(() => (this.draining = undefined));
+      await this.draining;
     }
   }
 
