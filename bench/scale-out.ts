@@ -36,6 +36,11 @@ function timedAsync(args: string[]): Promise<Sample> {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const usedMemory = async (redis: Redis): Promise<number> => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
+/** CPU seconds the Redis server has used: on one machine, it competes with the workers for the same cores. */
+const redisCpu = async (redis: Redis): Promise<number> => {
+  const info = await redis.info('cpu');
+  return Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1]);
+};
 
 async function main(): Promise<void> {
   execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
@@ -48,7 +53,7 @@ async function main(): Promise<void> {
   const list = path.join(WORK, 'A.jsonl');
   writeFileSync(list, [...sums.keys()].map((n) => JSON.stringify({ url: `${origin.base}/${n}`, postId: n.replace('.jpg', ''), mediaType: 'image' })).join('\n') + '\n');
   const started = Date.now();
-  const samples: Record<string, { wall: number; cpu: number; rssKiB: number; enqueue?: number }[]> = { direct: [], '1 worker': [], '2 workers': [] };
+  const samples: Record<string, { wall: number; cpu: number; rssKiB: number; enqueue?: number; workers?: number; redisCpu?: number }[]> = { direct: [], '1 worker': [], '2 workers': [] };
   let perFinishedJob = 0;
   try {
     for (let run = 0; run < RUNS; run++) {
@@ -64,6 +69,7 @@ async function main(): Promise<void> {
         }
         const queue = `q${run}-${mode.replace(/\W/g, '')}`;
         const before = await usedMemory(client);
+        const cpuBefore = await redisCpu(client);
         const enqueue = timed(process.execPath, [CLI, 'enqueue', list, '--redis', redis.url, '--queue', queue]);
         const workers = Number(mode[0]);
         const t0 = Date.now();
@@ -77,6 +83,8 @@ async function main(): Promise<void> {
         samples[mode]!.push({
           wall: wall + enqueue.wall,
           enqueue: enqueue.wall,
+          workers: wall,
+          redisCpu: (await redisCpu(client)) - cpuBefore,
           cpu: ran.reduce((sum, s) => sum + s.cpu, enqueue.cpu),
           rssKiB: Math.max(...ran.map((s) => s.rssKiB)),
         });
@@ -99,8 +107,12 @@ async function main(): Promise<void> {
     const row = (mode: string): string => {
       const s = samples[mode]!;
       const wall = median(s.map((x) => x.wall));
-      const enqueue = s[0]?.enqueue === undefined ? '–' : `${median(s.map((x) => x.enqueue!)).toFixed(2)} s`;
-      return `| ${mode} | ${wall.toFixed(2)} s | ${enqueue} | ${(A.count / wall).toFixed(0)} files/s | ${median(s.map((x) => x.cpu)).toFixed(2)} s | ${(Math.max(...s.map((x) => x.rssKiB)) / 1024).toFixed(0)} MiB | ${(wall / direct).toFixed(2)}× |`;
+      const of = (key: 'enqueue' | 'workers' | 'redisCpu'): string => (s[0]?.[key] === undefined ? '–' : `${median(s.map((x) => x[key]!)).toFixed(2)} s`);
+      const workersOnly = s[0]?.workers === undefined ? '–' : `${(median(s.map((x) => x.workers!)) / direct).toFixed(2)}×`;
+      return (
+        `| ${mode} | ${wall.toFixed(2)} s | ${of('enqueue')} | ${of('workers')} | ${(A.count / wall).toFixed(0)} files/s | ${median(s.map((x) => x.cpu)).toFixed(2)} s | ` +
+        `${of('redisCpu')} | ${(Math.max(...s.map((x) => x.rssKiB)) / 1024).toFixed(0)} MiB | ${(wall / direct).toFixed(2)}× | ${workersOnly} |`
+      );
     };
     const table = [
       '# Benchmark Q: workload A through the BullMQ queue',
@@ -110,8 +122,8 @@ async function main(): Promise<void> {
       '',
       `Workload A: ${A.count} × 64 KiB. \`fetch\` and each worker: ${FLAGS.join(' ')}. A queue run's time is the enqueue plus the workers until the queue is drained (\`--exit-when-drained\`); CPU adds up every process of the run; RSS is the largest process.`,
       '',
-      '| mode | median wall | of which enqueue | speed | CPU (user+sys) | peak RSS | time ÷ direct |',
-      '|---|---|---|---|---|---|---|',
+      '| mode | median wall | enqueue | workers | speed | CPU of our processes | CPU of Redis | peak RSS | time ÷ direct | workers ÷ direct |',
+      '|---|---|---|---|---|---|---|---|---|---|',
       row('direct'),
       row('1 worker'),
       row('2 workers'),

@@ -263,7 +263,7 @@ export function resolveScaleOutConfig(input?: Partial<ScaleOutConfig>): ScaleOut
     fail('scaleOut.queueName', `must be 1 to 100 letters, digits, '.', '_' or '-', got ${JSON.stringify(scaleOut.queueName)}`);
   }
   integer('scaleOut.lockDurationMs', scaleOut.lockDurationMs, 1_000, 3_600_000);
-  integer('scaleOut.stalledIntervalMs', scaleOut.stalledIntervalMs, 1_000, 3_600_000);
+  integer('scaleOut.stalledIntervalMs', scaleOut.stalledIntervalMs, 100, 3_600_000);
   integer('scaleOut.maxStalledCount', scaleOut.maxStalledCount, 0, 100);
   integer('scaleOut.attempts', scaleOut.attempts, 1, 100);
   return scaleOut;

@@ -39,7 +39,7 @@ interface LocalQueue {
 
 /** The scripts as ioredis commands (sent once, then called by their SHA). */
 interface BucketCommands {
-  tumblrDlTake(bucket: string, cooldown: string, rate: number, burst: number, n: number): Promise<[number, number]>;
+  tumblrDlTake(bucket: string, cooldown: string, rate: number, burst: number, fewest: number, most: number): Promise<[number, number, number]>;
   tumblrDlCool(cooldown: string, ms: number): Promise<number>;
 }
 
@@ -48,8 +48,9 @@ interface BucketCommands {
  * on any machine, shares one request rate per host and one pause: a `Retry-After` seen by one worker holds
  * them all. The bucket is a Lua script on Redis's clock (see `shared-bucket-scripts.ts`).
  *
- * Within a process, waiters are served in arrival order by one loop per bucket, so a process sends one
- * request to Redis per grant, not one per waiter. Across processes the order is whoever asks first after
+ * Within a process, waiters are served in arrival order by one loop per bucket, and one call to Redis
+ * serves every waiter of the same host that is there at the time (as many as the bucket holds tokens
+ * for): at 16 downloads at once, a grant costs a fraction of a round trip, not one each. Across processes the order is whoever asks first after
  * a refill: fair enough for a rate shared by equals, and it needs no coordination beyond the script.
  *
  * Bind it in place of the default: `container.rebind(RateLimiter).to(RedisRateLimiter)` with
@@ -149,22 +150,27 @@ export class RedisRateLimiter implements RateLimiter {
           await this.sleep(queue, Math.min(...queue.waiters.map((w) => this.cooldowns.get(w.host) ?? 0)) - this.clock.now());
           continue;
         }
-        let answer: [number, number];
+        // The waiters served together: every one of the chosen host asking for one token, in order, as many
+        // as a full bucket holds (all of them with no rate); a waiter asking for more is served alone, all or nothing.
+        const most = this.options.requestsPerSecond === 0 ? Infinity : this.options.burst;
+        const batch = ready.n === 1 ? queue.waiters.filter((w) => w.host === ready.host && w.n === 1).slice(0, most) : [ready];
+        let answer: [number, number, number];
         try {
           await this.sending.get(ready.host);
-          const rate = this.options.requestsPerSecond;
-          // Rate 0: no bucket, but the host's shared cooldown still holds every worker.
-          answer = await this.commands.tumblrDlTake(bucket, this.coolKey(ready.host), rate === 0 ? 1e9 : rate, this.options.burst, ready.n);
+          answer = await this.commands.tumblrDlTake(bucket, this.coolKey(ready.host), this.options.requestsPerSecond, this.options.burst, ready.n, ready.n === 1 ? batch.length : ready.n);
         } catch (error) {
           this.leave(queue, ready);
           ready.reject(new DownloadError('NETWORK_ERROR', `Shared rate limit unavailable (Redis): ${(error as Error).message}`, { cause: error }));
           continue;
         }
-        if (!queue.waiters.includes(ready)) continue; // aborted while Redis answered
-        const [waitMs, cooling] = answer;
-        if (waitMs <= 0) {
-          this.leave(queue, ready);
-          ready.resolve();
+        const [taken, waitMs, cooling] = answer;
+        if (taken > 0) {
+          // Waiters that left (aborted) while Redis answered leave their tokens unused: a few, never a burst.
+          for (const waiter of batch.slice(0, ready.n === 1 ? taken : 1)) {
+            if (!queue.waiters.includes(waiter)) continue;
+            this.leave(queue, waiter);
+            waiter.resolve();
+          }
         } else if (cooling === 1) {
           // Another worker's 429: remember it here, so this loop serves other hosts meanwhile.
           this.noteCooldown(ready.host, this.clock.now() + waitMs);

@@ -7,32 +7,38 @@
 
 /**
  * KEYS[1] the bucket (hash: `tokens`, `at`), KEYS[2] the host's cooldown (epoch ms, on Redis's clock).
- * ARGV[1] requests per second (> 0), ARGV[2] burst, ARGV[3] tokens asked for.
- * Returns `{waitMs, cooling}`: `0` when the tokens were taken; otherwise how long to wait before asking
- * again, and `1` when the wait is the host's cooldown rather than the rate.
+ * ARGV[1] requests per second (`0`: no rate, only the cooldown), ARGV[2] burst, ARGV[3] fewest tokens
+ * worth taking, ARGV[4] most tokens wanted. One call serves every waiter of a process at once: it takes
+ * as many whole tokens as are there, up to the most wanted, if at least the fewest are.
+ * Returns `{taken, waitMs, cooling}`: with `taken` 0, how long to wait before asking again, and `1` when
+ * the wait is the host's cooldown rather than the rate.
  */
 export const TAKE_TOKENS = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local coolUntil = tonumber(redis.call('GET', KEYS[2]) or '0')
-if coolUntil > now then return {coolUntil - now, 1} end
+if coolUntil > now then return {0, coolUntil - now, 1} end
 local rate = tonumber(ARGV[1])
+local fewest = tonumber(ARGV[3])
+local most = tonumber(ARGV[4])
+if rate == 0 then return {most, 0, 0} end
 local burst = tonumber(ARGV[2])
-local n = tonumber(ARGV[3])
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(state[1]) or burst
 local at = tonumber(state[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
+local taken = 0
 local wait = 0
-if tokens >= n then
-  tokens = tokens - n
+if tokens >= fewest then
+  taken = math.min(most, math.floor(tokens))
+  tokens = tokens - taken
 else
-  wait = math.ceil((n - tokens) * 1000 / rate)
+  wait = math.ceil((fewest - tokens) * 1000 / rate)
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 -- A full bucket is the same as no bucket: an idle host's key expires instead of staying forever.
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
-return {wait, 0}
+return {taken, wait, 0}
 `;
 
 /**

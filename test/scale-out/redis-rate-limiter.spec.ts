@@ -116,6 +116,21 @@ describe(RedisRateLimiter.name, () => {
     expect(Date.now() - paused).to.be.at.least(150);
   });
 
+  it('should serve every waiter of a process in one call to Redis when the bucket holds enough', async () => {
+    const shared = `t${++prefix}`;
+    const stats = async (): Promise<number> => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await clients[0]!.info('commandstats'))?.[1] ?? 0);
+    const a = limiter({ prefix: shared, requestsPerSecond: 0 });
+    await a.acquire(1, { key: 'h' }); // the script is loaded
+    const before = await stats();
+    await Promise.all(Array.from({ length: 16 }, () => a.acquire(1, { key: 'h' })));
+    // One call for the first waiter, one for the fifteen that queued behind it: not sixteen.
+    expect((await stats()) - before).to.be.at.most(3);
+    const b = limiter({ prefix: shared, requestsPerSecond: 100, burst: 8 });
+    const limited = await stats();
+    await Promise.all(Array.from({ length: 8 }, () => b.acquire(1, { key: 'h' })));
+    expect((await stats()) - limited).to.be.at.most(4);
+  });
+
   it('should refuse bad options as INVALID_CONFIG', () => {
     expect(() => limiter({ prefix: 'x', requestsPerSecond: -1 })).to.throw(DownloadError).with.property('code', 'INVALID_CONFIG');
     expect(() => limiter({ prefix: 'x', burst: 0 })).to.throw(DownloadError).with.property('code', 'INVALID_CONFIG');
