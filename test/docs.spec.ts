@@ -19,9 +19,11 @@ describe('docs', () => {
     expect(documented).to.deep.equal(events);
   });
 
-  it('docs/cli.md should document every fetch flag of the usage text', async () => {
+  it('docs/cli.md should document every flag of the usage texts', async () => {
     const { FETCH_USAGE } = await import('../src/cli/fetch-options.js');
-    const flags = [...FETCH_USAGE.matchAll(/--([a-z-]+)/g)].map((m) => m[1]).filter((f) => f !== 'help');
+    const { ENQUEUE_USAGE, WORKER_USAGE, STATUS_USAGE } = await import('../src/cli/scale-out-options.js');
+    const usage = [FETCH_USAGE, ENQUEUE_USAGE, WORKER_USAGE, STATUS_USAGE].join('\n');
+    const flags = [...usage.matchAll(/--([a-z-]+)/g)].map((m) => m[1]).filter((f) => f !== 'help');
     const cli = read('docs/cli.md');
     for (const flag of new Set(flags)) expect(cli, `--${flag}`).to.include(`--${flag}`);
   });

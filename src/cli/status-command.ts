@@ -44,14 +44,15 @@ export async function statusCommand(options: StatusOptions, stdout: DisplayStrea
     const [lastMinute, lastTen, workers] = await Promise.all([
       redis.zcount(completedKey, now - 60_000, '+inf'),
       redis.zcount(completedKey, now - 600_000, '+inf'),
-      queue.getWorkers(),
+      // CLIENT LIST, which a managed Redis may refuse: the counts matter more than the names.
+      queue.getWorkers().catch(() => undefined),
     ]);
     const waiting = (counts.waiting ?? 0) + (counts.prioritized ?? 0);
     stdout.write(
       `Queue "${config.queueName}" at ${redactRedisUrl(config.redisUrl)}\n` +
         `  waiting ${waiting}, delayed ${counts.delayed ?? 0}, active ${counts.active ?? 0}, completed ${counts.completed ?? 0}, failed ${counts.failed ?? 0}\n` +
         `  throughput: ${lastMinute} items in the last minute, ${(lastTen / 10).toFixed(1)}/min over the last 10 minutes\n` +
-        `  workers connected: ${workers.length}${workers.length > 0 ? ` (${workers.map((w) => w.name || w.addr).join(', ')})` : ''}\n`,
+        `  workers connected: ${workers === undefined ? 'unknown (CLIENT LIST refused)' : `${workers.length}${workers.length > 0 ? ` (${workers.map((w) => w.name || w.addr).join(', ')})` : ''}`}\n`,
     );
     if (options.resultsFile) {
       const written = await exportResults(queue, options.resultsFile);
