@@ -161,7 +161,7 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
  * On a terminal, count the bytes of running downloads too and redraw every
  * 250 ms, so a long video does not look like a hang. Returns the stop function.
  */
-function trackLiveBytes(events: DownloadEvents, tally: Tally, display: ProgressDisplay): () => void {
+export function trackLiveBytes(events: DownloadEvents, tally: Tally, display: ProgressDisplay): () => void {
   const running = new Map<string, number>();
   const sum = (): void => {
     tally.inFlightBytes = [...running.values()].reduce((a, b) => a + b, 0);

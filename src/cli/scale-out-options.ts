@@ -36,44 +36,53 @@ export interface StatusOptions {
   resultsFile: string | undefined;
 }
 
-const REDIS_HELP = `      --redis <url>           Redis of the queue: redis://[user:password@]host:port[/db], rediss:// for TLS
-                              (default: $${REDIS_URL_ENV})
+const REDIS_HELP = `      --redis <url>           the queue's Redis, redis://[user:pw@]host:port/db
+                              or rediss:// (default $${REDIS_URL_ENV})
       --queue <name>          queue name (default tumblr-dl)`;
 
 /** The `enqueue` usage text. */
-export const ENQUEUE_USAGE = `Usage: tumblr-dl enqueue <input> --redis <url> [--queue <name>] [--attempts <n>]
+export const ENQUEUE_USAGE = `Usage: tumblr-dl enqueue <input> --redis <url> [--queue <name>]
 
-Add one job per item of <input> (the forms fetch reads: URLs, JSONL or CSV) to a BullMQ queue. An item's
-job id comes from its url, postId and index: enqueueing the same list twice adds nothing.
+Add one job per item of <input> (URLs, JSONL or CSV, as fetch reads them) to a
+BullMQ queue. A job's id comes from the item's url, postId and index: enqueueing
+the same list twice adds nothing.
 
 Options:
 ${REDIS_HELP}
-      --attempts <n>          runs of a job whose worker crashed or threw (default 3)
+      --attempts <n>          runs of a job whose worker crashed (default 3)
   -h, --help                  this text
 
-Exit codes: 0 every line queued (new or already there), 1 some lines were bad, 2 bad usage or no Redis.`;
+Exit codes: 0 every line queued (new or already there), 1 some lines were bad,
+2 bad usage or no Redis.`;
 
 /** The `worker` usage text. */
-export const WORKER_USAGE = `Usage: tumblr-dl worker -o <dir> --redis <url> [--queue <name>] [-c N] [--exit-when-drained] [options]
+export const WORKER_USAGE = `Usage: tumblr-dl worker -o <dir> --redis <url> [options]
 
-Take jobs from the queue and download each into <dir>, with the folder's own ledger and lock. The request
-rate per host (-r) and 429/503 pauses are shared by every worker of the queue through Redis.
+Take jobs from the queue and download each into <dir>, with the folder's own
+ledger and lock. The rate per host (-r) and 429/503 pauses are shared by every
+worker of the queue through Redis.
 
 Options:
 ${REDIS_HELP}
   -o, --output <dir>          this worker's folder (required)
   -c, --concurrency <n>       jobs at once (default 5)
-      --exit-when-drained     exit once no job is waiting, delayed or active in the whole queue
-      --name <id>             this worker's name in results (default <host name>:<dir>)
-      --lock-duration <ms>    a dead worker's jobs go back to the queue after this (default 30000)
+      --exit-when-drained     exit once no job is waiting, delayed or active
+                              anywhere in the queue
+      --name <id>             this worker's name in results
+                              (default <host name>:<dir>)
+      --lock-duration <ms>    a dead worker's jobs run again after about this
+                              (default 30000)
       --stalled-interval <ms> how often to look for them (default 30000)
   -q, --quiet                 print only errors and the summary
   -h, --help                  this text
-  Every download option of fetch applies too: -r, --per-host, --retries, --timeout, --stall-timeout,
-  --max-size, --placeholders, --no-resume, --ledger, --no-ledger, -f, --dedupe, --wayback.
+Every download option of fetch applies too: -r, --per-host, --retries,
+--timeout, --stall-timeout, --max-size, --placeholders, --no-resume, --ledger,
+--no-ledger, -f, --dedupe, --wayback.
 
-SIGINT/SIGTERM: running downloads stop (their .part files stay) and their jobs go back to the queue.
-Exit codes: 0 stopped when drained, 2 bad usage or no Redis, 130/143 stopped by a signal.`;
+SIGINT/SIGTERM: running downloads stop (their .part files stay) and their jobs
+go back to the queue.
+Exit codes: 0 stopped when drained, 2 bad usage or no Redis, 130/143 stopped by
+a signal.`;
 
 /** The `status` usage text. */
 export const STATUS_USAGE = `Usage: tumblr-dl status --redis <url> [--queue <name>] [--results <file>]
@@ -82,8 +91,8 @@ Print the queue's counts (waiting, active, completed, failed) and throughput.
 
 Options:
 ${REDIS_HELP}
-      --results <file>        write every finished item's result as JSONL, naming the worker and the path
-                              that hold its file
+      --results <file>        write every finished item's result as JSONL,
+                              naming the worker and the path of its file
   -h, --help                  this text`;
 
 /** Parse `enqueue` arguments. */

@@ -27,12 +27,15 @@ export function statusLine(tally: Tally, rates: StatusRates | undefined, width: 
   const remaining = total === undefined ? undefined : Math.max(0, total - tally.done);
   const eta = rates && remaining !== undefined && rates.itemsPerSecond > 0 ? formatDuration(remaining / rates.itemsPerSecond) : '?';
   const problems = [tally.failed > 0 ? `${tally.failed} failed` : '', tally.missing > 0 ? `${tally.missing} missing` : ''].filter(Boolean).join(' ');
+  // A worker has no total of its own: it shows what it did and what is left in the queue it shares.
+  const worker = tally.queued !== undefined;
   const pieces: Piece[] = [
     ...(fraction === undefined ? [] : [{ long: `${Math.floor(fraction * 100)}%`.padStart(4), short: `${Math.floor(fraction * 100)}%`, priority: 1 }]),
-    { long: `${tally.done}/${totalText} files`, short: `${tally.done}/${totalText}`, priority: 0 },
+    worker ? { long: `${tally.done} files`, short: `${tally.done}`, priority: 0 } : { long: `${tally.done}/${totalText} files`, short: `${tally.done}/${totalText}`, priority: 0 },
+    ...(worker ? [{ long: `${tally.queued} left in queue`, short: `${tally.queued} left`, priority: 1 }] : []),
     { long: formatBytes(bytes), short: formatBytes(bytes), priority: 5 },
     { long: `${formatBytes(rates?.bytesPerSecond ?? 0)}/s`, short: `${formatBytes(rates?.bytesPerSecond ?? 0)}/s`, priority: 3 },
-    { long: `ETA ${eta}`, short: eta, priority: 4 },
+    ...(worker ? [] : [{ long: `ETA ${eta}`, short: eta, priority: 4 }]),
     ...(problems === '' ? [] : [{ long: problems, short: problems, priority: 2 }]),
   ];
   let kept = pieces;

@@ -33,6 +33,8 @@ export interface Tally {
   bytes: number;
   /** Bytes on disk of downloads still running. */
   inFlightBytes: number;
+  /** `worker` only: jobs left in the queue it shares (waiting, delayed and active, every worker's). */
+  queued?: number;
   startedAt: number;
 }
 

@@ -27,13 +27,14 @@ const workerCommand: typeof import('./worker-command.js').workerCommand = async 
 const statusCommand: typeof import('./status-command.js').statusCommand = async (...args) => (await import('./status-command.js')).statusCommand(...args);
 
 const USAGE = `Usage:
-  tumblr-dl fetch <input> -o <dir> [options]   download every item of <input> (see: tumblr-dl fetch --help)
-  tumblr-dl verify <dir>                       re-hash saved files against the ledger (see: tumblr-dl verify --help)
-  tumblr-dl demo [-o <dir>]                    start a local sample origin and fetch from it (default dir: sample-output)
-  tumblr-dl enqueue <input> --redis <url>      queue the items of <input> for workers
-  tumblr-dl worker -o <dir> --redis <url>      download queued items into <dir>
-  tumblr-dl status --redis <url>               queue counts, throughput and results
-  tumblr-dl --version`;
+  tumblr-dl fetch <input> -o <dir> [options]  download every item of <input>
+  tumblr-dl verify <dir>                      re-hash saved files against the ledger
+  tumblr-dl demo [-o <dir>]                   fetch from a local sample origin
+  tumblr-dl enqueue <input> --redis <url>     queue the items of <input> for workers
+  tumblr-dl worker -o <dir> --redis <url>     download queued items into <dir>
+  tumblr-dl status --redis <url>              queue counts, throughput and results
+  tumblr-dl --version
+Each command explains itself: tumblr-dl <command> --help`;
 
 /** Port the demo origin prefers. */
 const DEMO_PORT = 47_391;

@@ -5,6 +5,7 @@ import { Container } from 'inversify';
 import { resolveDownloaderConfig } from '../config/downloader-config.js';
 import { MediaDownloader } from '../downloader/media-downloader.js';
 import { DownloadLedger } from '../ledger/download-ledger.js';
+import { DownloadEvents } from '../events/download-events.js';
 import { NativeModuleMissingError, openSqlite } from '../ledger/open-sqlite.js';
 import { SqliteDownloadLedger } from '../ledger/sqlite-download-ledger.js';
 import type { DownloadResult } from '../model/download-result.js';
@@ -17,15 +18,15 @@ import { RedisRateLimiter, RedisRateLimiterOptions } from '../scale-out/redis-ra
 import { checkJobData } from '../scale-out/check-job-data.js';
 import { downloadRow, errorResult, refusedResult } from './download-row.js';
 import { EXIT } from './exit-codes.js';
-import type { CommandIo } from './fetch-command.js';
+import { trackLiveBytes, type CommandIo } from './fetch-command.js';
 import { flagForConfigError } from './fetch-options.js';
 import { folderProblem } from './output-folder.js';
 import { ProgressDisplay } from './progress-display.js';
 import type { WorkerOptions } from './scale-out-options.js';
 import { countResult, newTally } from './tally.js';
 
-/** How often a worker asked to exit when drained looks at the whole queue's counts. */
-const DRAIN_POLL_MS = 500;
+/** How often a worker looks at the whole queue's counts (for --exit-when-drained and the status line). */
+const QUEUE_POLL_MS = 500;
 
 /**
  * `tumblr-dl worker`: take jobs from the queue and run each through the same {@link MediaDownloader} as
@@ -120,14 +121,21 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
   });
   worker.on('error', (error) => display.problem(`tumblr-dl: worker: ${error.message}`));
   const queue = openMediaQueue(redis, scaleOut);
-  display.line(`Worker ${name} on queue "${scaleOut.queueName}" at ${redactRedisUrl(scaleOut.redisUrl)}, ${config.maxConcurrent} at once.`);
+  display.line(`Worker ${name}, ${config.maxConcurrent} at once`);
+  display.line(`Queue "${scaleOut.queueName}" at ${redactRedisUrl(scaleOut.redisUrl)}`);
+  const stopLiveBytes = io.stdout.isTTY ? trackLiveBytes(container.get(DownloadEvents), tally, display) : () => {};
   void worker.run();
 
   const stopped = io.interrupted.then((signal) => {
     stoppedBy = signal;
-    display.line('Stopping: running downloads keep their .part files, and their jobs go back to the queue.');
+    display.line('Stopping: running jobs go back to the queue; their .part files stay.');
   });
-  await Promise.race([stopped, options.exitWhenDrained ? drained(queue) : new Promise<never>(() => {})]);
+  const watching = new AbortController();
+  // The queue's size is watched for the status line, and for --exit-when-drained.
+  const watch = options.exitWhenDrained || io.stdout.isTTY ? watchQueue(queue, (left) => (tally.queued = left), options.exitWhenDrained, watching.signal) : undefined;
+  await Promise.race([stopped, watch ?? new Promise<never>(() => {})]);
+  watching.abort();
+  stopLiveBytes();
   const closing = worker.close();
   if (stoppedBy) await downloader.close({ abort: true });
   await closing;
@@ -135,21 +143,25 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
   await ledger.close();
   await queue.close();
   await redis.quit();
-  display.summary(stoppedBy !== undefined, `in queue "${scaleOut.queueName}" (tumblr-dl status --results <file>)`);
+  display.summary(stoppedBy !== undefined, 'tumblr-dl status --results <file>');
   display.close();
   if (stoppedBy) return stoppedBy === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
   return EXIT.ok;
 }
 
 /**
- * Resolves once nothing is left anywhere in the queue: no job waiting, delayed (a retry's backoff),
- * prioritized or active. A job held by a dead worker stays active until stalled-job recovery puts it back,
- * so the last worker standing waits for it, takes it and finishes it.
+ * Report how many jobs are left in the queue (waiting, delayed, prioritized, active: every worker's) every
+ * {@link QUEUE_POLL_MS}; with `untilDrained`, resolve once that is none. A job held by a dead worker stays
+ * active until stalled-job recovery puts it back, so the last worker standing waits for it, takes it and
+ * finishes it. Never resolves otherwise; `signal` ends the watch.
  */
-async function drained(queue: MediaQueue): Promise<void> {
-  for (;;) {
+async function watchQueue(queue: MediaQueue, report: (left: number) => void, untilDrained: boolean, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
     const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'waiting-children');
-    if (Object.values(counts).every((n) => n === 0)) return;
-    await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+    const left = Object.values(counts).reduce((sum, n) => sum + n, 0);
+    report(left);
+    if (untilDrained && left === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, QUEUE_POLL_MS));
   }
+  return new Promise<never>(() => {});
 }

@@ -161,6 +161,15 @@ describe('statusLine', () => {
     tally.inputComplete = true;
     expect(statusLine(tally, undefined, 120)).to.match(/71%.*5\/7 files/);
   });
+
+  it("should show a worker what it did and what is left in the queue it shares, with no total or ETA of its own", () => {
+    const tally = newTally(0);
+    tally.done = 242;
+    tally.queued = 162;
+    const line = statusLine(tally, { bytesPerSecond: 5 * 1024 * 1024, itemsPerSecond: 80 }, 80);
+    expect(line).to.match(/^242 files {2}162 left in queue {2}0 B {2}5\.0 MiB\/s$/);
+    expect(statusLine(tally, undefined, 14)).to.equal('242 162 left');
+  });
 });
 
 describe('summaryText', () => {
