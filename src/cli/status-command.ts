@@ -3,6 +3,7 @@ import type { WorkerResult } from '../scale-out/media-job.js';
 import { openMediaQueue, type MediaQueue } from '../scale-out/media-queue.js';
 import { openRedis, probeRedis, redactRedisUrl } from '../scale-out/redis-connection.js';
 import { checkJobData } from '../scale-out/check-job-data.js';
+import { noSuchQueue, queueExists } from '../scale-out/known-queues.js';
 import type { DownloadResult } from '../model/download-result.js';
 import { errorResult } from './download-row.js';
 import { EXIT } from './exit-codes.js';
@@ -36,6 +37,12 @@ export async function statusCommand(options: StatusOptions, stdout: DisplayStrea
     return fail((error as Error).message);
   }
   const redis = openRedis(config.redisUrl);
+  // Asked before the queue is opened, since opening it creates it: a misspelt --queue should say so.
+  if (!(await queueExists(redis, config.queueName))) {
+    const message = await noSuchQueue(redis, config.queueName, redactRedisUrl(config.redisUrl));
+    await redis.quit();
+    return fail(message, EXIT.someFailed);
+  }
   const queue = openMediaQueue(redis, config);
   try {
     const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');

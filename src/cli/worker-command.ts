@@ -16,6 +16,7 @@ import { openMediaQueue, type MediaQueue } from '../scale-out/media-queue.js';
 import { openRedis, probeRedis, redactRedisUrl } from '../scale-out/redis-connection.js';
 import { RedisRateLimiter, RedisRateLimiterOptions } from '../scale-out/redis-rate-limiter.js';
 import { checkJobData } from '../scale-out/check-job-data.js';
+import { noSuchQueue, queueExists } from '../scale-out/known-queues.js';
 import { downloadRow, errorResult, refusedResult } from './download-row.js';
 import { EXIT } from './exit-codes.js';
 import { trackLiveBytes, type CommandIo } from './fetch-command.js';
@@ -120,9 +121,14 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
     autorun: false,
   });
   worker.on('error', (error) => display.problem(`tumblr-dl: worker: ${error.message}`));
+  // Workers may well start before the list is enqueued; a misspelt --queue is worth a word all the same.
+  const where = redactRedisUrl(scaleOut.redisUrl);
+  if (!(await queueExists(redis, scaleOut.queueName))) {
+    display.problem(`tumblr-dl: ${await noSuchQueue(redis, scaleOut.queueName, where)}${options.exitWhenDrained ? '' : '; waiting for jobs'}`);
+  }
   const queue = openMediaQueue(redis, scaleOut);
   display.line(`Worker ${name}, ${config.maxConcurrent} at once`);
-  display.line(`Queue "${scaleOut.queueName}" at ${redactRedisUrl(scaleOut.redisUrl)}`);
+  display.line(`Queue "${scaleOut.queueName}" at ${where}`);
   const stopLiveBytes = io.stdout.isTTY ? trackLiveBytes(container.get(DownloadEvents), tally, display) : () => {};
   void worker.run();
 

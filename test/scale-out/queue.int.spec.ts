@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { WorkerResult } from '../../src/scale-out/media-job.js';
 import { ensureBuilt } from '../support/built-package.js';
@@ -219,6 +219,25 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
     }
   });
 
+  it('should export a job BullMQ gave up on as a JOB_FAILED line with its reason', async () => {
+    const list = path.join(temp.dir, 'crash.jsonl');
+    writeFileSync(list, '{"url": "http://127.0.0.1:9/a.jpg", "postId": "7", "index": 2}\n');
+    await runCli(['enqueue', list, '--redis', redis.url, '--queue', 'crash', '--attempts', '1']);
+    // A worker that crashes on every job, as a disk that throws would make ours do.
+    const connection = client.duplicate();
+    const crashing = new Worker('crash', () => Promise.reject(new Error('disk on fire')), { connection });
+    const queue = queueOf('crash');
+    while ((await queue.getFailedCount()) === 0) await new Promise((r) => setTimeout(r, 20));
+    await crashing.close();
+    await connection.quit();
+    const exported = path.join(temp.dir, 'crash-results.jsonl');
+    const status = await runCli(['status', '--redis', redis.url, '--queue', 'crash', '--results', exported]);
+    expect(status.stdout).to.match(/completed 0, failed 1/);
+    const [line] = readFileSync(exported, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as WorkerResult);
+    expect(line).to.include({ url: 'http://127.0.0.1:9/a.jpg', postId: '7', status: 'error', errorCode: 'JOB_FAILED', errorMessage: 'disk on fire' });
+    await queue.close();
+  });
+
   it('should put running jobs back in the queue on SIGTERM, and exit 143', async () => {
     const origin = new Origin(3_000);
     await origin.start();
@@ -246,7 +265,7 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
     }
   });
 
-  it('should say in one line what is wrong: no --redis, an unreachable Redis, a bad line', async () => {
+  it('should say in one line what is wrong: no --redis, an unreachable Redis, a bad line, a misspelt queue', async () => {
     const list = path.join(temp.dir, 'bad.jsonl');
     writeFileSync(list, 'http://127.0.0.1:9/a.jpg\n{"url": 5}\n');
     const noRedis = await runCli(['enqueue', list]);
@@ -260,6 +279,9 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
     expect(badLine.code).to.equal(1);
     expect(badLine.stderr).to.include('input line 2: "url" must be a string');
     expect(badLine.stdout).to.match(/^1 added .*, 0 already queued, 1 bad input line\.$/m);
+    const misspelt = await runCli(['status', '--redis', redis.url, '--queue', 'ba']);
+    expect(misspelt.code).to.equal(1);
+    expect(misspelt.stderr).to.match(/^tumblr-dl: queue "ba" does not exist at redis:\/\/127\.0\.0\.1:\d+ \(queues there: .*\bbad\b.*\)\n$/);
     const badQueue = await runCli(['status', '--redis', redis.url, '--queue', 'a:b']);
     expect(badQueue.code).to.equal(2);
     expect(badQueue.stderr).to.match(/^tumblr-dl: --queue must be 1 to 100 letters/);
