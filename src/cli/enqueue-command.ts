@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { resolveScaleOutConfig } from '../config/downloader-config.js';
 import type { MediaJob } from '../scale-out/media-job.js';
 import { enqueueBatch, openMediaQueue } from '../scale-out/media-queue.js';
-import { openRedis, probeRedis, redactRedisUrl } from '../scale-out/redis-connection.js';
+import { oncePerOutage, openRedis, probeRedis, redactRedisUrl } from '../scale-out/redis-connection.js';
 import { EXIT } from './exit-codes.js';
 import { explain } from './explain-fs-error.js';
 import type { CommandIo } from './fetch-command.js';
@@ -37,8 +37,9 @@ export async function enqueueCommand(options: EnqueueOptions, io: CommandIo): Pr
   } catch (error) {
     return fail((error as Error).message);
   }
-  const redis = openRedis(config.redisUrl);
-  const queue = openMediaQueue(redis, config);
+  const outage = oncePerOutage(config.redisUrl, (line) => io.stderr.write(`${line}\n`));
+  const redis = openRedis(config.redisUrl, outage);
+  const queue = openMediaQueue(redis, config).on('error', outage.onError);
   const reading = new AbortController();
   let stopped: 'SIGINT' | 'SIGTERM' | undefined;
   void io.interrupted.then((signal) => {

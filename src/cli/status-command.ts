@@ -1,7 +1,7 @@
 import { resolveScaleOutConfig } from '../config/downloader-config.js';
 import type { WorkerResult } from '../scale-out/media-job.js';
 import { openMediaQueue, type MediaQueue } from '../scale-out/media-queue.js';
-import { openRedis, probeRedis, redactRedisUrl } from '../scale-out/redis-connection.js';
+import { oncePerOutage, openRedis, probeRedis, redactRedisUrl } from '../scale-out/redis-connection.js';
 import { checkJobData } from '../scale-out/check-job-data.js';
 import { noSuchQueue, queueExists } from '../scale-out/known-queues.js';
 import type { DownloadResult } from '../model/download-result.js';
@@ -36,14 +36,15 @@ export async function statusCommand(options: StatusOptions, stdout: DisplayStrea
   } catch (error) {
     return fail((error as Error).message);
   }
-  const redis = openRedis(config.redisUrl);
+  const outage = oncePerOutage(config.redisUrl, (line) => stderr.write(`${line}\n`));
+  const redis = openRedis(config.redisUrl, outage);
   // Asked before the queue is opened, since opening it creates it: a misspelt --queue should say so.
   if (!(await queueExists(redis, config.queueName))) {
     const message = await noSuchQueue(redis, config.queueName, redactRedisUrl(config.redisUrl));
     await redis.quit();
     return fail(message, EXIT.someFailed);
   }
-  const queue = openMediaQueue(redis, config);
+  const queue = openMediaQueue(redis, config).on('error', outage.onError);
   try {
     const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
     const now = Date.now();

@@ -13,7 +13,7 @@ import { downloaderModule } from '../module.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { MediaJob, WorkerResult } from '../scale-out/media-job.js';
 import { openMediaQueue, type MediaQueue } from '../scale-out/media-queue.js';
-import { openRedis, probeRedis, redactRedisUrl } from '../scale-out/redis-connection.js';
+import { oncePerOutage, openRedis, probeRedis, redactRedisUrl } from '../scale-out/redis-connection.js';
 import { RedisRateLimiter, RedisRateLimiterOptions } from '../scale-out/redis-rate-limiter.js';
 import { checkJobData } from '../scale-out/check-job-data.js';
 import { noSuchQueue, queueExists } from '../scale-out/known-queues.js';
@@ -67,13 +67,8 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
   const name = options.name ?? `${hostname()}:${config.outputDir}`;
   const tally = newTally(Date.now());
   const display = new ProgressDisplay(io.stdout, tally, { quiet: options.quiet, errors: io.stderr });
-  let redisDown = false;
-  const onRedisError = (error: Error): void => {
-    // Said once per outage: the client reconnects by itself, and the jobs wait for it.
-    if (!redisDown) display.problem(`tumblr-dl: Redis at ${redactRedisUrl(scaleOut.redisUrl)}: ${error.message}; reconnecting`);
-    redisDown = true;
-  };
-  const redis = openRedis(scaleOut.redisUrl, onRedisError).on('ready', () => (redisDown = false));
+  const outage = oncePerOutage(scaleOut.redisUrl, (line) => display.problem(line));
+  const redis = openRedis(scaleOut.redisUrl, outage);
 
   const container = new Container();
   container.load(downloaderModule(config));
@@ -112,7 +107,7 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
     return { ...result, worker: name, path: result.filename ? path.relative(config.outputDir, result.filename) : '' };
   };
   const worker = new Worker<MediaJob, WorkerResult>(scaleOut.queueName, run, {
-    connection: openRedis(scaleOut.redisUrl, onRedisError),
+    connection: openRedis(scaleOut.redisUrl, outage),
     name,
     concurrency: config.maxConcurrent,
     lockDuration: scaleOut.lockDurationMs,
@@ -120,13 +115,13 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
     maxStalledCount: scaleOut.maxStalledCount,
     autorun: false,
   });
-  worker.on('error', (error) => display.problem(`tumblr-dl: worker: ${error.message}`));
+  worker.on('error', outage.onError);
   // Workers may well start before the list is enqueued; a misspelt --queue is worth a word all the same.
   const where = redactRedisUrl(scaleOut.redisUrl);
   if (!(await queueExists(redis, scaleOut.queueName))) {
     display.problem(`tumblr-dl: ${await noSuchQueue(redis, scaleOut.queueName, where)}${options.exitWhenDrained ? '' : '; waiting for jobs'}`);
   }
-  const queue = openMediaQueue(redis, scaleOut);
+  const queue = openMediaQueue(redis, scaleOut).on('error', outage.onError);
   display.line(`Worker ${name}, ${config.maxConcurrent} at once`);
   display.line(`Queue "${scaleOut.queueName}" at ${where}`);
   const stopLiveBytes = io.stdout.isTTY ? trackLiveBytes(container.get(DownloadEvents), tally, display) : () => {};

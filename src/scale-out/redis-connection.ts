@@ -37,10 +37,37 @@ export async function probeRedis(url: string, timeoutMs = 5_000): Promise<void> 
 /**
  * A long-lived connection, as BullMQ requires it (`maxRetriesPerRequest: null`): when Redis goes away,
  * commands wait and the client reconnects, so a Redis restart pauses the workers instead of failing
- * their jobs. `onError` hears each connection error (say it once, not once per retry).
+ * their jobs. `outage` hears its errors and reconnections (see {@link oncePerOutage}).
  */
-export function openRedis(url: string, onError: (error: Error) => void = () => {}): Redis {
+export function openRedis(url: string, outage?: { onError: (error: Error) => void; onReady: () => void }): Redis {
   const client = new Redis(url, { maxRetriesPerRequest: null });
-  client.on('error', onError);
+  client.on('error', outage?.onError ?? (() => {}));
+  if (outage) client.on('ready', outage.onReady);
   return client;
+}
+
+/**
+ * An error handler for a command's connections that says a lost connection once, until it is back, and
+ * every other error each time. ioredis and BullMQ both report every reconnection attempt; without a
+ * handler, BullMQ prints each one with its stack.
+ */
+export function oncePerOutage(url: string, say: (line: string) => void): { onError: (error: Error) => void; onReady: () => void } {
+  let down = false;
+  return {
+    onError: (error) => {
+      if (!isConnectionError(error)) return say(`tumblr-dl: ${error.message}`);
+      if (!down) say(`tumblr-dl: Redis at ${redactRedisUrl(url)}: ${error.message}; reconnecting`);
+      down = true;
+    },
+    onReady: () => {
+      if (down) say(`tumblr-dl: Redis at ${redactRedisUrl(url)} is back`);
+      down = false;
+    },
+  };
+}
+
+/** A lost or refused connection, which the clients retry by themselves. */
+function isConnectionError(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(code) || /Connection is closed/.test(error.message);
 }

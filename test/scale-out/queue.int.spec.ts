@@ -265,6 +265,33 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
     }
   });
 
+  it('should ride out a Redis restart: say so once, reconnect, and finish every item', async () => {
+    const persistent = await startRedis({ persistent: true });
+    const origin = new Origin(10);
+    await origin.start();
+    try {
+      const list = path.join(temp.dir, 'restart.jsonl');
+      origin.writeList(list, 120);
+      await runCli(['enqueue', list, '--redis', persistent.url]);
+      const watcher = new Queue('tumblr-dl', { connection: { host: '127.0.0.1', port: persistent.port, maxRetriesPerRequest: null } });
+      watcher.on('error', () => {}); // it loses Redis too
+      const run = startWorker(['-o', path.join(temp.dir, 'restart'), '--redis', persistent.url, '-c', '4', '-r', '40', '-q', '--exit-when-drained']);
+      while ((await watcher.getCompletedCount()) < 30) await new Promise((r) => setTimeout(r, 20));
+      await persistent.restart(500);
+      const ended = await run;
+      expect(ended.code, ended.stderr).to.equal(0);
+      const lines = ended.stderr.trim().split('\n');
+      expect(lines.filter((l) => /reconnecting$/.test(l)), ended.stderr).to.have.length(1);
+      expect(lines.filter((l) => / is back$/.test(l))).to.have.length(1);
+      expect(ended.stderr).to.not.match(/^\s+at /m); // no stack traces
+      expect(await watcher.getJobCounts('waiting', 'active', 'completed', 'failed')).to.deep.equal({ waiting: 0, active: 0, completed: 120, failed: 0 });
+      await watcher.close();
+    } finally {
+      await origin.stop();
+      await persistent.stop();
+    }
+  });
+
   it('should say in one line what is wrong: no --redis, an unreachable Redis, a bad line, a misspelt queue', async () => {
     const list = path.join(temp.dir, 'bad.jsonl');
     writeFileSync(list, 'http://127.0.0.1:9/a.jpg\n{"url": 5}\n');

@@ -9,6 +9,14 @@ export interface RedisUnderTest {
   url: string;
   port: number;
   stop(): Promise<void>;
+  /** Kill the server (SIGKILL) and start it again on the same port and folder; with `persistent`, the data survives. */
+  restart(downMs?: number): Promise<void>;
+}
+
+/** How the server is started. */
+export interface RedisOptions {
+  /** Append-only file on, fsync every write: what survives a kill is what a deployment keeps. @default false */
+  persistent?: boolean;
 }
 
 /** A port the kernel just gave out, free at the moment it is returned. */
@@ -27,21 +35,28 @@ function freePort(): Promise<number> {
  * Start Debian's `redis-server` in a temporary folder. No mock of Redis anywhere: a missing binary fails
  * the suite (CI installs it), and a port taken between the probe and the start is tried again.
  */
-export async function startRedis(): Promise<RedisUnderTest> {
+export async function startRedis(options: RedisOptions = {}): Promise<RedisUnderTest> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const dir = mkdtempSync(path.join(tmpdir(), 'tdl-redis-'));
-    const child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const args = [
+      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--maxmemory-policy', 'noeviction',
+      ...(options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+    ];
+    let child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const ready = await untilReady(child);
     if (ready === true) {
       return {
         url: `redis://127.0.0.1:${port}`,
         port,
         stop: () => stopChild(child).then(() => rmSync(dir, { recursive: true, force: true })),
+        restart: async (downMs = 0) => {
+          await stopChild(child);
+          await new Promise((resolve) => setTimeout(resolve, downMs));
+          child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+          const back = await untilReady(child);
+          if (back !== true) throw new Error(`redis-server did not start again: ${back}`);
+        },
       };
     }
     rmSync(dir, { recursive: true, force: true });
