@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import { resolveScaleOutConfig } from '../config/downloader-config.js';
 import type { MediaJob } from '../scale-out/media-job.js';
 import { enqueueBatch, openMediaQueue } from '../scale-out/media-queue.js';
@@ -6,7 +5,7 @@ import { oncePerOutage, openRedis, probeRedis, redactRedisUrl } from '../scale-o
 import { EXIT } from './exit-codes.js';
 import { explain } from './explain-fs-error.js';
 import type { CommandIo } from './fetch-command.js';
-import { flagForConfigError } from './fetch-options.js';
+import { failer, configOrProblem, inputProblem } from './run-setup.js';
 import { readInputRows } from './input-rows.js';
 import type { EnqueueOptions } from './scale-out-options.js';
 
@@ -18,20 +17,11 @@ const BATCH = 1_000;
  * on stderr as `fetch` says them. Prints how many were new and how many the queue already held.
  */
 export async function enqueueCommand(options: EnqueueOptions, io: CommandIo): Promise<number> {
-  const fail = (message: string): number => {
-    io.stderr.write(`tumblr-dl: ${message}\n`);
-    return EXIT.usage;
-  };
-  let config;
-  try {
-    config = resolveScaleOutConfig(options.scaleOut);
-  } catch (error) {
-    return fail(flagForConfigError((error as Error).message));
-  }
-  if (options.input !== '-') {
-    const input = await stat(options.input).catch((error: unknown) => error as Error);
-    if (input instanceof Error || !input.isFile()) return fail(`cannot read ${options.input}: ${input instanceof Error ? explain(input) : 'it is a folder, not a file'}`);
-  }
+  const fail = failer(io.stderr);
+  const config = configOrProblem(() => resolveScaleOutConfig(options.scaleOut));
+  if (typeof config === 'string') return fail(config);
+  const badInput = await inputProblem(options.input);
+  if (badInput) return fail(badInput);
   try {
     await probeRedis(config.redisUrl);
   } catch (error) {

@@ -1,15 +1,14 @@
-import { stat } from 'node:fs/promises';
 import { Container } from 'inversify';
 import { resolveDownloaderConfig } from '../config/downloader-config.js';
 import type { DownloadResult } from '../model/download-result.js';
 import { MediaDownloader } from '../downloader/media-downloader.js';
 import { DownloadEvents } from '../events/download-events.js';
 import { DownloadLedger } from '../ledger/download-ledger.js';
-import { NativeModuleMissingError, openSqlite } from '../ledger/open-sqlite.js';
 import { SqliteDownloadLedger } from '../ledger/sqlite-download-ledger.js';
 import { downloaderModule } from '../module.js';
 import { countLines } from './count-lines.js';
-import { flagForConfigError, type FetchOptions } from './fetch-options.js';
+import type { FetchOptions } from './fetch-options.js';
+import { failer, configOrProblem, downloadRunProblem, inputProblem } from './run-setup.js';
 import { readInputRows, type BadRow, type MediaRow } from './input-rows.js';
 import { ProgressDisplay, type DisplayStream } from './progress-display.js';
 import { ResultsFile, ResultsFileError } from './results-file.js';
@@ -18,7 +17,6 @@ import { withoutUrl } from './without-url.js';
 import { explain } from './explain-fs-error.js';
 import { EXIT } from './exit-codes.js';
 import { downloadRow, errorResult, refusedResult } from './download-row.js';
-import { folderProblem } from './output-folder.js';
 
 /** Where the command talks to. */
 export interface CommandIo {
@@ -35,32 +33,14 @@ export interface CommandIo {
  * `.part` files stay resumable) and still writes the results file.
  */
 export async function fetchCommand(options: FetchOptions, io: CommandIo): Promise<number> {
-  const fail = (message: string): number => {
-    io.stderr.write(`tumblr-dl: ${message}\n`);
-    return EXIT.usage;
-  };
-  let config;
-  try {
-    config = resolveDownloaderConfig(options.config);
-  } catch (error) {
-    return fail(flagForConfigError((error as Error).message));
-  }
+  const fail = failer(io.stderr);
+  const config = configOrProblem(() => resolveDownloaderConfig(options.config));
+  if (typeof config === 'string') return fail(config);
   // Before anything is locked, opened or replaced: an input that cannot be read is a usage error.
-  if (options.input !== '-') {
-    const input = await stat(options.input).catch((error: unknown) => error as Error);
-    if (input instanceof Error || !input.isFile()) return fail(`cannot read ${options.input}: ${input instanceof Error ? explain(input) : 'it is a folder, not a file'}`);
-  }
-  if (config.ledger.path !== ':memory:') {
-    // The library would fall back to a ledger in memory; an archive run must not forget its work silently.
-    try {
-      openSqlite(':memory:').close();
-    } catch (error) {
-      if (error instanceof NativeModuleMissingError) return fail(`${error.message}; or run with --no-ledger`);
-      throw error;
-    }
-  }
-  const unusable = folderProblem(config.outputDir);
-  if (unusable) return fail(`cannot use -o ${options.config.outputDir} as the output folder: ${unusable}`);
+  const badInput = await inputProblem(options.input);
+  if (badInput) return fail(badInput);
+  const problem = downloadRunProblem(config, options.config.outputDir);
+  if (problem) return fail(problem);
   const container = new Container();
   container.load(downloaderModule(config));
   let ledger: DownloadLedger | undefined;

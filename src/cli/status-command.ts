@@ -8,7 +8,7 @@ import type { DownloadResult } from '../model/download-result.js';
 import { errorResult } from './download-row.js';
 import { EXIT } from './exit-codes.js';
 import type { DisplayStream } from './progress-display.js';
-import { flagForConfigError } from './fetch-options.js';
+import { failer, configOrProblem } from './run-setup.js';
 import { ResultsFile } from './results-file.js';
 import type { StatusOptions } from './scale-out-options.js';
 
@@ -21,16 +21,9 @@ const PAGE = 1_000;
  * `--results` every finished item's result as JSONL.
  */
 export async function statusCommand(options: StatusOptions, stdout: DisplayStream, stderr: DisplayStream): Promise<number> {
-  const fail = (message: string, code: number = EXIT.usage): number => {
-    stderr.write(`tumblr-dl: ${message}\n`);
-    return code;
-  };
-  let config;
-  try {
-    config = resolveScaleOutConfig(options.scaleOut);
-  } catch (error) {
-    return fail(flagForConfigError((error as Error).message));
-  }
+  const fail = failer(stderr);
+  const config = configOrProblem(() => resolveScaleOutConfig(options.scaleOut));
+  if (typeof config === 'string') return fail(config);
   try {
     await probeRedis(config.redisUrl);
   } catch (error) {

@@ -6,7 +6,6 @@ import { resolveDownloaderConfig } from '../config/downloader-config.js';
 import { MediaDownloader } from '../downloader/media-downloader.js';
 import { DownloadLedger } from '../ledger/download-ledger.js';
 import { DownloadEvents } from '../events/download-events.js';
-import { NativeModuleMissingError, openSqlite } from '../ledger/open-sqlite.js';
 import { SqliteDownloadLedger } from '../ledger/sqlite-download-ledger.js';
 import type { DownloadResult } from '../model/download-result.js';
 import { downloaderModule } from '../module.js';
@@ -20,8 +19,7 @@ import { noSuchQueue, queueExists } from '../scale-out/known-queues.js';
 import { downloadRow, errorResult, refusedResult } from './download-row.js';
 import { EXIT } from './exit-codes.js';
 import { trackLiveBytes, type CommandIo } from './fetch-command.js';
-import { flagForConfigError } from './fetch-options.js';
-import { folderProblem } from './output-folder.js';
+import { failer, configOrProblem, downloadRunProblem } from './run-setup.js';
 import { ProgressDisplay } from './progress-display.js';
 import type { WorkerOptions } from './scale-out-options.js';
 import { countResult, newTally } from './tally.js';
@@ -38,27 +36,12 @@ const QUEUE_POLL_MS = 500;
  * their jobs back in the queue.
  */
 export async function workerCommand(options: WorkerOptions, io: CommandIo): Promise<number> {
-  const fail = (message: string): number => {
-    io.stderr.write(`tumblr-dl: ${message}\n`);
-    return EXIT.usage;
-  };
-  let config;
-  try {
-    config = resolveDownloaderConfig(options.config);
-  } catch (error) {
-    return fail(flagForConfigError((error as Error).message));
-  }
+  const fail = failer(io.stderr);
+  const config = configOrProblem(() => resolveDownloaderConfig(options.config));
+  if (typeof config === 'string') return fail(config);
+  const problem = downloadRunProblem(config, options.config.outputDir);
+  if (problem) return fail(problem);
   const { scaleOut } = config;
-  if (config.ledger.path !== ':memory:') {
-    try {
-      openSqlite(':memory:').close();
-    } catch (error) {
-      if (error instanceof NativeModuleMissingError) return fail(`${error.message}; or run with --no-ledger`);
-      throw error;
-    }
-  }
-  const unusable = folderProblem(config.outputDir);
-  if (unusable) return fail(`cannot use -o ${options.config.outputDir} as the output folder: ${unusable}`);
   try {
     await probeRedis(scaleOut.redisUrl);
   } catch (error) {

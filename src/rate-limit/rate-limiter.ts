@@ -2,6 +2,8 @@ import { inject, injectable } from 'inversify';
 import { DOWNLOADER_DEFAULTS } from '../config/downloader-config.js';
 import { DownloadError } from '../errors/download-error.js';
 import { park, type Parked } from '../time/abortable-queue.js';
+import { wakeableSleep } from '../time/wakeable-sleep.js';
+import { Cooldowns } from './cooldowns.js';
 import { Clock, SystemClock } from '../time/clock.js';
 import { RateLimiterOptions } from './rate-limiter-options.js';
 import { serviceToken, type ServiceToken } from '../service-token.js';
@@ -61,7 +63,7 @@ const GLOBAL_KEY = 'global';
 export class TokenBucketRateLimiter implements RateLimiter {
   private readonly options: RateLimiterOptions;
   private readonly buckets = new Map<string, Bucket>();
-  private readonly cooldowns = new Map<string, number>();
+  private readonly cooldowns: Cooldowns;
 
   /**
    * @param options rate settings, or just the rate (requests per second) as in `new TokenBucketRateLimiter(5)`
@@ -79,6 +81,7 @@ export class TokenBucketRateLimiter implements RateLimiter {
     const burst = given.burst ?? Math.max(1, Math.ceil(requestsPerSecond));
     if (typeof burst !== 'number' || !(burst >= 1)) throw invalid(`burst must be ≥ 1, got ${JSON.stringify(burst)}`);
     this.options = { requestsPerSecond, burst, scope: given.scope ?? DOWNLOADER_DEFAULTS.rateLimit.scope };
+    this.cooldowns = new Cooldowns(clock);
   }
 
   acquire(n = 1, options: AcquireOptions = {}): Promise<void> {
@@ -98,18 +101,11 @@ export class TokenBucketRateLimiter implements RateLimiter {
   }
 
   cooldown(key: string, untilMs: number): void {
-    const current = this.cooldowns.get(key) ?? 0;
-    if (untilMs > current) this.cooldowns.set(key, untilMs);
+    this.cooldowns.note(key, untilMs);
   }
 
   cooldownUntil(key: string): number | undefined {
-    const until = this.cooldowns.get(key);
-    if (until === undefined) return undefined;
-    if (until <= this.clock.now()) {
-      this.cooldowns.delete(key);
-      return undefined;
-    }
-    return until;
+    return this.cooldowns.pausedUntil(key);
   }
 
   private bucketFor(key: string): Bucket {
@@ -132,7 +128,7 @@ export class TokenBucketRateLimiter implements RateLimiter {
         this.refill(bucket, now);
         const ready = bucket.queue.find((w) => this.cooldownUntil(w.key) === undefined);
         if (!ready) {
-          await this.sleep(bucket, this.earliestCooldownEnd(bucket) - now);
+          await wakeableSleep(this.clock, bucket, this.cooldowns.earliestEnd(bucket.queue.map((w) => w.key)) - now);
           continue;
         }
         if (this.options.requestsPerSecond === 0 || bucket.tokens >= ready.n) {
@@ -143,33 +139,18 @@ export class TokenBucketRateLimiter implements RateLimiter {
           continue;
         }
         const waitMs = ((ready.n - bucket.tokens) / this.options.requestsPerSecond) * 1000;
-        await this.sleep(bucket, Math.ceil(waitMs));
+        await wakeableSleep(this.clock, bucket, Math.ceil(waitMs));
       }
     } finally {
       bucket.pumping = false;
     }
   }
 
-  private async sleep(bucket: Bucket, ms: number): Promise<void> {
-    const wake = new AbortController();
-    bucket.wake = wake;
-    try {
-      await this.clock.sleep(ms, wake.signal);
-    } catch {
-      // Woken early by a new waiter: the loop re-evaluates.
-    } finally {
-      bucket.wake = undefined;
-    }
-  }
 
   private refill(bucket: Bucket, now: number): void {
     const elapsed = Math.max(0, now - bucket.refilledAt);
     bucket.tokens = Math.min(this.options.burst, bucket.tokens + (elapsed / 1000) * this.options.requestsPerSecond);
     bucket.refilledAt = now;
-  }
-
-  private earliestCooldownEnd(bucket: Bucket): number {
-    return Math.min(...bucket.queue.map((w) => this.cooldowns.get(w.key) ?? 0));
   }
 }
 

@@ -4,8 +4,10 @@ import { DownloadError } from '../errors/download-error.js';
 import type { AcquireOptions, RateLimiter } from '../rate-limit/rate-limiter.js';
 import { serviceToken, type ServiceToken } from '../service-token.js';
 import { park, type Parked } from '../time/abortable-queue.js';
+import { wakeableSleep } from '../time/wakeable-sleep.js';
 import { Clock } from '../time/clock.js';
 import { COOL_DOWN, TAKE_TOKENS } from './shared-bucket-scripts.js';
+import { Cooldowns } from '../rate-limit/cooldowns.js';
 
 /** Token of the {@link RedisRateLimiterOptions}. */
 export const RedisRateLimiterOptions: ServiceToken<RedisRateLimiterOptions> = serviceToken('RedisRateLimiterOptions');
@@ -61,7 +63,7 @@ export class RedisRateLimiter implements RateLimiter {
   private readonly commands: BucketCommands;
   private readonly queues = new Map<string, LocalQueue>();
   /** What this process knows of each host's pause, on its own clock: from its own cooldowns and from Redis's answers. */
-  private readonly cooldowns = new Map<string, number>();
+  private readonly cooldowns: Cooldowns;
   /** Cooldowns still on their way to Redis: an acquire for that host waits for them first. */
   private readonly sending = new Map<string, Promise<unknown>>();
 
@@ -74,6 +76,7 @@ export class RedisRateLimiter implements RateLimiter {
       throw new DownloadError('INVALID_CONFIG', `Invalid rate-limit options: requestsPerSecond must be a finite number ≥ 0, got ${JSON.stringify(requestsPerSecond)}`);
     }
     if (!(burst >= 1)) throw new DownloadError('INVALID_CONFIG', `Invalid rate-limit options: burst must be ≥ 1, got ${JSON.stringify(burst)}`);
+    this.cooldowns = new Cooldowns(clock);
     const redis = options.redis as Redis & Partial<BucketCommands>;
     if (!redis.tumblrDlTake) redis.defineCommand('tumblrDlTake', { numberOfKeys: 2, lua: TAKE_TOKENS });
     if (!redis.tumblrDlCool) redis.defineCommand('tumblrDlCool', { numberOfKeys: 1, lua: COOL_DOWN });
@@ -94,7 +97,7 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   cooldown(key: string, untilMs: number): void {
-    this.noteCooldown(key, untilMs);
+    this.cooldowns.note(key, untilMs);
     const ms = untilMs - this.clock.now();
     if (ms <= 0) return;
     // Sent as a duration, so the pause lasts as long on Redis's clock whatever this machine's clock says.
@@ -108,17 +111,7 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   cooldownUntil(key: string): number | undefined {
-    const until = this.cooldowns.get(key);
-    if (until === undefined) return undefined;
-    if (until <= this.clock.now()) {
-      this.cooldowns.delete(key);
-      return undefined;
-    }
-    return until;
-  }
-
-  private noteCooldown(host: string, untilMs: number): void {
-    if (untilMs > (this.cooldowns.get(host) ?? 0)) this.cooldowns.set(host, untilMs);
+    return this.cooldowns.pausedUntil(key);
   }
 
   private bucketKey(host: string): string {
@@ -147,7 +140,7 @@ export class RedisRateLimiter implements RateLimiter {
       while (queue.waiters.length > 0) {
         const ready = queue.waiters.find((w) => this.cooldownUntil(w.host) === undefined);
         if (!ready) {
-          await this.sleep(queue, Math.min(...queue.waiters.map((w) => this.cooldowns.get(w.host) ?? 0)) - this.clock.now());
+          await wakeableSleep(this.clock, queue, this.cooldowns.earliestEnd(queue.waiters.map((w) => w.host)) - this.clock.now());
           continue;
         }
         // The waiters served together: every one of the chosen host asking for one token, in order, as many
@@ -173,9 +166,9 @@ export class RedisRateLimiter implements RateLimiter {
           }
         } else if (cooling === 1) {
           // Another worker's 429: remember it here, so this loop serves other hosts meanwhile.
-          this.noteCooldown(ready.host, this.clock.now() + waitMs);
+          this.cooldowns.note(ready.host, this.clock.now() + waitMs);
         } else {
-          await this.sleep(queue, waitMs);
+          await wakeableSleep(this.clock, queue, waitMs);
         }
       }
     } finally {
@@ -187,17 +180,5 @@ export class RedisRateLimiter implements RateLimiter {
     const at = queue.waiters.indexOf(waiter);
     if (at >= 0) queue.waiters.splice(at, 1);
     waiter.detach();
-  }
-
-  private async sleep(queue: LocalQueue, ms: number): Promise<void> {
-    const wake = new AbortController();
-    queue.wake = wake;
-    try {
-      await this.clock.sleep(ms, wake.signal);
-    } catch {
-      // Woken early by a newcomer: the loop looks again.
-    } finally {
-      queue.wake = undefined;
-    }
   }
 }

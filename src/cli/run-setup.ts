@@ -1,0 +1,57 @@
+import { stat } from 'node:fs/promises';
+import type { DownloaderConfig } from '../config/downloader-config.js';
+import { EXIT } from './exit-codes.js';
+import { explain } from './explain-fs-error.js';
+import { NativeModuleMissingError, openSqlite } from '../ledger/open-sqlite.js';
+import { flagForConfigError } from './fetch-options.js';
+import { folderProblem } from './output-folder.js';
+
+/**
+ * A command's way to give up: one line on `stderr`, `tumblr-dl: <message>`, and the exit code to return
+ * (2, bad usage, unless told). Never a stack trace.
+ */
+export function failer(stderr: { write(text: string): unknown }): (message: string, code?: number) => number {
+  return (message, code = EXIT.usage) => {
+    stderr.write(`tumblr-dl: ${message}\n`);
+    return code;
+  };
+}
+
+/**
+ * What `resolve` returns, or what is wrong with the configuration in the words of the flags that set it
+ * (`-c/--concurrency must be …`): every command checks its configuration this way before it starts.
+ */
+export function configOrProblem<T>(resolve: () => T): T | string {
+  try {
+    return resolve();
+  } catch (error) {
+    return flagForConfigError((error as Error).message);
+  }
+}
+
+/**
+ * Why a command that downloads (`fetch`, `worker`) cannot run with `config`, in one line, or `undefined`:
+ * a ledger file asked for but SQLite's native module missing (the library would keep the ledger in memory;
+ * an archive run must not forget its work silently), or an output folder that cannot be made or written.
+ * @param typedOutputDir the folder as the user typed it, for the message
+ */
+export function downloadRunProblem(config: DownloaderConfig, typedOutputDir: string): string | undefined {
+  if (config.ledger.path !== ':memory:') {
+    try {
+      openSqlite(':memory:').close();
+    } catch (error) {
+      if (error instanceof NativeModuleMissingError) return `${error.message}; or run with --no-ledger`;
+      throw error;
+    }
+  }
+  const unusable = folderProblem(config.outputDir);
+  return unusable ? `cannot use -o ${typedOutputDir} as the output folder: ${unusable}` : undefined;
+}
+
+/** Why the input list cannot be read, in one line, or `undefined` (stdin, `-`, is always taken). */
+export async function inputProblem(input: string): Promise<string | undefined> {
+  if (input === '-') return undefined;
+  const found = await stat(input).catch((error: unknown) => error as Error);
+  if (found instanceof Error) return `cannot read ${input}: ${explain(found)}`;
+  return found.isFile() ? undefined : `cannot read ${input}: it is a folder, not a file`;
+}
