@@ -38,8 +38,14 @@ export async function enqueueCommand(options: EnqueueOptions, io: CommandIo): Pr
   });
   const counts = { added: 0, alreadyQueued: 0, bad: 0 };
   let batch: MediaJob[] = [];
+  // Redis refusing a batch (a full `maxmemory`, a lost password) stops the enqueue; what was added stays added.
+  let refused: Error | undefined;
   const flush = async (): Promise<void> => {
-    const done = await enqueueBatch(queue, redis, batch);
+    const done = await enqueueBatch(queue, redis, batch).catch((error: unknown) => {
+      refused = error as Error;
+      reading.abort();
+      return { added: 0, alreadyQueued: 0 };
+    });
     counts.added += done.added;
     counts.alreadyQueued += done.alreadyQueued;
     batch = [];
@@ -56,9 +62,9 @@ export async function enqueueCommand(options: EnqueueOptions, io: CommandIo): Pr
       if (batch.length >= BATCH) await flush();
     }
   } catch (error) {
-    if (!stopped) unreadable = error as Error;
+    if (!stopped && !refused) unreadable = error as Error;
   }
-  if (batch.length > 0) await flush();
+  if (batch.length > 0 && !refused) await flush();
   await queue.close();
   await redis.quit();
   io.stdout.write(
@@ -66,6 +72,7 @@ export async function enqueueCommand(options: EnqueueOptions, io: CommandIo): Pr
       `${counts.alreadyQueued} already queued${counts.bad > 0 ? `, ${counts.bad} bad input line${counts.bad === 1 ? '' : 's'}` : ''}.\n`,
   );
   if (unreadable) return fail(`cannot read ${options.input}: ${explain(unreadable)}`);
+  if (refused) return fail(`Redis refused jobs for queue "${config.queueName}": ${refused.message}`, EXIT.someFailed);
   if (stopped) return stopped === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
   return counts.bad > 0 ? EXIT.someFailed : EXIT.ok;
 }

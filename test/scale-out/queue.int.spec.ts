@@ -317,6 +317,18 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
     const misspelt = await runCli(['status', '--redis', redis.url, '--queue', 'ba']);
     expect(misspelt.code).to.equal(1);
     expect(misspelt.stderr).to.match(/^tumblr-dl: queue "ba" does not exist at redis:\/\/127\.0\.0\.1:\d+ \(queues there: .*\bbad\b.*\)\n$/);
+    // A Redis at its maxmemory refuses jobs (noeviction): the enqueue says so in one line, exit 1.
+    const big = path.join(temp.dir, 'big.jsonl');
+    writeFileSync(big, Array.from({ length: 5_000 }, (_, i) => `http://127.0.0.1:9/${'x'.repeat(200)}${i}.jpg`).join('\n'));
+    await client.config('SET', 'maxmemory', '2mb');
+    try {
+      const full = await runCli(['enqueue', big, '--redis', redis.url, '--queue', 'full']);
+      expect(full.code).to.equal(1);
+      expect(full.stderr).to.match(/^tumblr-dl: Redis refused jobs for queue "full": OOM command not allowed/m);
+      expect(full.stderr).to.not.match(/^\s+at /m);
+    } finally {
+      await client.config('SET', 'maxmemory', '0');
+    }
     const badQueue = await runCli(['status', '--redis', redis.url, '--queue', 'a:b']);
     expect(badQueue.code).to.equal(2);
     expect(badQueue.stderr).to.match(/^tumblr-dl: --queue must be 1 to 100 letters/);
