@@ -9,5 +9,5 @@ export { RedisRateLimiter, RedisRateLimiterOptions } from './redis-rate-limiter.
 export { jobIdFor, type MediaJob, type WorkerResult } from './media-job.js';
 export { openMediaQueue, enqueueBatch, MEDIA_JOB, type MediaQueue, type EnqueueCounts } from './media-queue.js';
 export { checkJobData } from './check-job-data.js';
-export { probeRedis, openRedis, redactRedisUrl, RedisUnavailableError } from './redis-connection.js';
+export { probeRedis, openRedis, oncePerOutage, redactRedisUrl, RedisUnavailableError } from './redis-connection.js';
 export type { MediaItem } from '../model/media-item.js';
