@@ -2,7 +2,7 @@
  * npm run bench: the plugin's CLI against curl, aria2c, a naive got pipeline (the got floor) and a raw node:http floor,
  * on the same URL lists served by nginx on 127.0.0.1, alternating tools run by run.
  * Writes bench/results/latest.md. Every downloaded file is checked against the
- * reference SHA-256. Options: --runs N (default 3), --only A,B,C,D,Q (Q: bench/scale-out.ts), --quick (small C),
+ * reference SHA-256. Options: --runs N (default 3), --only A,B,C,D,Q,L (Q: bench/scale-out.ts, L: bench/bandwidth.ts), --quick (small C),
  * --baseline <checkout> (another built checkout's CLI as one more tool, "tumblr-dl baseline": a before/after
  * in the same run, where the machine's drift between runs cannot blur it).
  */
@@ -87,6 +87,8 @@ const available = (cmd: string): boolean => spawnSync('bash', ['-c', `command -v
 async function main(): Promise<void> {
   // Q, the queue (BullMQ on Redis), has a bench of its own.
   if (ONLY.includes('Q')) execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/scale-out.ts')], { cwd: ROOT, stdio: 'inherit' });
+  // L, the bandwidth cap's accuracy, too.
+  if (ONLY.includes('L')) execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/bandwidth.ts')], { cwd: ROOT, stdio: 'inherit' });
   if (WORKLOADS.length === 0) return;
   if (!available('/usr/bin/time') || !available('aria2c')) {
     spawnSync('bash', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time aria2 curl'], { stdio: 'inherit' });

@@ -14,6 +14,7 @@ export {
   type DownloaderConfigInput,
   type RateLimitConfig,
   type RetryConfig,
+  type BandwidthConfig,
   type StallConfig,
   type LedgerConfig,
   DEDUPE_MODES,
@@ -27,6 +28,7 @@ export type { DownloadResult, DownloadSource, DownloadStatus } from './model/dow
 export { judgeStatus, type StatusVerdict } from './http/status-rules.js';
 export { RateLimiter, TokenBucketRateLimiter, type AcquireOptions } from './rate-limit/rate-limiter.js';
 export { RateLimiterOptions } from './rate-limit/rate-limiter-options.js';
+export { BandwidthLimiter, BandwidthOptions, SmoothBandwidthLimiter, type TakeBytesOptions } from './rate-limit/bandwidth-limiter.js';
 export {
   RetryStrategy,
   ExponentialBackoffRetryStrategy,

@@ -8,6 +8,7 @@ import { MemoryDownloadLedger } from './ledger/memory-download-ledger.js';
 import { NativeModuleMissingError } from './ledger/open-sqlite.js';
 import { SqliteDownloadLedger } from './ledger/sqlite-download-ledger.js';
 import { DefaultFilenameGenerator, FilenameGenerator } from './naming/filename-generator.js';
+import { BandwidthLimiter, BandwidthOptions, SmoothBandwidthLimiter } from './rate-limit/bandwidth-limiter.js';
 import { RateLimiterOptions } from './rate-limit/rate-limiter-options.js';
 import { RateLimiter, TokenBucketRateLimiter } from './rate-limit/rate-limiter.js';
 import { RetryOptions } from './retry/retry-options.js';
@@ -31,6 +32,7 @@ export function downloaderModule(input: DownloaderConfigInput): ContainerModule 
     bind(DownloaderConfig).toConstantValue(config);
     bind(RateLimiterOptions).toConstantValue(config.rateLimit);
     bind(RetryOptions).toConstantValue(config.retry);
+    bind(BandwidthOptions).toConstantValue(config.bandwidth);
     bind(HttpClient)
       .toDynamicValue(() => createHttpClient({ userAgent: config.userAgent, maxSockets: config.perHostConcurrency }))
       .inSingletonScope();
@@ -43,6 +45,7 @@ export function downloaderModule(input: DownloaderConfigInput): ContainerModule 
     bindDefault<Clock>(Clock, SystemClock);
     bindDefault<DownloadEvents>(DownloadEvents, DownloadEventEmitter);
     bindDefault<RateLimiter>(RateLimiter, TokenBucketRateLimiter);
+    bindDefault<BandwidthLimiter>(BandwidthLimiter, SmoothBandwidthLimiter);
     bindDefault<RetryStrategy>(RetryStrategy, ExponentialBackoffRetryStrategy);
     bindDefault<Verifier>(Verifier, DefaultVerifier);
     bindDefault<FilenameGenerator>(FilenameGenerator, DefaultFilenameGenerator);

@@ -29,8 +29,12 @@ Options:
   -c, --concurrency <n>       downloads at once (default 5)
       --per-host <n>          downloads at once per host (default: concurrency)
   -r, --rate <n>              requests per second per host, 0 = unlimited (default 10)
+      --limit-rate <rate>     cap on all downloads together, bytes per second:
+                              500K, 2M, 1G (default: none)
+      --limit-rate-per-host <rate>  the same cap for each host
       --retries <n>           retries after the first attempt (default 3)
-      --timeout <ms>          one attempt, headers to last byte (default 300000)
+      --timeout <ms>          one attempt, headers to last byte (default 300000;
+                              none under a --limit-rate cap)
       --stall-timeout <ms>    abort when no byte arrives for this long (default 30000)
       --max-size <bytes>      refuse larger files (default 4 GiB)
       --placeholders <file>   extra SHA-256 hashes of placeholder images, one per line
@@ -55,6 +59,8 @@ export const DOWNLOADER_FLAGS = {
   concurrency: { type: 'string', short: 'c' },
   'per-host': { type: 'string' },
   rate: { type: 'string', short: 'r' },
+  'limit-rate': { type: 'string' },
+  'limit-rate-per-host': { type: 'string' },
   retries: { type: 'string' },
   timeout: { type: 'string' },
   'stall-timeout': { type: 'string' },
@@ -96,6 +102,7 @@ export function configFromFlags(values: ParsedFlags<typeof DOWNLOADER_FLAGS>): D
   const rate = values.rate === undefined ? undefined : Number(values.rate);
   if (rate !== undefined && !(rate >= 0)) throw new UsageError(`--rate takes a number ≥ 0, got "${values.rate}"`);
   config.rateLimit = { requestsPerSecond: rate };
+  config.bandwidth = { bytesPerSecond: byteRate('limit-rate', values['limit-rate']), perHostBytesPerSecond: byteRate('limit-rate-per-host', values['limit-rate-per-host']) };
   config.retry = { maxRetries: wholeNumber('retries', values.retries) };
   config.timeout = wholeNumber('timeout', values.timeout);
   const stall = wholeNumber('stall-timeout', values['stall-timeout']);
@@ -118,6 +125,18 @@ export function configFromFlags(values: ParsedFlags<typeof DOWNLOADER_FLAGS>): D
   return dropUndefined(config);
 }
 
+/**
+ * A byte rate as curl writes it: `500000`, `500K`, `2M`, `1.5G` (binary multiples, as curl's
+ * `--limit-rate`); `0` means no cap. `undefined` when the flag was not given. @throws UsageError
+ */
+export function byteRate(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+(?:\.\d+)?)([kmg]?)$/i.exec(value.trim());
+  if (!match) throw new UsageError(`--${name} takes bytes per second such as 500K, 2M or 1G, got "${value}"`);
+  const multiple = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Math.round(Number(match[1]) * multiple);
+}
+
 /** A flag's value as a whole number, or `undefined` when the flag was not given. @throws UsageError */
 export function wholeNumber(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -132,6 +151,8 @@ const FLAG_OF_CONFIG_KEY: Readonly<Record<string, string>> = {
   perHostConcurrency: '--per-host',
   'rateLimit.requestsPerSecond': '-r/--rate',
   'rateLimit.burst': '-r/--rate',
+  'bandwidth.bytesPerSecond': '--limit-rate',
+  'bandwidth.perHostBytesPerSecond': '--limit-rate-per-host',
   'retry.maxRetries': '--retries',
   timeout: '--timeout',
   'stall.windowMs': '--stall-timeout',

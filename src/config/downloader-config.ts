@@ -17,6 +17,14 @@ export interface RateLimitConfig {
   scope: 'host' | 'global';
 }
 
+/** A cap on how fast response bodies are read; `0` means no cap. */
+export interface BandwidthConfig {
+  /** All downloads together, in bytes per second (curl's `--limit-rate`, aria2's `--max-overall-download-limit`). @default 0 */
+  bytesPerSecond: number;
+  /** Each host, in bytes per second. @default 0 */
+  perHostBytesPerSecond: number;
+}
+
 /** Backoff settings. All durations in milliseconds. */
 export interface RetryConfig {
   /** Retries after the first attempt. @default 3 */
@@ -102,7 +110,13 @@ export interface DownloaderConfig {
   rateLimit: RateLimitConfig;
   /** @see RetryConfig */
   retry: RetryConfig;
-  /** Upper bound of one attempt, headers to last byte. `0` means none. @default 300000 */
+  /** @see BandwidthConfig */
+  bandwidth: BandwidthConfig;
+  /**
+   * Upper bound of one attempt, headers to last byte. `0` means none. @default 300000, or `0` when a
+   * bandwidth cap is set (a capped download of a large file takes as long as the cap says; stall
+   * detection still stops one that hangs)
+   */
   timeout: number;
   /** Time allowed to receive response headers. @default 30000 */
   responseTimeout: number;
@@ -137,9 +151,10 @@ export interface DownloaderConfig {
 }
 
 /** What a caller may pass: `outputDir` plus any subset of the rest. */
-export type DownloaderConfigInput = Partial<Omit<DownloaderConfig, 'rateLimit' | 'retry' | 'stall' | 'ledger' | 'wayback' | 'scaleOut'>> & {
+export type DownloaderConfigInput = Partial<Omit<DownloaderConfig, 'rateLimit' | 'retry' | 'stall' | 'ledger' | 'wayback' | 'scaleOut' | 'bandwidth'>> & {
   outputDir: string;
   rateLimit?: Partial<RateLimitConfig>;
+  bandwidth?: Partial<BandwidthConfig>;
   retry?: Partial<RetryConfig>;
   stall?: Partial<StallConfig>;
   ledger?: Partial<LedgerConfig>;
@@ -156,6 +171,7 @@ export const DOWNLOADER_DEFAULTS = deepFreeze({
   maxConcurrent: 5,
   rateLimit: { requestsPerSecond: 10, scope: 'host' as RateLimitConfig['scope'] },
   retry: { maxRetries: 3, baseBackoff: 1_000, maxBackoff: 60_000, maxRetryAfter: 600_000 },
+  bandwidth: { bytesPerSecond: 0, perHostBytesPerSecond: 0 },
   timeout: 300_000,
   responseTimeout: 30_000,
   stall: { minBytes: 1, windowMs: 30_000 },
@@ -197,7 +213,8 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
       scope: input.rateLimit?.scope ?? d.rateLimit.scope,
     },
     retry: { ...d.retry, ...definedOnly(input.retry) },
-    timeout: input.timeout ?? d.timeout,
+    bandwidth: { ...d.bandwidth, ...definedOnly(input.bandwidth) },
+    timeout: input.timeout ?? (isCapped(input.bandwidth) ? 0 : d.timeout),
     responseTimeout: input.responseTimeout ?? d.responseTimeout,
     stall: { ...d.stall, ...definedOnly(input.stall) },
     maxFileSize: input.maxFileSize ?? d.maxFileSize,
@@ -222,6 +239,8 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
   integer('retry.maxBackoff', config.retry.maxBackoff, 0, 86_400_000);
   integer('retry.maxRetryAfter', config.retry.maxRetryAfter, 0, 86_400_000);
   if (config.retry.maxBackoff < config.retry.baseBackoff) fail('retry.maxBackoff', 'must be ≥ retry.baseBackoff');
+  integer('bandwidth.bytesPerSecond', config.bandwidth.bytesPerSecond, 0, Number.MAX_SAFE_INTEGER);
+  integer('bandwidth.perHostBytesPerSecond', config.bandwidth.perHostBytesPerSecond, 0, Number.MAX_SAFE_INTEGER);
   integer('timeout', config.timeout, 0, 86_400_000);
   integer('responseTimeout', config.responseTimeout, 1, 86_400_000);
   integer('stall.minBytes', config.stall.minBytes, 1, 1024 ** 3);
@@ -276,6 +295,11 @@ function isRedisUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether a bandwidth cap is asked for (the default timeout follows it). */
+function isCapped(bandwidth: Partial<BandwidthConfig> | undefined): boolean {
+  return (bandwidth?.bytesPerSecond ?? 0) > 0 || (bandwidth?.perHostBytesPerSecond ?? 0) > 0;
 }
 
 /** The keys of a partial section whose value is not `undefined` (an explicit `undefined` means "the default"). */

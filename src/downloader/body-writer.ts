@@ -24,9 +24,17 @@ export interface BodyTarget {
  * Stream a response body through the meter into the `.part` (after a kept prefix). The part is left
  * open and not yet durable: the caller seals it (fsync before any final name: a crash must never
  * leave a complete-looking file with holes) or abandons it. On failure it is closed here.
- * Aborts with `STALLED` when fewer than `stall.minBytes` arrive in `stall.windowMs`.
+ * Aborts with `STALLED` when fewer than `stall.minBytes` arrive in `stall.windowMs`. With `pace`, each
+ * chunk waits for it before it is read on: a bandwidth cap, held on the wire by TCP's flow control.
  */
-export async function writeBody(stream: NodeJS.ReadableStream, target: BodyTarget, meter: ByteMeter, stall: StallConfig, url: string): Promise<OpenPart> {
+export async function writeBody(
+  stream: NodeJS.ReadableStream,
+  target: BodyTarget,
+  meter: ByteMeter,
+  stall: StallConfig,
+  url: string,
+  pace?: (bytes: number) => Promise<void>,
+): Promise<OpenPart> {
   const part = await OpenPart.open(target.part, target.offset > 0);
   // The descriptor outlives the stream, for the seal: the stream is given a close that leaves it open
   // (destroy() closes a descriptor even with autoClose off; a FileHandle stream would make
@@ -35,8 +43,10 @@ export async function writeBody(stream: NodeJS.ReadableStream, target: BodyTarge
   const watch = watchForStall(meter, stream, stall, url);
   try {
     const decoder = decoderFor(target.encoding);
-    if (decoder) await pipeline(stream, wireCounter(target.onWireBytes), decoder, meter, out);
-    else await pipeline(stream, meter, out);
+    // Paced on the wire, before decoding: the cap is on the network, whatever the bytes inflate to.
+    const source = pace ? [stream, pacer(pace)] : [stream];
+    if (decoder) await pipeline([...source, wireCounter(target.onWireBytes), decoder, meter, out]);
+    else await pipeline([...source, meter, out]);
     return part;
   } catch (error) {
     await part.abandon();
@@ -48,6 +58,15 @@ export async function writeBody(stream: NodeJS.ReadableStream, target: BodyTarge
 
 /** The file-system calls of a write stream, except that closing is the {@link OpenPart}'s business. */
 const LEAVE_OPEN = { open, write, writev, close: (_fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => callback(null) };
+
+/** Passes each chunk on once `pace` allows its bytes. */
+function pacer(pace: (bytes: number) => Promise<void>): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      pace(chunk.length).then(() => callback(null, chunk), callback);
+    },
+  });
+}
 
 function wireCounter(onWireBytes: ((bytes: number) => void) | undefined): Transform {
   let bytes = 0;

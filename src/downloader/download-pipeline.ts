@@ -25,12 +25,14 @@ import { Semaphore } from './semaphore.js';
 import { SkipPolicy } from './skip-policy.js';
 import { TolerantLedger } from './tolerant-ledger.js';
 import { Transfer } from './transfer.js';
+import type { BandwidthLimiter } from '../rate-limit/bandwidth-limiter.js';
 
 /** The services the default stages are built from (the downloader's injected ones). */
 export interface PipelineServices {
   config: DownloaderConfig;
   http: HttpClient;
   rateLimiter: RateLimiter;
+  bandwidth: BandwidthLimiter;
   retryStrategy: RetryStrategy;
   verifier: Verifier;
   events: DownloadEvents;
@@ -71,7 +73,7 @@ export class DownloadPipeline {
     const book = new TolerantLedger(services.ledger);
     const reporter = new Reporter(config, events, book, clock);
     const parts = new PartIndex();
-    const transfer = new Transfer(http, verifier, config, clock, parts);
+    const transfer = new Transfer(http, verifier, config, clock, parts, services.bandwidth);
     const runner = new AttemptRunner(config, transfer, rateLimiter, retryStrategy, verifier, clock, reporter);
     return new DownloadPipeline({
       scheduler: new SlotScheduler(config.maxConcurrent, config.perHostConcurrency),

@@ -10,6 +10,7 @@ import type { DownloadResult } from '../model/download-result.js';
 import { FilenameGenerator } from '../naming/filename-generator.js';
 import { resolveInside } from '../naming/safe-path.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
+import { BandwidthLimiter } from '../rate-limit/bandwidth-limiter.js';
 import { RetryStrategy } from '../retry/retry-strategy.js';
 import { serviceToken, type ServiceToken } from '../service-token.js';
 import { Clock } from '../time/clock.js';
@@ -76,9 +77,10 @@ export class DefaultMediaDownloader implements MediaDownloader {
     @inject(DownloadEvents) protected readonly events: DownloadEvents,
     @inject(Clock) protected readonly clock: Clock,
     @inject(DownloadLedger) protected readonly ledger: DownloadLedger,
+    @inject(BandwidthLimiter) protected readonly bandwidth: BandwidthLimiter,
   ) {
     this.folderLock = FolderLock.acquire(config.outputDir);
-    this.pipeline = DownloadPipeline.assemble({ config, http, rateLimiter, retryStrategy, verifier, events, clock, ledger });
+    this.pipeline = DownloadPipeline.assemble({ config, http, rateLimiter, bandwidth, retryStrategy, verifier, events, clock, ledger });
   }
 
   downloadFile(url: string, filename: string, options: DownloadFileOptions = {}, signal?: AbortSignal): Promise<DownloadResult> {

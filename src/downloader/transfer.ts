@@ -4,6 +4,7 @@ import { DownloadError, type DownloadErrorCode } from '../errors/download-error.
 import type { HttpClient } from '../http/http-client.js';
 import { header } from '../http/response-headers.js';
 import type { Clock } from '../time/clock.js';
+import type { BandwidthLimiter } from '../rate-limit/bandwidth-limiter.js';
 import { newSha256, hashPrefix } from '../verify/file-digest.js';
 import type { MediaType } from '../verify/media-type.js';
 import { StructureProbe } from '../verify/structure-probe.js';
@@ -89,6 +90,8 @@ export class Transfer {
     private readonly clock: Clock,
     /** Shared with placement: which `.part` files may be on disk. */
     private readonly parts: PartIndex,
+    /** Paces bodies when a bandwidth cap is set. */
+    private readonly bandwidth: BandwidthLimiter,
   ) {
     this.client = http.extend({
       decompress: false,
@@ -98,6 +101,12 @@ export class Transfer {
       maxRedirects: config.maxRedirects,
       timeout: { response: config.responseTimeout, ...(config.timeout > 0 ? { request: config.timeout } : {}) },
     });
+  }
+
+  /** Bytes of `url`'s body pass at the bandwidth cap: the host's, and the whole run's. */
+  private pacer(url: string, signal: AbortSignal | undefined): (bytes: number) => Promise<void> {
+    const key = new URL(url).hostname.toLowerCase();
+    return (bytes) => this.bandwidth.take(bytes, { key, ...(signal ? { signal } : {}) });
   }
 
   async run(request: TransferRequest, observer: TransferObserver): Promise<TransferOutcome> {
@@ -136,7 +145,8 @@ export class Transfer {
         onBytes: (bytes) => observer.progress(bytes, plan.declaredSize),
       });
       const body = { part, offset: plan.offset, encoding: plan.encoding, onWireBytes: (bytes: number) => (wireBytes = bytes) };
-      const written = await writeBody(stream, body, meter, this.config.stall, url);
+      const pace = this.bandwidth.capped ? this.pacer(url, signal) : undefined;
+      const written = await writeBody(stream, body, meter, this.config.stall, url, pace);
       const byteSize = meter.bytes;
       if (plan.declaredSize !== undefined && plan.encoding === undefined && byteSize < plan.declaredSize) {
         await written.abandon();
