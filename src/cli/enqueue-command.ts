@@ -58,7 +58,7 @@ export async function enqueueCommand(options: EnqueueOptions, io: CommandIo): Pr
         io.stderr.write(`tumblr-dl: input line ${row.line}: ${row.problem}\n`);
         continue;
       }
-      batch.push({ url: row.url, postId: row.postId, mediaType: row.mediaType, index: row.index, line: row.line });
+      batch.push(row);
       if (batch.length >= BATCH) await flush();
     }
   } catch (error) {

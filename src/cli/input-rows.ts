@@ -16,13 +16,13 @@ export interface BadRow {
 const MEDIA_TYPES = new Set(['image', 'video', 'gif']);
 
 /** CSV column names, lower-cased, to the keys of a row. */
-const CSV_COLUMNS: Readonly<Record<string, string>> = { url: 'url', postid: 'postId', mediatype: 'mediaType', index: 'index' };
+const CSV_COLUMNS: Readonly<Record<string, string>> = { url: 'url', postid: 'postId', mediatype: 'mediaType', index: 'index', priority: 'priority' };
 
 /**
  * Read an input file as a stream, one item per line, so 100k-line inputs never
  * sit in memory. Accepted lines: a bare URL; a JSON object
- * `{url, postId?, mediaType?, index?}`; or, in a `.csv` file, rows under a
- * header naming `url` and optionally `postId`, `mediaType`, `index`. Blank
+ * `{url, postId?, mediaType?, index?, priority?}`; or, in a `.csv` file, rows under a
+ * header naming `url` and optionally `postId`, `mediaType`, `index`, `priority`. Blank
  * lines and lines starting with `#` are skipped.
  */
 export async function* readInputRows(file: string, signal?: AbortSignal): AsyncGenerator<MediaRow | BadRow> {
@@ -87,7 +87,11 @@ function toRow(fields: Record<string, unknown>, line: number): MediaRow {
   const index = indexText === undefined ? 0 : /^\d+$/.test(indexText) ? Number(indexText) : NaN;
   if (!Number.isSafeInteger(index) || index < 0) throw new Error(`"index" must be a whole number ≥ 0, got ${JSON.stringify(fields.index)}`);
   const postId = text(fields, 'postId', true) ?? 'media';
-  return { url, postId, mediaType, index, line };
+  const priorityText = text(fields, 'priority', true);
+  if (priorityText !== undefined && !/^-?\d+$/.test(priorityText)) throw new Error(`"priority" must be a whole number, got ${JSON.stringify(fields.priority)}`);
+  const priority = priorityText === undefined ? undefined : Number(priorityText);
+  if (priority !== undefined && !Number.isSafeInteger(priority)) throw new Error(`"priority" must be a whole number, got ${JSON.stringify(fields.priority)}`);
+  return { url, postId, mediaType, index, line, ...(priority === undefined ? {} : { priority }) };
 }
 
 /** Split one CSV line, honouring double quotes and doubled quotes inside them. */

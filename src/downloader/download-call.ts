@@ -5,6 +5,7 @@ import type { FilenameGenerator } from '../naming/filename-generator.js';
 import { resolveInside } from '../naming/safe-path.js';
 import { parseMediaUrl } from './media-url.js';
 import { redactCredentials } from './redact.js';
+import { DownloadError } from '../errors/download-error.js';
 
 /** Where a call's file goes: a fixed name (`downloadFile`), or a name that follows the bytes (media calls). */
 export interface Destination {
@@ -36,15 +37,19 @@ export function describeCall(
     expectedChecksum: options.expectedChecksum,
     resume: options.resume ?? defaults.resume,
     progressCallback: options.progressCallback,
+    priority: options.priority,
     startedAt: defaults.nowMs,
   });
 }
 
 /**
- * Judge a call's URL and name: a malformed or non-http(s) URL, or a name that would leave
- * `outputDir`, throws a typed error before any request or write.
+ * Judge a call's URL, name and priority: a malformed or non-http(s) URL, a name that would leave
+ * `outputDir`, or a priority that is not a whole number throws a typed error before any request or write.
  */
 export function acceptCall(call: DownloadCall, locate: () => Destination): DownloadRequest {
+  if (call.priority !== undefined && !Number.isSafeInteger(call.priority)) {
+    throw new DownloadError('BAD_INPUT', `priority must be a whole number, got ${JSON.stringify(call.priority)}`, { url: call.url });
+  }
   const host = parseMediaUrl(call.requestUrl).hostname.toLowerCase();
   const destination = locate();
   return Object.freeze({ ...call, host, target: destination.target, nameFor: destination.nameFor });

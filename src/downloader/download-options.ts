@@ -24,6 +24,11 @@ export interface DownloadFileOptions {
   postId?: string;
   /** Continue a `.part` left by an earlier attempt or run. @default config.resume */
   resume?: boolean;
+  /**
+   * Order among downloads waiting for a slot: higher first, then in call order. Any whole number
+   * (negative ones wait behind the default). @default 0
+   */
+  priority?: number;
 }
 
 /** Options of `downloadImage`, `downloadVideo` and `downloadGif`. */
@@ -36,4 +41,9 @@ export interface DownloadMediaOptions {
   progressCallback?: ProgressCallback;
   /** SHA-256 (hex) the file must have. */
   expectedChecksum?: string;
+  /**
+   * Order among downloads waiting for a slot: higher first, then in call order. Any whole number
+   * (negative ones wait behind the default). @default 0
+   */
+  priority?: number;
 }

@@ -111,7 +111,7 @@ export class DownloadPipeline {
     let leave: (() => void) | undefined;
     let reservation: Reservation | undefined;
     try {
-      leave = await scheduler.enter(request.host, signal);
+      leave = await scheduler.enter(request.host, signal, request.priority);
       reservation = await placement.reserve(request, replace);
       reporter.started(request);
       const fetched = await fallbacks.fetch(request, { partBase: reservation.path, replace }, signal);

@@ -43,6 +43,7 @@ export function buildResult(call: DownloadCall, facts: ResultFacts, trail: Resul
   if (facts.contentType !== undefined) result.contentType = facts.contentType;
   if (call.postId !== undefined) result.postId = call.postId;
   if (call.metadata !== undefined) result.metadata = call.metadata;
+  if (call.priority !== undefined) result.priority = call.priority;
   if (facts.status === 'success' && fromWayback) result.captureTimestamp = trail.captureTimestamp;
   if (facts.status === 'success' && trail.deduplicatedFrom !== undefined) result.deduplicatedFrom = trail.deduplicatedFrom;
   return result;

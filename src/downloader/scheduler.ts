@@ -17,15 +17,15 @@ export class SlotScheduler {
   }
 
   /**
-   * Wait for a slot for `host`; resolves with the function that gives it back. Waits are FIFO per
-   * host and abort with `signal` (the slot is then never taken).
+   * Wait for a slot for `host`; resolves with the function that gives it back. Waits are served by
+   * `priority` (higher first), then in order, and abort with `signal` (the slot is then never taken).
    */
-  async enter(host: string, signal: AbortSignal): Promise<() => void> {
+  async enter(host: string, signal: AbortSignal, priority = 0): Promise<() => void> {
     const hostSlots = this.forHost(host);
     let releaseHost: (() => void) | undefined;
     try {
-      releaseHost = await hostSlots.acquire(signal);
-      const releaseGlobal = await this.globalSlots.acquire(signal);
+      releaseHost = await hostSlots.acquire(signal, priority);
+      const releaseGlobal = await this.globalSlots.acquire(signal, priority);
       const leaveHost = releaseHost;
       return () => {
         releaseGlobal();

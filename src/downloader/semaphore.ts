@@ -2,9 +2,10 @@ import { park, type Parked } from '../time/abortable-queue.js';
 
 interface Waiter extends Parked {
   resolve: (release: () => void) => void;
+  priority: number;
 }
 
-/** A counting semaphore with FIFO hand-off and abortable waits. */
+/** A counting semaphore whose waiters are served by priority (higher first), then in arrival order; waits are abortable. */
 export class Semaphore {
   private active = 0;
   private readonly waiters: Waiter[] = [];
@@ -24,14 +25,20 @@ export class Semaphore {
   }
 
   /** Wait for a slot; resolves with the function that gives it back (idempotent). */
-  acquire(signal?: AbortSignal): Promise<() => void> {
+  acquire(signal?: AbortSignal, priority = 0): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.active < this.capacity && this.waiters.length === 0) {
       this.active++;
       return Promise.resolve(this.releaser());
     }
     return new Promise((resolve, reject) => {
-      park(this.waiters, { resolve }, signal, reject);
+      const waiter = park(this.waiters, { resolve, priority }, signal, reject);
+      // Behind every waiter of the same or a higher priority: FIFO within a priority.
+      const at = this.waiters.findIndex((w) => w.priority < priority);
+      if (at >= 0) {
+        this.waiters.pop(); // park() appended it
+        this.waiters.splice(at, 0, waiter);
+      }
     });
   }
 

@@ -20,6 +20,8 @@ export interface DownloadEventBase {
 export interface QueuedEvent extends DownloadEventBase {
   /** Path the file is meant to get (a collision suffix may still be added). */
   filename: string;
+  /** The priority the call gave, if it gave one: higher is served first. */
+  priority?: number;
 }
 
 /** A slot was granted; requests begin. */

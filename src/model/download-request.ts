@@ -28,6 +28,8 @@ export interface DownloadCall {
   /** Continue a `.part` left by an earlier attempt or run. */
   readonly resume: boolean;
   readonly progressCallback: ProgressCallback | undefined;
+  /** Order among waiting downloads, higher first; `undefined` when the caller gave none (0). */
+  readonly priority: number | undefined;
   /** Clock time of the call, for the result's duration. */
   readonly startedAt: number;
 }

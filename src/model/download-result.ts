@@ -55,4 +55,6 @@ export interface DownloadResult {
   repaired?: boolean;
   /** Caller's metadata, passed through untouched. */
   metadata?: Record<string, unknown>;
+  /** The priority the call gave, if it gave one. */
+  priority?: number;
 }

@@ -8,4 +8,6 @@ export interface MediaItem {
   index: number;
   /** 1-based line of the input it came from, for messages and results. */
   line: number;
+  /** Order among waiting items, higher first; absent: 0. */
+  priority?: number;
 }

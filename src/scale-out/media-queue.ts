@@ -49,7 +49,19 @@ export async function enqueueBatch(queue: MediaQueue, redis: Redis, items: reado
   const answers = (await pipeline.exec()) ?? [];
   const fresh = ids.filter((_, i) => answers[i]?.[1] === 0);
   if (fresh.length > 0) {
-    await queue.addBulk(fresh.map((id) => ({ name: MEDIA_JOB, data: byId.get(id)!, opts: { jobId: id } })));
+    await queue.addBulk(fresh.map((id) => ({ name: MEDIA_JOB, data: byId.get(id)!, opts: { jobId: id, ...bullPriority(byId.get(id)!.priority) } })));
   }
   return { added: fresh.length, alreadyQueued: items.length - fresh.length };
+}
+
+/** BullMQ's lowest priority number is its highest priority, from 1 to 2^21; ours is higher first, around 0. */
+const BULL_PRIORITY_ZERO = 2 ** 20;
+
+/**
+ * An item's priority as BullMQ's job option. An item without one gets none, and BullMQ serves such jobs
+ * before every prioritized one: a list that uses priorities should give every item one (docs/scale-out.md).
+ */
+function bullPriority(priority: number | undefined): { priority?: number } {
+  if (priority === undefined) return {};
+  return { priority: Math.min(2 ** 21, Math.max(1, BULL_PRIORITY_ZERO - priority)) };
 }

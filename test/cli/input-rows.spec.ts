@@ -18,4 +18,22 @@ describe('readInputRows', () => {
       work.cleanup();
     }
   });
+
+  it('should read a priority from JSONL and CSV, any whole number, and refuse anything else as a bad line', async () => {
+    const work = tempDir();
+    try {
+      const jsonl = path.join(work.dir, 'posts.jsonl');
+      writeFileSync(jsonl, ['{"url": "https://h/a.jpg", "priority": 5}', '{"url": "https://h/b.jpg", "priority": "-2"}', '{"url": "https://h/c.jpg"}', '{"url": "https://h/d.jpg", "priority": 1.5}', '{"url": "https://h/e.jpg", "priority": true}'].join('\n'));
+      const rows = [];
+      for await (const row of readInputRows(jsonl)) rows.push(row);
+      expect(rows.map((r) => ('problem' in r ? r.problem : r.priority))).to.deep.equal([5, -2, undefined, '"priority" must be a string or a whole number, got 1.5', '"priority" must be a string or a whole number, got true']);
+      const csv = path.join(work.dir, 'media.csv');
+      writeFileSync(csv, 'URL,Priority\nhttps://h/a.jpg,3\nhttps://h/b.jpg,\n');
+      const fromCsv = [];
+      for await (const row of readInputRows(csv)) if (!('problem' in row)) fromCsv.push(row.priority);
+      expect(fromCsv).to.deep.equal([3, undefined]);
+    } finally {
+      work.cleanup();
+    }
+  });
 });

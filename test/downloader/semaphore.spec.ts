@@ -24,6 +24,18 @@ describe(Semaphore.name, () => {
       expect(semaphore.inUse).to.equal(0);
     });
 
+    it('should serve waiters by priority, higher first, and in arrival order within a priority', async () => {
+      const semaphore = new Semaphore(1);
+      const release = await semaphore.acquire();
+      const order: string[] = [];
+      const waiters: [string, number][] = [['low', -1], ['a0', 0], ['high', 5], ['b0', 0], ['top', 9], ['c5', 5]];
+      // Each waiter, once served, notes its name and gives the slot to the best one left.
+      const served = waiters.map(([name, priority]) => semaphore.acquire(undefined, priority).then((next) => (order.push(name), next())));
+      release();
+      await Promise.all(served);
+      expect(order).to.deep.equal(['top', 'high', 'c5', 'a0', 'b0', 'low']);
+    });
+
     it('should reject a waiter whose signal aborts, and drop it from the queue', async () => {
       const semaphore = new Semaphore(1);
       const release = await semaphore.acquire();

@@ -227,6 +227,26 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
     }
   });
 
+  it('should serve a queue by the items\' priorities, higher first, then in list order', async () => {
+    const origin = new Origin(10); // each job takes a while: finishing times never tie
+    await origin.start();
+    try {
+      const list = path.join(temp.dir, 'prio.jsonl');
+      const priorities = [0, -3, 7, 0, 7, 2];
+      writeFileSync(list, priorities.map((priority, i) => JSON.stringify({ url: `${origin.base}/m/${i}.jpg`, postId: `p${i}`, priority })).join('\n'));
+      await runCli(['enqueue', list, '--redis', redis.url, '--queue', 'prio']);
+      const run = await startWorker(['-o', path.join(temp.dir, 'prio'), '--redis', redis.url, '--queue', 'prio', '-c', '1', '-r', '0', '-q', '--exit-when-drained']);
+      expect(run.code, run.stderr).to.equal(0);
+      const queue = queueOf('prio');
+      const jobs = (await queue.getJobs(['completed'])).sort((a, b) => a.finishedOn! - b.finishedOn!);
+      expect(jobs.map((j) => j.data.postId)).to.deep.equal(['p2', 'p4', 'p5', 'p0', 'p3', 'p1']);
+      expect(jobs.map((j) => (j.returnvalue as WorkerResult).priority)).to.deep.equal([7, 7, 2, 0, 0, -3]);
+      await queue.close();
+    } finally {
+      await origin.stop();
+    }
+  });
+
   it('should export a job BullMQ gave up on as a JOB_FAILED line with its reason', async () => {
     const list = path.join(temp.dir, 'crash.jsonl');
     writeFileSync(list, '{"url": "http://127.0.0.1:9/a.jpg", "postId": "7", "index": 2}\n');
