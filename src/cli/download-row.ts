@@ -5,7 +5,12 @@ import type { DownloadResult } from '../model/download-result.js';
 
 /** Download one item with the call its media type asks for. */
 export function downloadRow(downloader: MediaDownloader, row: MediaItem): Promise<DownloadResult> {
-  const options = { index: row.index, metadata: { line: row.line }, ...(row.priority === undefined ? {} : { priority: row.priority }) };
+  const options = {
+    index: row.index,
+    metadata: { line: row.line },
+    ...(row.priority === undefined ? {} : { priority: row.priority }),
+    ...(row.fallbackUrls === undefined ? {} : { fallbackUrls: row.fallbackUrls }),
+  };
   switch (row.mediaType) {
     case 'video':
       return downloader.downloadVideo(row.url, row.postId, options);

@@ -21,7 +21,7 @@ const CSV_COLUMNS: Readonly<Record<string, string>> = { url: 'url', postid: 'pos
 /**
  * Read an input file as a stream, one item per line, so 100k-line inputs never
  * sit in memory. Accepted lines: a bare URL; a JSON object
- * `{url, postId?, mediaType?, index?, priority?}`; or, in a `.csv` file, rows under a
+ * `{url, urls?, postId?, mediaType?, index?, priority?}` (`urls`: the item's URLs, best first); or, in a `.csv` file, rows under a
  * header naming `url` and optionally `postId`, `mediaType`, `index`, `priority`. Blank
  * lines and lines starting with `#` are skipped.
  */
@@ -75,8 +75,11 @@ function text(fields: Record<string, unknown>, key: string, allowNumber = false)
 }
 
 function toRow(fields: Record<string, unknown>, line: number): MediaRow {
-  const url = text(fields, 'url');
+  const urls = urlList(fields.urls);
+  // `urls` is the item's URLs, best first; with a `url` too, that one comes first.
+  const url = text(fields, 'url') ?? urls.shift();
   if (url === undefined) throw new Error('no "url"');
+  const fallbackUrls = urls.filter((u) => u !== url);
   const given = text(fields, 'mediaType');
   if (given !== undefined && !MEDIA_TYPES.has(given)) throw new Error(`unknown mediaType "${given}" (image, video or gif)`);
   const extension = extensionFromUrl(url) ?? '';
@@ -91,7 +94,14 @@ function toRow(fields: Record<string, unknown>, line: number): MediaRow {
   if (priorityText !== undefined && !/^-?\d+$/.test(priorityText)) throw new Error(`"priority" must be a whole number, got ${JSON.stringify(fields.priority)}`);
   const priority = priorityText === undefined ? undefined : Number(priorityText);
   if (priority !== undefined && !Number.isSafeInteger(priority)) throw new Error(`"priority" must be a whole number, got ${JSON.stringify(fields.priority)}`);
-  return { url, postId, mediaType, index, line, ...(priority === undefined ? {} : { priority }) };
+  return { url, postId, mediaType, index, line, ...(priority === undefined ? {} : { priority }), ...(fallbackUrls.length === 0 ? {} : { fallbackUrls }) };
+}
+
+/** A JSON `urls` field: a list of URL strings, or nothing. Anything else is bad input, never coerced. */
+function urlList(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((u) => typeof u !== 'string' || u === '')) throw new Error(`"urls" must be a list of URLs, got ${JSON.stringify(value)}`);
+  return [...(value as string[])];
 }
 
 /** Split one CSV line, honouring double quotes and doubled quotes inside them. */

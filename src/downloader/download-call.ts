@@ -38,6 +38,7 @@ export function describeCall(
     resume: options.resume ?? defaults.resume,
     progressCallback: options.progressCallback,
     priority: options.priority,
+    fallbackUrls: Object.freeze((options.fallbackUrls ?? []).map(String)),
     startedAt: defaults.nowMs,
   });
 }
@@ -51,6 +52,8 @@ export function acceptCall(call: DownloadCall, locate: () => Destination): Downl
     throw new DownloadError('BAD_INPUT', `priority must be a whole number, got ${JSON.stringify(call.priority)}`, { url: call.url });
   }
   const host = parseMediaUrl(call.requestUrl).hostname.toLowerCase();
+  // A malformed fallback refuses the call as a malformed URL does: better said now than when it is reached.
+  for (const fallback of call.fallbackUrls) parseMediaUrl(fallback);
   const destination = locate();
   return Object.freeze({ ...call, host, target: destination.target, nameFor: destination.nameFor });
 }

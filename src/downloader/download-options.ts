@@ -29,6 +29,12 @@ export interface DownloadFileOptions {
    * (negative ones wait behind the default). @default 0
    */
   priority?: number;
+  /**
+   * Other URLs of the same media, best first (Tumblr's `s2048x3072` → `s1280x1920` → `_1280`, or a mirror):
+   * each is tried in order when the one before is missing (404/403/410) or its bytes fail verification. The
+   * item stays the first URL's: its name, its ledger entry, its result's `url`.
+   */
+  fallbackUrls?: readonly string[];
 }
 
 /** Options of `downloadImage`, `downloadVideo` and `downloadGif`. */
@@ -46,4 +52,10 @@ export interface DownloadMediaOptions {
    * (negative ones wait behind the default). @default 0
    */
   priority?: number;
+  /**
+   * Other URLs of the same media, best first (Tumblr's `s2048x3072` → `s1280x1920` → `_1280`, or a mirror):
+   * each is tried in order when the one before is missing (404/403/410) or its bytes fail verification. The
+   * item stays the first URL's: its name, its ledger entry, its result's `url`.
+   */
+  fallbackUrls?: readonly string[];
 }

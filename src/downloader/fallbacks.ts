@@ -1,4 +1,5 @@
 import type { DownloaderConfig } from '../config/downloader-config.js';
+import { IntegrityError } from '../errors/integrity-error.js';
 import { MediaNotFoundError } from '../errors/media-not-found-error.js';
 import type { HttpClient } from '../http/http-client.js';
 import type { DownloadRequest } from '../model/download-request.js';
@@ -20,10 +21,12 @@ export interface FetchTarget {
 }
 
 /**
- * The origin first; when a Tumblr host says the media is gone, the newest Wayback captures (raw
- * `id_` form), each attempted and verified like any download, so an archived HTML page or a
- * placeholder is refused. Without a usable capture the origin's "missing" stands, with what the
- * Wayback Machine said added to its message.
+ * The call's URLs in order: the first, then each fallback when the one before is missing (404/403/410)
+ * or its bytes fail verification; any other failure (a timeout after its retries, a 5xx) ends there.
+ * When every URL on a Tumblr host said the media is gone, the newest Wayback captures of each (raw
+ * `id_` form), each attempted and verified like any download, so an archived HTML page or a placeholder
+ * is refused. Without a usable capture the last "missing" stands, with what the Wayback Machine said
+ * added to its message.
  */
 export class Fallbacks {
   constructor(
@@ -35,36 +38,60 @@ export class Fallbacks {
   ) {}
 
   async fetch(request: DownloadRequest, target: FetchTarget, signal: AbortSignal): Promise<Fetched> {
-    const origin = await this.runner.run(request, { url: request.requestUrl, ...target, attemptsBefore: 0 }, signal);
-    if (origin.ok || !this.waybackMayHelp(request, origin)) return origin;
-    return this.fromWayback(request, target, signal, origin);
-  }
-
-  private waybackMayHelp(request: DownloadRequest, failed: FetchFailed): boolean {
-    return this.config.wayback.enabled && failed.error instanceof MediaNotFoundError && hostMatches(request.host, this.config.tumblrHosts);
-  }
-
-  private async fromWayback(request: DownloadRequest, target: FetchTarget, signal: AbortSignal, missing: FetchFailed): Promise<Fetched> {
-    let note: string;
-    let attempts = missing.attempts;
-    try {
-      const lookup = (): ReturnType<typeof findCaptures> =>
-        findCaptures(this.http, this.config.wayback, withoutCredentials(request.requestUrl), signal, () => this.clock.now());
-      const captures = await this.retryStrategy.run(lookup, { signal });
-      note = 'no Wayback capture';
-      for (const capture of captures) {
-        const fetched = await this.runner.run(request, { url: capture.rawUrl, ...target, attemptsBefore: attempts }, signal);
-        if (fetched.ok) return { ...fetched, captureTimestamp: capture.timestamp };
-        if (signal.aborted) return fetched;
-        attempts = fetched.attempts;
-        note = `Wayback capture ${capture.timestamp} refused: ${toDownloadError(fetched.error, capture.rawUrl).message}`;
-      }
-    } catch (lookupError) {
-      if (signal.aborted) return { ...missing, error: lookupError, attempts };
-      note = `Wayback lookup failed: ${(lookupError as Error).message}`;
+    const candidates = [request.requestUrl, ...request.fallbackUrls];
+    let attempts = 0;
+    let last: FetchFailed | undefined;
+    for (const [index, url] of candidates.entries()) {
+      const fetched = await this.runner.run(request, { url, ...target, attemptsBefore: attempts }, signal);
+      if (fetched.ok) return { ...fetched, candidate: { index, requestUrl: url } };
+      last = fetched;
+      attempts = fetched.attempts;
+      if (signal.aborted || !nextMayHelp(fetched)) break;
     }
-    const error = missing.error as MediaNotFoundError;
-    error.message = `${error.message}; ${note}`;
-    return { ...missing, attempts };
+    const failed = last!;
+    const gone = candidates.map((requestUrl, index) => ({ requestUrl, index })).filter(({ requestUrl }) => this.onTumblr(requestUrl));
+    if (signal.aborted || !this.config.wayback.enabled || !(failed.error instanceof MediaNotFoundError) || gone.length === 0) {
+      return candidates.length > 1 ? withNote(failed, `${candidates.length} URLs tried`) : failed;
+    }
+    return this.fromWayback(request, gone, target, signal, failed);
   }
+
+  private onTumblr(requestUrl: string): boolean {
+    return hostMatches(new URL(requestUrl).hostname.toLowerCase(), this.config.tumblrHosts);
+  }
+
+  private async fromWayback(request: DownloadRequest, candidates: { requestUrl: string; index: number }[], target: FetchTarget, signal: AbortSignal, missing: FetchFailed): Promise<Fetched> {
+    const notes: string[] = [];
+    let attempts = missing.attempts;
+    for (const candidate of candidates) {
+      try {
+        const lookup = (): ReturnType<typeof findCaptures> =>
+          findCaptures(this.http, this.config.wayback, withoutCredentials(candidate.requestUrl), signal, () => this.clock.now());
+        const captures = await this.retryStrategy.run(lookup, { signal });
+        if (captures.length === 0) notes.push(candidates.length > 1 ? `no Wayback capture of ${withoutCredentials(candidate.requestUrl)}` : 'no Wayback capture');
+        for (const capture of captures) {
+          const fetched = await this.runner.run(request, { url: capture.rawUrl, ...target, attemptsBefore: attempts }, signal);
+          if (fetched.ok) return { ...fetched, captureTimestamp: capture.timestamp, candidate };
+          if (signal.aborted) return fetched;
+          attempts = fetched.attempts;
+          notes.push(`Wayback capture ${capture.timestamp} refused: ${toDownloadError(fetched.error, capture.rawUrl).message}`);
+        }
+      } catch (lookupError) {
+        if (signal.aborted) return { ...missing, error: lookupError, attempts };
+        notes.push(`Wayback lookup failed: ${(lookupError as Error).message}`);
+      }
+    }
+    return withNote({ ...missing, attempts }, notes.join('; '));
+  }
+}
+
+/** Whether another URL of the same media may do better: this one is gone, or served bytes that are not it. */
+function nextMayHelp(failed: FetchFailed): boolean {
+  return failed.error instanceof MediaNotFoundError || failed.error instanceof IntegrityError;
+}
+
+/** The failure with `note` added to its error's message (what the fallbacks found out). */
+function withNote(failed: FetchFailed, note: string): FetchFailed {
+  if (note !== '' && failed.error instanceof Error) failed.error.message = `${failed.error.message}; ${note}`;
+  return failed;
 }

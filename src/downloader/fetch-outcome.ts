@@ -25,6 +25,8 @@ export interface FetchSucceeded {
   resumedFrom: number;
   /** The Wayback capture the bytes come from, when a fallback served them. */
   captureTimestamp?: string;
+  /** Which of the call's URLs served the bytes (directly, or through its Wayback capture); set by the fallbacks. */
+  candidate?: { index: number; requestUrl: string };
 }
 
 /** Every attempt failed. */

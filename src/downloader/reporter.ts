@@ -95,7 +95,9 @@ export class Reporter {
     const { outcome } = fetched;
     const base = eventBase(request, fetched.attempts);
     this.progress(request, fetched.attempts, outcome.byteSize, outcome.declaredSize ?? outcome.byteSize);
-    const trail: ResultTrail = { host: request.host, ...fetched, deduplicatedFrom: placed.deduplicatedFrom };
+    // The host that served the bytes says where they come from (a fallback may be on another host).
+    const host = fetched.candidate && fetched.candidate.index > 0 ? new URL(fetched.candidate.requestUrl).hostname.toLowerCase() : request.host;
+    const trail: ResultTrail = { ...fetched, host, deduplicatedFrom: placed.deduplicatedFrom };
     const facts: ResultFacts = { filename: placed.filename, byteSize: outcome.byteSize, checksum: outcome.sha256, status: 'success', contentType: outcome.contentType };
     const result: DownloadResult = {
       ...buildResult(request, facts, trail, this.config.tumblrHosts, this.clock.now()),

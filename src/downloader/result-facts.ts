@@ -5,6 +5,7 @@ import type { DownloadResult } from '../model/download-result.js';
 import type { DetectedFormat, MediaType } from '../model/media-type.js';
 import { FORMAT_INFO } from '../verify/media-type.js';
 import { hostMatches } from './media-url.js';
+import { redactCredentials } from './redact.js';
 
 /** The facts of a result that depend on how it ended. */
 export type ResultFacts = Pick<DownloadResult, 'filename' | 'byteSize' | 'checksum' | 'status' | 'errorMessage' | 'errorCode' | 'contentType'>;
@@ -19,6 +20,8 @@ export interface ResultTrail {
   captureTimestamp?: string;
   /** The earlier file with the same bytes. */
   deduplicatedFrom?: string;
+  /** Which of the call's URLs served the bytes. */
+  candidate?: { index: number; requestUrl: string };
 }
 
 /** Build the {@link DownloadResult} of a call from how it ended. Pure: the time comes in as `nowMs`. */
@@ -46,6 +49,10 @@ export function buildResult(call: DownloadCall, facts: ResultFacts, trail: Resul
   if (call.priority !== undefined) result.priority = call.priority;
   if (facts.status === 'success' && fromWayback) result.captureTimestamp = trail.captureTimestamp;
   if (facts.status === 'success' && trail.deduplicatedFrom !== undefined) result.deduplicatedFrom = trail.deduplicatedFrom;
+  if (facts.status === 'success' && call.fallbackUrls.length > 0 && trail.candidate !== undefined) {
+    result.servedUrl = redactCredentials(trail.candidate.requestUrl);
+    result.candidateIndex = trail.candidate.index;
+  }
   return result;
 }
 

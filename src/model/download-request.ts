@@ -30,6 +30,8 @@ export interface DownloadCall {
   readonly progressCallback: ProgressCallback | undefined;
   /** Order among waiting downloads, higher first; `undefined` when the caller gave none (0). */
   readonly priority: number | undefined;
+  /** Other URLs of the same media, best first, as given (credentials included): tried when the one before is missing or refused. */
+  readonly fallbackUrls: readonly string[];
   /** Clock time of the call, for the result's duration. */
   readonly startedAt: number;
 }

@@ -57,4 +57,8 @@ export interface DownloadResult {
   metadata?: Record<string, unknown>;
   /** The priority the call gave, if it gave one. */
   priority?: number;
+  /** With `fallbackUrls`: the URL whose bytes were saved (credentials as `***`)… */
+  servedUrl?: string;
+  /** …and which of the candidates it was: 0 the first URL, 1 the first fallback, and so on. */
+  candidateIndex?: number;
 }

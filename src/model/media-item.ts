@@ -10,4 +10,6 @@ export interface MediaItem {
   line: number;
   /** Order among waiting items, higher first; absent: 0. */
   priority?: number;
+  /** Other URLs of the same media, best first, tried when the one before is missing or refused. */
+  fallbackUrls?: string[];
 }

@@ -36,4 +36,22 @@ describe('readInputRows', () => {
       work.cleanup();
     }
   });
+
+  it('should read an item\'s URLs, best first, from "urls" (after "url" when both are given)', async () => {
+    const work = tempDir();
+    try {
+      const jsonl = path.join(work.dir, 'posts.jsonl');
+      writeFileSync(jsonl, ['{"urls": ["https://h/a_2048.jpg", "https://h/a_1280.jpg"]}', '{"url": "https://h/b.jpg", "urls": ["https://h/b.jpg", "https://m/b.jpg"]}', '{"urls": "https://h/c.jpg"}', '{"urls": []}'].join('\n'));
+      const rows = [];
+      for await (const row of readInputRows(jsonl)) rows.push('problem' in row ? row.problem : [row.url, row.fallbackUrls]);
+      expect(rows).to.deep.equal([
+        ['https://h/a_2048.jpg', ['https://h/a_1280.jpg']],
+        ['https://h/b.jpg', ['https://m/b.jpg']],
+        '"urls" must be a list of URLs, got "https://h/c.jpg"',
+        'no "url"',
+      ]);
+    } finally {
+      work.cleanup();
+    }
+  });
 });
