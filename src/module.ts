@@ -34,7 +34,7 @@ export function downloaderModule(input: DownloaderConfigInput): ContainerModule 
     bind(RetryOptions).toConstantValue(config.retry);
     bind(BandwidthOptions).toConstantValue(config.bandwidth);
     bind(HttpClient)
-      .toDynamicValue(() => createHttpClient({ userAgent: config.userAgent, maxSockets: config.perHostConcurrency }))
+      .toDynamicValue(() => createHttpClient({ userAgent: config.userAgent, maxSockets: config.perHostConcurrency, http2: config.http2 }))
       .inSingletonScope();
 
     // Default class as a singleton, token as an alias of it: a host can `rebind` the token, or subclass the class.

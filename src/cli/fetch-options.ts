@@ -32,6 +32,8 @@ Options:
       --limit-rate <rate>     cap on all downloads together, bytes per second:
                               500K, 2M, 1G (default: none)
       --limit-rate-per-host <rate>  the same cap for each host
+      --http2                 HTTP/2 where an HTTPS server offers it: one connection
+                              per host, its downloads as streams
       --retries <n>           retries after the first attempt (default 3)
       --timeout <ms>          one attempt, headers to last byte (default 300000;
                               none under a --limit-rate cap)
@@ -61,6 +63,7 @@ export const DOWNLOADER_FLAGS = {
   rate: { type: 'string', short: 'r' },
   'limit-rate': { type: 'string' },
   'limit-rate-per-host': { type: 'string' },
+  http2: { type: 'boolean' },
   retries: { type: 'string' },
   timeout: { type: 'string' },
   'stall-timeout': { type: 'string' },
@@ -104,6 +107,7 @@ export function configFromFlags(values: ParsedFlags<typeof DOWNLOADER_FLAGS>): D
   config.rateLimit = { requestsPerSecond: rate };
   config.bandwidth = { bytesPerSecond: byteRate('limit-rate', values['limit-rate']), perHostBytesPerSecond: byteRate('limit-rate-per-host', values['limit-rate-per-host']) };
   config.retry = { maxRetries: wholeNumber('retries', values.retries) };
+  if (values.http2) config.http2 = true;
   config.timeout = wholeNumber('timeout', values.timeout);
   const stall = wholeNumber('stall-timeout', values['stall-timeout']);
   config.stall = { windowMs: stall };

@@ -142,6 +142,11 @@ export interface DownloaderConfig {
   maxRedirects: number;
   /** Sent as User-Agent. */
   userAgent: string;
+  /**
+   * Speak HTTP/2 where the server offers it (ALPN, over TLS), HTTP/1.1 elsewhere, decided per host: the
+   * downloads of one host become streams of one connection. @default false
+   */
+  http2: boolean;
   /** @see LedgerConfig */
   ledger: LedgerConfig;
   /** @see WaybackConfig */
@@ -184,6 +189,7 @@ export const DOWNLOADER_DEFAULTS = deepFreeze({
   maxRedirects: 10,
   /** Names the tool, so origin operators can tell what is fetching. */
   userAgent: 'tumblr-media-downloader/0.1',
+  http2: false,
   ledger: { path: ':memory:', skipCompleted: true, dedupe: 'hardlink' as LedgerConfig['dedupe'] },
   wayback: { enabled: false, endpoint: 'https://web.archive.org', maxCaptures: 3 },
   scaleOut: { redisUrl: '', queueName: 'tumblr-dl', lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 2, attempts: 3 },
@@ -225,6 +231,7 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
     progressIntervalMs: input.progressIntervalMs ?? d.progressIntervalMs,
     maxRedirects: input.maxRedirects ?? d.maxRedirects,
     userAgent: input.userAgent ?? d.userAgent,
+    http2: input.http2 ?? d.http2,
     ledger: { ...d.ledger, ...definedOnly(input.ledger) },
     wayback: { ...d.wayback, ...definedOnly(input.wayback) },
     scaleOut: resolveScaleOutConfig(input.scaleOut),
@@ -251,6 +258,7 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
   if (typeof config.resume !== 'boolean') fail('resume', 'must be a boolean');
   if (config.onExisting !== 'rename' && config.onExisting !== 'skip') fail('onExisting', "must be 'rename' or 'skip'");
   if (typeof config.userAgent !== 'string') fail('userAgent', 'must be a string');
+  if (typeof config.http2 !== 'boolean') fail('http2', 'must be a boolean');
   if (!Array.isArray(config.tumblrHosts) || config.tumblrHosts.some((h) => typeof h !== 'string' || h === '')) {
     fail('tumblrHosts', 'must be a list of host names');
   }

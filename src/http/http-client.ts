@@ -20,12 +20,16 @@ export interface HttpClientOptions {
   userAgent: string;
   /** Sockets kept per host; matches the downloader's per-host concurrency. */
   maxSockets: number;
+  /** HTTP/2 where the server offers it over TLS (ALPN), HTTP/1.1 elsewhere. @default false */
+  http2?: boolean;
 }
 
 /**
  * The default client: keep-alive agents shared by all downloads (one TCP/TLS
  * handshake per socket, not per file), identity encoding so stored bytes are
- * the origin's bytes, and got's own retry off because the RetryStrategy owns retries.
+ * the origin's bytes, and got's own retry off because the RetryStrategy owns retries. With `http2`,
+ * got asks each HTTPS host for h2 by ALPN (http2-wrapper keeps one session per origin, the downloads
+ * of that host its streams) and falls back to the keep-alive HTTPS agent where h2 is not offered.
  */
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo' as const };
@@ -35,5 +39,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     retry: { limit: 0 },
     decompress: false,
     throwHttpErrors: false,
+    http2: options.http2 ?? false,
   });
 }
