@@ -45,26 +45,53 @@ export function generate(w: WorkloadFiles, dir: string): Map<string, string> {
   return sums;
 }
 
-/** nginx on 127.0.0.1 (installed from Debian if missing), else a Node static server with a warning. */
-export async function startOrigin(root: string, work: string): Promise<{ base: string; kind: string; stop: () => void }> {
+/** The origin of a bench run: plain HTTP, and with nginx also HTTPS with HTTP/2 (for workload E). */
+export interface Origin {
+  base: string;
+  kind: string;
+  stop: () => void;
+  /** `https://…` with h2 and TLS 1.3, a self-signed certificate made for this run; `undefined` without nginx. */
+  tls?: {
+    base: string;
+    /** The certificate to trust (each tool is given it). */
+    caFile: string;
+    /** nginx logs one line per request: the number of the connection it came on. */
+    connectionLog: string;
+  };
+}
+
+/**
+ * nginx on 127.0.0.1 (installed from Debian if missing), else a Node static server with a warning. nginx also
+ * serves the same files over HTTPS with HTTP/2, with a certificate openssl makes now, and logs each TLS
+ * request's connection number, so a bench can say how many TLS connections a tool opened.
+ */
+export async function startOrigin(root: string, work: string): Promise<Origin> {
   if (!existsSync('/usr/sbin/nginx') && process.getuid?.() === 0) {
     spawnSync('bash', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light'], { stdio: 'ignore' });
   }
   if (existsSync('/usr/sbin/nginx')) {
     const port = 18000 + Math.floor(Math.random() * 2000);
+    const tlsPort = port + 2000;
     const conf = path.join(work, 'nginx.conf');
+    const key = path.join(work, 'tls-key.pem');
+    const caFile = path.join(work, 'tls-cert.pem');
+    const connectionLog = path.join(work, 'tls-connections.log');
+    spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', caFile], { stdio: 'ignore' });
     writeFileSync(
       conf,
       `daemon off; worker_processes 1; pid ${work}/nginx.pid; error_log ${work}/nginx-error.log;
 events { worker_connections 1024; }
 http { include /etc/nginx/mime.types; access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
   client_body_temp_path ${work}/tmp; proxy_temp_path ${work}/tmp; fastcgi_temp_path ${work}/tmp; uwsgi_temp_path ${work}/tmp; scgi_temp_path ${work}/tmp;
-  server { listen 127.0.0.1:${port}; root ${root}; } }`,
+  log_format connection '$connection';
+  server { listen 127.0.0.1:${port}; root ${root}; }
+  server { listen 127.0.0.1:${tlsPort} ssl http2; root ${root}; ssl_certificate ${caFile}; ssl_certificate_key ${key};
+    ssl_protocols TLSv1.3; http2_max_concurrent_streams 128; access_log ${connectionLog} connection; } }`,
     );
     mkdirSync(path.join(work, 'tmp'), { recursive: true });
     const nginx = spawn('/usr/sbin/nginx', ['-c', conf], { stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 500));
-    return { base: `http://127.0.0.1:${port}`, kind: 'nginx', stop: () => nginx.kill() };
+    return { base: `http://127.0.0.1:${port}`, kind: 'nginx', stop: () => nginx.kill(), tls: { base: `https://127.0.0.1:${tlsPort}`, caFile, connectionLog } };
   }
   console.warn('WARNING: nginx not available; serving with a Node static server (numbers are not comparable).');
   const server = http.createServer((req, res) => {
@@ -78,8 +105,8 @@ http { include /etc/nginx/mime.types; access_log off; sendfile on; tcp_nopush on
 }
 
 /** Run a command under GNU time; returns wall seconds, CPU seconds and peak RSS. */
-export function timed(cmd: string, cmdArgs: string[]): Sample {
-  const out = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...cmdArgs], { encoding: 'utf8', maxBuffer: 64 * MiB });
+export function timed(cmd: string, cmdArgs: string[], env?: NodeJS.ProcessEnv): Sample {
+  const out = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...cmdArgs], { encoding: 'utf8', maxBuffer: 64 * MiB, ...(env ? { env: { ...process.env, ...env } } : {}) });
   const last = out.stderr.trim().split('\n').pop() ?? '';
   const [wall, user, sys, rss] = last.split(' ').map(Number);
   if (out.status !== 0 && out.status !== 1) throw new Error(`${cmd} failed (${out.status}): ${out.stderr.slice(-500)}`);

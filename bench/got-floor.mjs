@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -12,7 +13,9 @@ import got from 'got';
 const [list, outDir, concurrency = '16'] = process.argv.slice(2);
 const urls = readFileSync(list, 'utf8').split('\n').filter(Boolean);
 const agent = new http.Agent({ keepAlive: true, maxSockets: Number(concurrency) });
-const client = got.extend({ agent: { http: agent }, retry: { limit: 0 }, decompress: false });
+// HTTPS too (workload E), HTTP/1.1 keep-alive: trusting the bench's certificate through NODE_EXTRA_CA_CERTS.
+const tlsAgent = new https.Agent({ keepAlive: true, maxSockets: Number(concurrency) });
+const client = got.extend({ agent: { http: agent, https: tlsAgent }, retry: { limit: 0 }, decompress: false });
 let next = 0;
 
 async function one(url) {
@@ -26,3 +29,4 @@ await Promise.all(Array.from({ length: Number(concurrency) }, async () => {
   while (next < urls.length) await one(urls[next++]);
 }));
 agent.destroy();
+tlsAgent.destroy();

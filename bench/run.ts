@@ -18,7 +18,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORK = path.join(os.tmpdir(), 'tumblr-dl-bench');
 const args = process.argv.slice(2);
 const RUNS = Number(args[args.indexOf('--runs') + 1] ?? 0) || 3;
-const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : ['A', 'B', 'C', 'D'];
+const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : ['A', 'B', 'C', 'D', 'E'];
 const QUICK = args.includes('--quick');
 const BASELINE = args.includes('--baseline') ? path.resolve(args[args.indexOf('--baseline') + 1]!) : undefined;
 const MiB = 1024 * 1024;
@@ -32,6 +32,8 @@ interface Workload extends WorkloadFiles {
   unit: 'files/s' | 'MB/s';
   /** Runs per tool; D is about memory and runs once, so the whole bench stays under 8 minutes. */
   runs?: number;
+  /** Served over HTTPS with HTTP/2 (nginx, a certificate made for the run), with the TLS connections counted. */
+  tls?: boolean;
 }
 
 const ALL_WORKLOADS: Workload[] = [
@@ -39,28 +41,53 @@ const ALL_WORKLOADS: Workload[] = [
   { id: 'B', label: '100 × 4 MiB', count: 100, size: 4 * MiB, unit: 'MB/s' },
   { id: 'C', label: QUICK ? '1 × 256 MiB' : '1 × 1 GiB', count: 1, size: QUICK ? 256 * MiB : 1024 * MiB, unit: 'MB/s' },
   { id: 'D', label: '20,000-line list × 4 KiB', count: 20_000, size: 4 * 1024, unit: 'files/s', runs: 1 },
+  { id: 'E', label: '2000 × 64 KiB, HTTPS', count: 2000, size: 64 * 1024, unit: 'files/s', tls: true },
 ];
 const WORKLOADS = ALL_WORKLOADS.filter((w) => ONLY.includes(w.id));
 
 
+/** One tool's run of a list: the URL list, the same as JSONL, the output folder, and the certificate to trust over TLS. */
+type Tool = (list: string, jsonl: string, out: string, caFile?: string) => Sample;
+
+/** Node's way to trust one more certificate, for the Node tools over TLS. */
+const trusting = (caFile: string | undefined): NodeJS.ProcessEnv | undefined => (caFile ? { NODE_EXTRA_CA_CERTS: caFile } : undefined);
+
 /** The CLI of a checkout, with the flags every tumblr-dl row uses. */
 const tumblrDl =
-  (checkout: string) =>
-  (_list: string, jsonl: string, out: string): Sample =>
-    timed(process.execPath, [path.join(checkout, 'dist/cli/tumblr-dl.js'), 'fetch', jsonl, '-o', out, '-c', '16', '--per-host', '16', '-r', '0', '-q', '--redownload']);
+  (checkout: string, extra: string[] = []): Tool =>
+  (_list, jsonl, out, caFile) =>
+    timed(process.execPath, [path.join(checkout, 'dist/cli/tumblr-dl.js'), 'fetch', jsonl, '-o', out, '-c', '16', '--per-host', '16', '-r', '0', '-q', '--redownload', ...extra], trusting(caFile));
 
-const TOOLS: Record<string, (list: string, jsonl: string, out: string) => Sample> = {
-  'tumblr-dl': tumblrDl(ROOT),
-  ...(BASELINE ? { 'tumblr-dl baseline': tumblrDl(BASELINE) } : {}),
-  'got floor': (list, _jsonl, out) => timed(process.execPath, [path.join(ROOT, 'bench/got-floor.mjs'), list, out, '16']),
-  'node floor': (list, _jsonl, out) => timed(process.execPath, [path.join(ROOT, 'bench/raw-node.mjs'), list, out, '16']),
-  curl: (list, _jsonl, out) => {
+const curl =
+  (extra: string[]): Tool =>
+  (list, _jsonl, out, caFile) => {
     const config = path.join(WORK, 'curl.cfg');
     writeFileSync(config, readFileSync(list, 'utf8').split('\n').filter(Boolean).map((u) => `url = "${u}"\nremote-name\n`).join(''));
-    return timed('curl', ['--parallel', '--parallel-max', '16', '-s', '--output-dir', out, '-K', config]);
-  },
-  aria2c: (list, _jsonl, out) =>
-    timed('aria2c', ['-j16', '-x1', '-q', '--allow-overwrite=true', '--auto-file-renaming=false', '--file-allocation=none', '--console-log-level=error', '-i', list, '-d', out]),
+    return timed('curl', ['--parallel', '--parallel-max', '16', '-s', '--output-dir', out, ...extra, ...(caFile ? ['--cacert', caFile] : []), '-K', config]);
+  };
+
+const aria2c: Tool = (list, _jsonl, out, caFile) =>
+  timed('aria2c', ['-j16', '-x1', '-q', '--allow-overwrite=true', '--auto-file-renaming=false', '--file-allocation=none', '--console-log-level=error', ...(caFile ? [`--ca-certificate=${caFile}`] : []), '-i', list, '-d', out]);
+
+const gotFloor: Tool = (list, _jsonl, out, caFile) => timed(process.execPath, [path.join(ROOT, 'bench/got-floor.mjs'), list, out, '16'], trusting(caFile));
+
+const TOOLS: Record<string, Tool> = {
+  'tumblr-dl': tumblrDl(ROOT),
+  ...(BASELINE ? { 'tumblr-dl baseline': tumblrDl(BASELINE) } : {}),
+  'got floor': gotFloor,
+  'node floor': (list, _jsonl, out) => timed(process.execPath, [path.join(ROOT, 'bench/raw-node.mjs'), list, out, '16']),
+  curl: curl([]),
+  aria2c,
+};
+
+/** Over HTTPS: tumblr-dl with HTTP/1.1 keep-alive and with --http2, curl multiplexing over HTTP/2, aria2c (HTTP/1.1). */
+const TLS_TOOLS: Record<string, Tool> = {
+  'tumblr-dl': tumblrDl(ROOT),
+  'tumblr-dl --http2': tumblrDl(ROOT, ['--http2']),
+  ...(BASELINE ? { 'tumblr-dl baseline': tumblrDl(BASELINE) } : {}),
+  'got floor': gotFloor,
+  curl: curl(['--http2']),
+  aria2c,
 };
 
 /** Every file a tool wrote must have its reference hash; tumblr-dl's names come from its results file. */
@@ -102,34 +129,46 @@ async function main(): Promise<void> {
   const origin = await startOrigin(served, WORK);
   try {
     for (const w of WORKLOADS) {
+      if (w.tls && !origin.tls) {
+        console.warn(`WARNING: workload ${w.id} needs nginx for HTTPS with HTTP/2; skipped.`);
+        continue;
+      }
+      const tools = w.tls ? TLS_TOOLS : TOOLS;
+      const base = w.tls ? origin.tls!.base : origin.base;
+      const caFile = w.tls ? origin.tls!.caFile : undefined;
       const sums = generate(w, served);
       const names = [...sums.keys()];
       const list = path.join(WORK, `${w.id}.txt`);
       const jsonl = path.join(WORK, `${w.id}.jsonl`);
-      writeFileSync(list, names.map((n) => `${origin.base}/${n}`).join('\n') + '\n');
-      writeFileSync(jsonl, names.map((n) => JSON.stringify({ url: `${origin.base}/${n}`, postId: n.replace('.jpg', ''), mediaType: 'image' })).join('\n') + '\n');
-      const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(TOOLS).map((t) => [t, []]));
+      writeFileSync(list, names.map((n) => `${base}/${n}`).join('\n') + '\n');
+      writeFileSync(jsonl, names.map((n) => JSON.stringify({ url: `${base}/${n}`, postId: n.replace('.jpg', ''), mediaType: 'image' })).join('\n') + '\n');
+      const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(tools).map((t) => [t, []]));
+      const connections: Record<string, number[]> = Object.fromEntries(Object.keys(tools).map((t) => [t, []]));
       for (let run = 0; run < Math.min(RUNS, w.runs ?? RUNS); run++) {
         // Alternate the order so no tool always runs on a warm or cold cache.
-        const order = Object.keys(TOOLS);
+        const order = Object.keys(tools);
         if (run % 2 === 1) order.reverse();
         for (const tool of order) {
           const out = path.join(WORK, 'out', tool.replace(/\W/g, ''));
           rmSync(out, { recursive: true, force: true });
           mkdirSync(out, { recursive: true });
-          samples[tool]!.push(TOOLS[tool]!(list, jsonl, out));
+          if (origin.tls) writeFileSync(origin.tls.connectionLog, '');
+          samples[tool]!.push(tools[tool]!(list, jsonl, out, caFile));
+          // nginx wrote each request's connection number: the distinct ones are the TLS connections this tool opened.
+          if (w.tls) connections[tool]!.push(new Set(readFileSync(origin.tls!.connectionLog, 'utf8').split('\n').filter(Boolean)).size);
           verify(tool, out, sums);
           rmSync(out, { recursive: true, force: true });
         }
       }
       const wall = (t: string): number => median(samples[t]!.map((s) => s.wall));
-      for (const tool of Object.keys(TOOLS)) {
+      for (const tool of Object.keys(tools)) {
         const s = samples[tool]!;
         const seconds = wall(tool);
         const speed = w.unit === 'files/s' ? w.count / seconds : (w.count * w.size) / 1e6 / seconds;
         rows.push(
           `| ${w.id} ${w.label} | ${tool} | ${seconds.toFixed(2)} s | ${speed.toFixed(0)} ${w.unit} | ${median(s.map((x) => x.cpu)).toFixed(2)} s | ` +
-            `${(Math.max(...s.map((x) => x.rssKiB)) / 1024).toFixed(0)} MiB | ${(seconds / wall('got floor')).toFixed(2)}× | ${(seconds / wall('curl')).toFixed(2)}× | ${(seconds / wall('aria2c')).toFixed(2)}× |`,
+            `${(Math.max(...s.map((x) => x.rssKiB)) / 1024).toFixed(0)} MiB | ${(seconds / wall('got floor')).toFixed(2)}× | ${(seconds / wall('curl')).toFixed(2)}× | ${(seconds / wall('aria2c')).toFixed(2)}× | ` +
+            `${w.tls ? String(median(connections[tool]!)) : '–'} |`,
         );
         console.log(rows.at(-1));
       }
@@ -144,9 +183,11 @@ async function main(): Promise<void> {
     `${new Date().toISOString()} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'} · Node ${process.version} · origin: ${origin.kind} on 127.0.0.1 · ` +
       `median of ${RUNS} alternating runs (D: 1) · concurrency 16 everywhere · every file checked against its reference SHA-256 · total ${((Date.now() - started) / 1000).toFixed(0)} s`,
     '',
-    '| workload | tool | median wall | speed | CPU (user+sys) | peak RSS | time ÷ got floor | time ÷ curl | time ÷ aria2c |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| workload | tool | median wall | speed | CPU (user+sys) | peak RSS | time ÷ got floor | time ÷ curl | time ÷ aria2c | TLS connections |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
+    '',
+    'E is served by the same nginx over HTTPS (TLS 1.3, HTTP/2 offered, a self-signed certificate made for the run and given to every tool); its TLS connections are counted from nginx\'s log of each request\'s `$connection`. curl runs with `--http2` (multiplexing), aria2c and the got floor over HTTP/1.1 keep-alive.',
     '',
     'tumblr-dl runs with hashing, verification (media signature, size, placeholders, structure), the folder lock, fsync and atomic finalize on; `-r 0` (no rate limit), `--per-host 16`.',
     ...(BASELINE ? ['', `"tumblr-dl baseline" is the same command from ${baselineName(BASELINE)}.`] : []),
