@@ -37,7 +37,7 @@ const HOSTS_KEPT = 1_000;
 /**
  * A smooth byte cap: each budget (the whole run, and each host) has a schedule, the time at which the
  * bytes granted so far will have been paid for at its rate (the "generic cell rate" algorithm). A take
- * pushes the schedule on by `bytes / rate` and waits until the schedule is at most {@link AHEAD_MS} ahead
+ * pushes the schedule on by `bytes / rate` and waits until the schedule is at most 0.2 s ahead
  * of the clock. So no second carries more than the cap plus 0.2 s of it, and callers are served in the
  * order they asked. `0` for a rate means no cap.
  */
