@@ -32,8 +32,8 @@ Options:
       --limit-rate <rate>     cap on all downloads together, bytes per second:
                               500K, 2M, 1G (default: none)
       --limit-rate-per-host <rate>  the same cap for each host
-      --http2                 HTTP/2 where an HTTPS server offers it: one connection
-                              per host, its downloads as streams
+      --http2                 HTTP/2 where an HTTPS server offers it: a host's
+                              downloads share a connection, as streams
       --retries <n>           retries after the first attempt (default 3)
       --timeout <ms>          one attempt, headers to last byte (default 300000;
                               none under a --limit-rate cap)

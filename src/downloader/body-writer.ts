@@ -40,11 +40,13 @@ export async function writeBody(
   // (destroy() closes a descriptor even with autoClose off; a FileHandle stream would make
   // handle.close() wait forever on the stream's reference).
   const out = createWriteStream('', { fd: part.fd, autoClose: false, start: target.offset, highWaterMark: 1024 * 1024, fs: LEAVE_OPEN });
-  const watch = watchForStall(meter, stream, stall, url);
+  // A body held back by the bandwidth cap is not a stalled one: the watch does not count the time it waits.
+  const held: PaceState = { waiting: false, waitedInWindow: false };
+  const watch = watchForStall(meter, stream, stall, url, held);
   try {
     const decoder = decoderFor(target.encoding);
     // Paced on the wire, before decoding: the cap is on the network, whatever the bytes inflate to.
-    const source = pace ? [stream, pacer(pace)] : [stream];
+    const source = pace ? [stream, pacer(pace, held)] : [stream];
     if (decoder) await pipeline([...source, wireCounter(target.onWireBytes), decoder, meter, out]);
     else await pipeline([...source, meter, out]);
     return part;
@@ -59,11 +61,25 @@ export async function writeBody(
 /** The file-system calls of a write stream, except that closing is the {@link OpenPart}'s business. */
 const LEAVE_OPEN = { open, write, writev, close: (_fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => callback(null) };
 
+/** Whether the pacer is holding a chunk back, or did since the stall watch last looked. */
+interface PaceState {
+  waiting: boolean;
+  waitedInWindow: boolean;
+}
+
 /** Passes each chunk on once `pace` allows its bytes. */
-function pacer(pace: (bytes: number) => Promise<void>): Transform {
+function pacer(pace: (bytes: number) => Promise<void>, held: PaceState): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      pace(chunk.length).then(() => callback(null, chunk), callback);
+      held.waiting = true;
+      held.waitedInWindow = true;
+      pace(chunk.length).then(
+        () => {
+          held.waiting = false;
+          callback(null, chunk);
+        },
+        (error: Error) => callback(error),
+      );
     },
   });
 }
@@ -79,13 +95,15 @@ function wireCounter(onWireBytes: ((bytes: number) => void) | undefined): Transf
   });
 }
 
-/** Abort when fewer than `stall.minBytes` arrive within `stall.windowMs`. */
-function watchForStall(meter: ByteMeter, stream: NodeJS.ReadableStream, stall: StallConfig, url: string): NodeJS.Timeout | undefined {
+/** Abort when fewer than `stall.minBytes` arrive within `stall.windowMs`, unless the bandwidth cap held the body back. */
+function watchForStall(meter: ByteMeter, stream: NodeJS.ReadableStream, stall: StallConfig, url: string, held: PaceState): NodeJS.Timeout | undefined {
   const { minBytes, windowMs } = stall;
   if (windowMs === 0) return undefined;
   let seen = meter.bytes;
   const timer = setInterval(() => {
-    if (meter.bytes - seen < minBytes) {
+    const paced = held.waiting || held.waitedInWindow;
+    held.waitedInWindow = false;
+    if (meter.bytes - seen < minBytes && !paced) {
       const error = new DownloadError('STALLED', `Fewer than ${minBytes} bytes in ${windowMs} ms: ${url}`, { url, retryable: true });
       (stream as unknown as { destroy(error: Error): void }).destroy(error);
     }
