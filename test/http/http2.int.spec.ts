@@ -23,6 +23,22 @@ describe('HTTP/2 over TLS against real servers (node:http2, self-signed certific
   });
   after(() => temp.cleanup());
 
+  /** An h2 server that also closes its sessions when it closes: a session left open keeps the test process alive. */
+  const h2Server = (): http2.Http2SecureServer & { shut(): void } => {
+    const server = http2.createSecureServer({ key: tls.key, cert: tls.cert });
+    const open = new Set<http2.ServerHttp2Session>();
+    server.on('session', (session) => {
+      open.add(session);
+      session.on('close', () => open.delete(session));
+    });
+    return Object.assign(server, {
+      shut: () => {
+        for (const session of open) session.destroy();
+        server.close();
+      },
+    });
+  };
+
   /** The downloader as `--http2` builds it, trusting the test's certificate. */
   const open = (dir: string, http2Enabled = true) => {
     const container = new Container();
@@ -40,7 +56,7 @@ describe('HTTP/2 over TLS against real servers (node:http2, self-signed certific
   it('should fetch 20 files as streams of one h2 connection (and the connection that asked for h2)', async () => {
     let sessions = 0;
     const protocols = new Set<string>();
-    const server = http2.createSecureServer({ key: tls.key, cert: tls.cert });
+    const server = h2Server();
     const streamsPerSession: number[] = [];
     server.on('session', (session) => {
       const at = sessions++;
@@ -67,13 +83,13 @@ describe('HTTP/2 over TLS against real servers (node:http2, self-signed certific
       expect(sessions, `streams per session: ${streamsPerSession.join(', ')}`).to.be.at.most(2);
       expect(Math.max(...streamsPerSession)).to.be.at.least(19);
     } finally {
-      server.close();
+      server.shut();
     }
   });
 
   it('should retry a stream the server refused (NGHTTP2_REFUSED_STREAM) and keep the bytes of the next try', async () => {
     let refused = 0;
-    const server = http2.createSecureServer({ key: tls.key, cert: tls.cert });
+    const server = h2Server();
     server.on('stream', (stream) => {
       stream.on('error', () => {}); // the refused stream errors on this side too
       if (refused++ === 0) return void stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
@@ -87,7 +103,7 @@ describe('HTTP/2 over TLS against real servers (node:http2, self-signed certific
       await close();
       expect(result).to.include({ status: 'success', checksum: sha256(body(1)), attempts: 2 });
     } finally {
-      server.close();
+      server.shut();
     }
   });
 
