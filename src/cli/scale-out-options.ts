@@ -75,9 +75,10 @@ ${REDIS_HELP}
       --stalled-interval <ms> how often to look for them (default 30000)
   -q, --quiet                 print only errors and the summary
   -h, --help                  this text
-Every download option of fetch applies too: -r, --per-host, --retries,
---timeout, --stall-timeout, --max-size, --placeholders, --no-resume, --ledger,
---no-ledger, -f, --dedupe, --wayback.
+Every download option of fetch applies too: -r, --per-host, --limit-rate,
+--limit-rate-per-host (this worker's own cap), --http2, --retries, --timeout,
+--stall-timeout, --max-size, --placeholders, --no-resume, --ledger, --no-ledger,
+-f, --dedupe, --wayback.
 
 SIGINT/SIGTERM: running downloads stop (their .part files stay) and their jobs
 go back to the queue.
