@@ -175,7 +175,7 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
     await origin.start();
     try {
       const list = path.join(temp.dir, 'rate.jsonl');
-      origin.writeList(list, 250);
+      origin.writeList(list, 260); // 12 s at 20/s: the 10 s after the first second are all busy
       // Workers first, list second: all three are up and idle when the first job arrives, so the first
       // requests are not held back by the others' start-up, which would shift the 10-second window.
       const stops: ChildProcess[] = [];
@@ -185,17 +185,21 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
       const queue = queueOf('rate');
       while ((await queue.getWorkersCount()) < 3) await new Promise((r) => setTimeout(r, 50));
       await runCli(['enqueue', list, '--redis', redis.url, '--queue', 'rate']);
-      while ((await queue.getCompletedCount()) < 250) await new Promise((r) => setTimeout(r, 100));
+      while ((await queue.getCompletedCount()) < 260) await new Promise((r) => setTimeout(r, 100));
       for (const child of stops) child.kill('SIGTERM');
       const ended = await Promise.all(runs);
       for (const run of ended) expect(run.code, run.stderr).to.equal(143);
       await queue.close();
       const start = origin.arrivals[0]!;
-      const inTenSeconds = origin.arrivals.filter((t) => t < start + 10_000).length;
-      // A full bucket of 20 at the start, then 20 per second: 220 in the first 10 s at most, 22/s.
-      expect(inTenSeconds / 10).to.be.at.most(22);
-      expect(inTenSeconds / 10).to.be.at.least(18);
-      process.stdout.write(`      (origin saw ${inTenSeconds} requests in the first 10 s: ${(inTenSeconds / 10).toFixed(1)}/s)\n`);
+      const between = (from: number, to: number): number => origin.arrivals.filter((t) => t >= start + from && t < start + to).length;
+      // The grants: a full bucket of 20 at once, then 20 per second. Over 10 s after the first second (the
+      // bucket spent), 200; the origin sees them a few ms later, by delays that vary, so allow it 22/s.
+      const steady = between(1_000, 11_000);
+      expect(steady / 10).to.be.within(18, 22);
+      // The first second holds at most the bucket and that second's refill.
+      expect(between(0, 1_000)).to.be.at.most(41);
+      const firstTen = between(0, 10_000);
+      process.stdout.write(`      (origin saw ${steady} requests in 10 s after the first: ${(steady / 10).toFixed(1)}/s; ${firstTen} in the first 10 s, bucket included)\n`);
     } finally {
       await origin.stop();
     }
