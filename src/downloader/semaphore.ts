@@ -33,10 +33,12 @@ export class Semaphore {
     }
     return new Promise((resolve, reject) => {
       const waiter = park(this.waiters, { resolve, priority }, signal, reject);
-      // Behind every waiter of the same or a higher priority: FIFO within a priority.
-      const at = this.waiters.findIndex((w) => w.priority < priority);
-      if (at >= 0) {
-        this.waiters.pop(); // park() appended it
+      // Behind every waiter of the same or a higher priority: FIFO within a priority. Searched from the end,
+      // so a queue of equal priorities (100k calls from a host, say) costs nothing per waiter.
+      let at = this.waiters.length - 1; // park() appended it
+      while (at > 0 && this.waiters[at - 1]!.priority < priority) at--;
+      if (at < this.waiters.length - 1) {
+        this.waiters.pop();
         this.waiters.splice(at, 0, waiter);
       }
     });
