@@ -1,11 +1,10 @@
 import { inject, injectable } from 'inversify';
 import { DOWNLOADER_DEFAULTS } from '../config/downloader-config.js';
-import { DownloadError } from '../errors/download-error.js';
 import { park, type Parked } from '../time/abortable-queue.js';
 import { wakeableSleep } from '../time/wakeable-sleep.js';
 import { Cooldowns } from './cooldowns.js';
 import { Clock, SystemClock } from '../time/clock.js';
-import { RateLimiterOptions } from './rate-limiter-options.js';
+import { checkRateOptions, RateLimiterOptions } from './rate-limiter-options.js';
 import { serviceToken, type ServiceToken } from '../service-token.js';
 
 /** Token of the {@link RateLimiter} service. */
@@ -75,11 +74,8 @@ export class TokenBucketRateLimiter implements RateLimiter {
   ) {
     const given = typeof options === 'number' ? { requestsPerSecond: options } : options;
     const requestsPerSecond = given.requestsPerSecond ?? DOWNLOADER_DEFAULTS.rateLimit.requestsPerSecond;
-    if (typeof requestsPerSecond !== 'number' || !(requestsPerSecond >= 0) || !Number.isFinite(requestsPerSecond)) {
-      throw invalid(`requestsPerSecond must be a finite number ≥ 0, got ${JSON.stringify(requestsPerSecond)}`);
-    }
     const burst = given.burst ?? Math.max(1, Math.ceil(requestsPerSecond));
-    if (typeof burst !== 'number' || !(burst >= 1)) throw invalid(`burst must be ≥ 1, got ${JSON.stringify(burst)}`);
+    checkRateOptions(requestsPerSecond, burst);
     this.options = { requestsPerSecond, burst, scope: given.scope ?? DOWNLOADER_DEFAULTS.rateLimit.scope };
     this.cooldowns = new Cooldowns(clock);
   }
@@ -152,9 +148,4 @@ export class TokenBucketRateLimiter implements RateLimiter {
     bucket.tokens = Math.min(this.options.burst, bucket.tokens + (elapsed / 1000) * this.options.requestsPerSecond);
     bucket.refilledAt = now;
   }
-}
-
-/** Bad options are coded like every other configuration error. */
-function invalid(problem: string): DownloadError {
-  return new DownloadError('INVALID_CONFIG', `Invalid rate-limit options: ${problem}`);
 }

@@ -2,6 +2,7 @@ import { inject, injectable } from 'inversify';
 import type { Redis } from 'ioredis';
 import { DownloadError } from '../errors/download-error.js';
 import type { AcquireOptions, RateLimiter } from '../rate-limit/rate-limiter.js';
+import { checkRateOptions } from '../rate-limit/rate-limiter-options.js';
 import { serviceToken, type ServiceToken } from '../service-token.js';
 import { park, type Parked } from '../time/abortable-queue.js';
 import { wakeableSleep } from '../time/wakeable-sleep.js';
@@ -71,11 +72,7 @@ export class RedisRateLimiter implements RateLimiter {
     @inject(RedisRateLimiterOptions) private readonly options: RedisRateLimiterOptions,
     @inject(Clock) private readonly clock: Clock,
   ) {
-    const { requestsPerSecond, burst } = options;
-    if (typeof requestsPerSecond !== 'number' || !(requestsPerSecond >= 0) || !Number.isFinite(requestsPerSecond)) {
-      throw new DownloadError('INVALID_CONFIG', `Invalid rate-limit options: requestsPerSecond must be a finite number ≥ 0, got ${JSON.stringify(requestsPerSecond)}`);
-    }
-    if (!(burst >= 1)) throw new DownloadError('INVALID_CONFIG', `Invalid rate-limit options: burst must be ≥ 1, got ${JSON.stringify(burst)}`);
+    checkRateOptions(options.requestsPerSecond, options.burst);
     this.cooldowns = new Cooldowns(clock);
     const redis = options.redis as Redis & Partial<BucketCommands>;
     if (!redis.tumblrDlTake) redis.defineCommand('tumblrDlTake', { numberOfKeys: 2, lua: TAKE_TOKENS });
