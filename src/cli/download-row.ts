@@ -45,6 +45,10 @@ export function errorResult(url: string, code: DownloadErrorCode, message: strin
  * worker stopping), as the item's result: never started.
  */
 export function refusedResult(item: MediaItem, error: unknown): DownloadResult {
-  const code = DownloadError.isDownloadError(error) ? error.code : 'ABORTED';
-  return { ...errorResult(item.url, code, (error as Error).message, { line: item.line }), postId: item.postId };
+  return itemErrorResult(item, DownloadError.isDownloadError(error) ? error.code : 'ABORTED', (error as Error).message);
+}
+
+/** The error result of an item that got no further: its URL, post and input line, and why. */
+export function itemErrorResult(item: MediaItem, code: DownloadErrorCode, message: string): DownloadResult {
+  return { ...errorResult(item.url, code, message, { line: item.line }), postId: item.postId };
 }

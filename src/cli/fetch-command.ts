@@ -9,7 +9,7 @@ import { downloaderModule } from '../module.js';
 import { countLines } from './count-lines.js';
 import type { FetchOptions } from './fetch-options.js';
 import { failer, configOrProblem, downloadRunProblem, inputProblem } from './run-setup.js';
-import { readInputRows, type BadRow, type MediaRow } from './input-rows.js';
+import { readInputRows, type BadRow } from './input-rows.js';
 import { ProgressDisplay, type DisplayStream } from './progress-display.js';
 import { ResultsFile, ResultsFileError } from './results-file.js';
 import { countResult, newTally, type Tally } from './tally.js';
@@ -170,5 +170,3 @@ function retryLine(url: string, delayMs: number, attempt: number, reason: string
 function badInputResult(row: BadRow): DownloadResult {
   return errorResult('', 'BAD_INPUT', row.problem, { line: row.line });
 }
-
-

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { MediaItem } from '../model/media-item.js';
+import { ITEM_MEDIA_TYPES, type MediaItem } from '../model/media-item.js';
 import { mediaTypeForExtension } from '../verify/media-type.js';
 import { extensionFromUrl } from '../naming/filename-generator.js';
 
@@ -12,8 +12,6 @@ export interface BadRow {
   line: number;
   problem: string;
 }
-
-const MEDIA_TYPES = new Set(['image', 'video', 'gif']);
 
 /** CSV column names, lower-cased, to the keys of a row. */
 const CSV_COLUMNS: Readonly<Record<string, string>> = { url: 'url', postid: 'postId', mediatype: 'mediaType', index: 'index', priority: 'priority' };
@@ -81,7 +79,7 @@ function toRow(fields: Record<string, unknown>, line: number): MediaRow {
   if (url === undefined) throw new Error('no "url"');
   const fallbackUrls = urls.filter((u) => u !== url);
   const given = text(fields, 'mediaType');
-  if (given !== undefined && !MEDIA_TYPES.has(given)) throw new Error(`unknown mediaType "${given}" (image, video or gif)`);
+  if (given !== undefined && !ITEM_MEDIA_TYPES.has(given)) throw new Error(`unknown mediaType "${given}" (image, video or gif)`);
   const extension = extensionFromUrl(url) ?? '';
   // Tumblr's `.gifv` is a GIF post served as video or WebP: a GIF to the downloader, which names it by its bytes.
   const inferred = extension === 'gifv' ? 'gif' : mediaTypeForExtension(extension);
@@ -91,8 +89,7 @@ function toRow(fields: Record<string, unknown>, line: number): MediaRow {
   if (!Number.isSafeInteger(index) || index < 0) throw new Error(`"index" must be a whole number ≥ 0, got ${JSON.stringify(fields.index)}`);
   const postId = text(fields, 'postId', true) ?? 'media';
   const priorityText = text(fields, 'priority', true);
-  if (priorityText !== undefined && !/^-?\d+$/.test(priorityText)) throw new Error(`"priority" must be a whole number, got ${JSON.stringify(fields.priority)}`);
-  const priority = priorityText === undefined ? undefined : Number(priorityText);
+  const priority = priorityText === undefined ? undefined : /^-?\d+$/.test(priorityText) ? Number(priorityText) : NaN;
   if (priority !== undefined && !Number.isSafeInteger(priority)) throw new Error(`"priority" must be a whole number, got ${JSON.stringify(fields.priority)}`);
   return { url, postId, mediaType, index, line, ...(priority === undefined ? {} : { priority }), ...(fallbackUrls.length === 0 ? {} : { fallbackUrls }) };
 }

@@ -5,7 +5,7 @@ import { oncePerOutage, openRedis, probeRedis, redactRedisUrl } from '../scale-o
 import { checkJobData } from '../scale-out/check-job-data.js';
 import { noSuchQueue, queueExists } from '../scale-out/known-queues.js';
 import type { DownloadResult } from '../model/download-result.js';
-import { errorResult } from './download-row.js';
+import { errorResult, itemErrorResult } from './download-row.js';
 import { EXIT } from './exit-codes.js';
 import type { DisplayStream } from './progress-display.js';
 import { failer, configOrProblem } from './run-setup.js';
@@ -92,9 +92,7 @@ async function exportResults(queue: MediaQueue, file: string): Promise<number> {
 }
 
 /** The result line of a job BullMQ gave up on. */
-function failedJobResult(data: unknown, reason: string | undefined): DownloadResult {
+function failedJobResult(data: unknown, reason = 'the job failed'): DownloadResult {
   const item = checkJobData(data);
-  const url = typeof item === 'string' ? '' : item.url;
-  const result = errorResult(url, 'JOB_FAILED', reason ?? 'the job failed', typeof item === 'string' ? {} : { line: item.line });
-  return typeof item === 'string' ? result : { ...result, postId: item.postId };
+  return typeof item === 'string' ? errorResult('', 'JOB_FAILED', reason, {}) : itemErrorResult(item, 'JOB_FAILED', reason);
 }

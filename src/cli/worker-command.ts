@@ -73,7 +73,6 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
 
   let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
   const run = async (job: Job<MediaJob, WorkerResult>, token?: string): Promise<WorkerResult> => {
-    tally.total++;
     const item = checkJobData(job.data);
     const result: DownloadResult =
       typeof item === 'string'
@@ -81,10 +80,10 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
         : await downloadRow(downloader, item).catch((error: unknown) => refusedResult(item, error));
     if (stoppedBy && result.status === 'error' && (result.errorCode === 'ABORTED' || result.errorCode === 'CLOSED')) {
       // Not this item's failure: the worker is stopping. The job goes back for whichever worker comes next.
-      tally.total--;
       await job.moveToWait(token);
       throw new WaitingError();
     }
+    tally.total++;
     countResult(tally, result);
     display.item(result);
     return { ...result, worker: name, path: result.filename ? path.relative(config.outputDir, result.filename) : '' };

@@ -39,6 +39,8 @@ export interface TransferObserver {
 /** One attempt's input. */
 export interface TransferRequest {
   url: string;
+  /** Lower-case host of `url`: the key of its rate limit and bandwidth cap. */
+  host: string;
   mediaType: MediaType;
   /** Path the `.part` and sidecar are named after. */
   target: string;
@@ -103,10 +105,9 @@ export class Transfer {
     });
   }
 
-  /** Bytes of `url`'s body pass at the bandwidth cap: the host's, and the whole run's. */
-  private pacer(url: string, signal: AbortSignal | undefined): (bytes: number) => Promise<void> {
-    const key = new URL(url).hostname.toLowerCase();
-    return (bytes) => this.bandwidth.take(bytes, { key, ...(signal ? { signal } : {}) });
+  /** Bytes of a body from `host` pass at the bandwidth cap: the host's, and the whole run's. */
+  private pacer(host: string, signal: AbortSignal | undefined): (bytes: number) => Promise<void> {
+    return (bytes) => this.bandwidth.take(bytes, { key: host, ...(signal ? { signal } : {}) });
   }
 
   async run(request: TransferRequest, observer: TransferObserver): Promise<TransferOutcome> {
@@ -145,7 +146,7 @@ export class Transfer {
         onBytes: (bytes) => observer.progress(bytes, plan.declaredSize),
       });
       const body = { part, offset: plan.offset, encoding: plan.encoding, onWireBytes: (bytes: number) => (wireBytes = bytes) };
-      const pace = this.bandwidth.capped ? this.pacer(url, signal) : undefined;
+      const pace = this.bandwidth.capped ? this.pacer(request.host, signal) : undefined;
       const written = await writeBody(stream, body, meter, this.config.stall, url, pace);
       const byteSize = meter.bytes;
       if (plan.declaredSize !== undefined && plan.encoding === undefined && byteSize < plan.declaredSize) {

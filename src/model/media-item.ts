@@ -1,5 +1,8 @@
 import type { MediaType } from './media-type.js';
 
+/** The media types an item may name: every {@link MediaType} but the plain `file` of `downloadFile`. */
+export const ITEM_MEDIA_TYPES: ReadonlySet<string> = new Set<Exclude<MediaType, 'file'>>(['image', 'video', 'gif']);
+
 /** One item of an input list, as `fetch` reads it and a queued job carries it. */
 export interface MediaItem {
   url: string;

@@ -1,6 +1,5 @@
+import { ITEM_MEDIA_TYPES } from '../model/media-item.js';
 import type { MediaJob } from './media-job.js';
-
-const MEDIA_TYPES = new Set(['image', 'video', 'gif']);
 
 /**
  * A job's data as a {@link MediaJob}, or what is wrong with it. Anything with access to the Redis can add
@@ -11,7 +10,7 @@ export function checkJobData(data: unknown): MediaJob | string {
   const { url, postId, mediaType, index, line, priority, fallbackUrls } = data as Record<string, unknown>;
   if (typeof url !== 'string' || url === '') return 'job data has no "url"';
   if (typeof postId !== 'string') return '"postId" must be a string';
-  if (typeof mediaType !== 'string' || !MEDIA_TYPES.has(mediaType)) return `unknown mediaType ${JSON.stringify(mediaType)} (image, video or gif)`;
+  if (typeof mediaType !== 'string' || !ITEM_MEDIA_TYPES.has(mediaType)) return `unknown mediaType ${JSON.stringify(mediaType)} (image, video or gif)`;
   if (!Number.isSafeInteger(index) || (index as number) < 0) return `"index" must be a whole number ≥ 0, got ${JSON.stringify(index)}`;
   if (priority !== undefined && !Number.isSafeInteger(priority)) return `"priority" must be a whole number, got ${JSON.stringify(priority)}`;
   if (fallbackUrls !== undefined && (!Array.isArray(fallbackUrls) || fallbackUrls.some((u) => typeof u !== 'string'))) return '"fallbackUrls" must be a list of URLs';
