@@ -49,7 +49,12 @@ export async function enqueueBatch(queue: MediaQueue, redis: Redis, items: reado
   const answers = (await pipeline.exec()) ?? [];
   const fresh = ids.filter((_, i) => answers[i]?.[1] === 0);
   if (fresh.length > 0) {
-    await queue.addBulk(fresh.map((id) => ({ name: MEDIA_JOB, data: byId.get(id)!, opts: { jobId: id, ...bullPriority(byId.get(id)!.priority) } })));
+    await queue.addBulk(
+      fresh.map((id) => {
+        const data = byId.get(id)!;
+        return { name: MEDIA_JOB, data, opts: { jobId: id, ...bullPriority(data.priority) } };
+      }),
+    );
   }
   return { added: fresh.length, alreadyQueued: items.length - fresh.length };
 }
