@@ -51,11 +51,9 @@ export {
   FORMAT_INFO,
   MEDIA_EXTENSIONS,
   SNIFF_LENGTH,
-  type MediaType,
-  type DetectedFormat,
-  type DetectedMediaType,
   type NonMedia,
-} from './verify/media-type.js';
+} from './verify/media-formats.js';
+export type { MediaType, DetectedFormat, DetectedMediaType } from './model/media-type.js';
 export { FilenameGenerator, DefaultFilenameGenerator, type NameContext } from './naming/filename-generator.js';
 export { DownloadLedger, type LedgerRecord, type LedgerEntry, type PartRecord, type SavedFile } from './ledger/download-ledger.js';
 export { SqliteDownloadLedger } from './ledger/sqlite-download-ledger.js';

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ITEM_MEDIA_TYPES, type MediaItem } from '../model/media-item.js';
-import { mediaTypeForExtension } from '../verify/media-type.js';
+import { mediaTypeForExtension } from '../verify/media-formats.js';
 import { extensionFromUrl } from '../naming/filename-generator.js';
 
 /** One item to download, from a line of the input. */

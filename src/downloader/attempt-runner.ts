@@ -8,11 +8,11 @@ import type { RetryStrategy } from '../retry/retry-strategy.js';
 import type { Clock } from '../time/clock.js';
 import { bytesFacts } from '../verify/verification-facts.js';
 import type { Verifier } from '../verify/verifier.js';
-import { toDownloadError } from './classify-error.js';
+import { toDownloadError } from '../errors/classify-error.js';
 import type { Fetched, VerifiedOutcome } from './fetch-outcome.js';
-import { discardPart } from './part-file.js';
+import { discardPart } from './disk/part-file.js';
 import type { Reporter } from './reporter.js';
-import type { Transfer, TransferObserver, TransferOutcome } from './transfer.js';
+import type { Transfer, TransferObserver, TransferOutcome } from './transfer/transfer.js';
 
 /** Where one run of attempts takes its bytes from and puts them. */
 export interface AttemptSource {

@@ -3,8 +3,8 @@ import type { DetectedFormat, MediaType } from '../model/media-type.js';
 import type { DownloadFileOptions, DownloadMediaOptions } from './download-options.js';
 import type { FilenameGenerator } from '../naming/filename-generator.js';
 import { resolveInside } from '../naming/safe-path.js';
-import { parseMediaUrl } from './media-url.js';
-import { redactCredentials } from './redact.js';
+import { parseMediaUrl } from '../http/media-url.js';
+import { redactCredentials } from '../http/redact.js';
 import { DownloadError } from '../errors/download-error.js';
 
 /** Where a call's file goes: a fixed name (`downloadFile`), or a name that follows the bytes (media calls). */

@@ -6,10 +6,10 @@ import type { DownloadRequest } from '../model/download-request.js';
 import type { RetryStrategy } from '../retry/retry-strategy.js';
 import type { Clock } from '../time/clock.js';
 import type { AttemptRunner } from './attempt-runner.js';
-import { toDownloadError } from './classify-error.js';
+import { toDownloadError } from '../errors/classify-error.js';
 import type { Fetched, FetchFailed } from './fetch-outcome.js';
-import { hostMatches } from './media-url.js';
-import { withoutCredentials } from './redact.js';
+import { hostMatches } from '../http/media-url.js';
+import { withoutCredentials } from '../http/redact.js';
 import { findCaptures } from './wayback.js';
 
 /** Where the bytes of one download go while they are fetched. */

@@ -1,5 +1,5 @@
 import type { DetectedFormat } from '../model/media-type.js';
-import type { TransferOutcome } from './transfer.js';
+import type { TransferOutcome } from './transfer/transfer.js';
 
 /**
  * A transfer whose bytes passed verification: what they are, and what is odd about them. The

@@ -14,13 +14,14 @@ import { BandwidthLimiter } from '../rate-limit/bandwidth-limiter.js';
 import { RetryStrategy } from '../retry/retry-strategy.js';
 import { serviceToken, type ServiceToken } from '../service-token.js';
 import { Clock } from '../time/clock.js';
-import { mediaTypeForExtension, type MediaType } from '../verify/media-type.js';
+import { mediaTypeForExtension } from '../verify/media-formats.js';
+import type { MediaType } from '../model/media-type.js';
 import { Verifier } from '../verify/verifier.js';
-import { toDownloadError } from './classify-error.js';
+import { toDownloadError } from '../errors/classify-error.js';
 import { acceptCall, describeCall, mediaDestination, type Destination } from './download-call.js';
 import type { DownloadFileOptions, DownloadMediaOptions } from './download-options.js';
 import { DownloadPipeline } from './download-pipeline.js';
-import { FolderLock } from './folder-lock.js';
+import { FolderLock } from './disk/folder-lock.js';
 import { RunningDownloads } from './running-downloads.js';
 
 /** Token of the {@link MediaDownloader} service. */

@@ -6,11 +6,11 @@ import type { DownloadCall, DownloadRequest } from '../model/download-request.js
 import type { DownloadResult } from '../model/download-result.js';
 import type { Clock } from '../time/clock.js';
 import type { FetchSucceeded } from './fetch-outcome.js';
-import type { Placed } from './placement.js';
-import { redactCredentials } from './redact.js';
+import type { Placed } from './disk/placement.js';
+import { redactCredentials } from '../http/redact.js';
 import { buildResult, eventBase, formatFacts, ledgerEntry, type LedgerExtras, type ResultFacts, type ResultTrail } from './result-facts.js';
 import type { Kept } from './skip-policy.js';
-import type { TolerantLedger } from './tolerant-ledger.js';
+import type { TolerantLedger } from '../ledger/tolerant-ledger.js';
 
 /** How a download failed, as the pipeline hands it over. */
 export interface Failure {

@@ -3,9 +3,9 @@ import type { LedgerEntry } from '../ledger/download-ledger.js';
 import type { DownloadCall } from '../model/download-request.js';
 import type { DownloadResult } from '../model/download-result.js';
 import type { DetectedFormat, MediaType } from '../model/media-type.js';
-import { FORMAT_INFO } from '../verify/media-type.js';
-import { hostMatches } from './media-url.js';
-import { redactCredentials } from './redact.js';
+import { FORMAT_INFO } from '../verify/media-formats.js';
+import { hostMatches } from '../http/media-url.js';
+import { redactCredentials } from '../http/redact.js';
 
 /** The facts of a result that depend on how it ended. */
 export type ResultFacts = Pick<DownloadResult, 'filename' | 'byteSize' | 'checksum' | 'status' | 'errorMessage' | 'errorCode' | 'contentType'>;

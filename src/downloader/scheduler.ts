@@ -1,4 +1,4 @@
-import { Semaphore } from './semaphore.js';
+import { Semaphore } from '../concurrency/semaphore.js';
 
 /**
  * Slots for running downloads, as two bulkheads composed: one per host (`perHost` at once) inside one

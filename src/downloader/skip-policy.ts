@@ -1,8 +1,8 @@
 import type { DownloaderConfig } from '../config/downloader-config.js';
 import type { DownloadRequest } from '../model/download-request.js';
 import type { Verifier } from '../verify/verifier.js';
-import { judgeRecorded, judgeUnknown, type OnDisk } from './on-disk.js';
-import type { TolerantLedger } from './tolerant-ledger.js';
+import { judgeRecorded, judgeUnknown, type OnDisk } from './disk/on-disk.js';
+import type { TolerantLedger } from '../ledger/tolerant-ledger.js';
 
 /** A file found intact, with what the ledger remembers of where its bytes came from. */
 export type Kept = Extract<OnDisk, { kind: 'kept' }> & {

@@ -2,7 +2,7 @@ import type { WaybackConfig } from '../config/downloader-config.js';
 import { HttpStatusError } from '../errors/http-status-error.js';
 import type { HttpClient } from '../http/http-client.js';
 import { judgeStatus } from '../http/status-rules.js';
-import { toDownloadError } from './classify-error.js';
+import { toDownloadError } from '../errors/classify-error.js';
 
 /** One capture of a URL in the Wayback Machine. */
 export interface WaybackCapture {

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { injectable } from 'inversify';
 import { DownloadError } from '../errors/download-error.js';
-import { DEFAULT_EXTENSION, extensionForContentType, FORMAT_INFO, MEDIA_EXTENSIONS, type DetectedFormat, type MediaType } from '../verify/media-type.js';
+import { DEFAULT_EXTENSION, extensionForContentType, FORMAT_INFO, MEDIA_EXTENSIONS } from '../verify/media-formats.js';
+import type { DetectedFormat, MediaType } from '../model/media-type.js';
 import { sanitizeExtension, sanitizeSegment } from './sanitize.js';
 import { serviceToken, type ServiceToken } from '../service-token.js';
 

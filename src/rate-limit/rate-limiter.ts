@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import { DOWNLOADER_DEFAULTS } from '../config/downloader-config.js';
-import { park, type Parked } from '../time/abortable-queue.js';
+import { park, type Parked } from '../concurrency/abortable-queue.js';
 import { wakeableSleep } from '../time/wakeable-sleep.js';
 import { Cooldowns } from './cooldowns.js';
 import { Clock, SystemClock } from '../time/clock.js';

@@ -4,7 +4,7 @@ import { DownloadError } from '../errors/download-error.js';
 import type { AcquireOptions, RateLimiter } from '../rate-limit/rate-limiter.js';
 import { checkRateOptions } from '../rate-limit/rate-limiter-options.js';
 import { serviceToken, type ServiceToken } from '../service-token.js';
-import { park, type Parked } from '../time/abortable-queue.js';
+import { park, type Parked } from '../concurrency/abortable-queue.js';
 import { wakeableSleep } from '../time/wakeable-sleep.js';
 import { Clock } from '../time/clock.js';
 import { COOL_DOWN, TAKE_TOKENS } from './shared-bucket-scripts.js';

@@ -1,4 +1,5 @@
-import { SNIFF_LENGTH, type DetectedFormat } from './media-type.js';
+import { SNIFF_LENGTH } from './media-formats.js';
+import type { DetectedFormat } from '../model/media-type.js';
 
 /** Whether a body is whole by its own structure: `unknown` where the format gives no cheap answer. */
 export type Completeness = 'complete' | 'truncated' | 'unknown';

@@ -1,5 +1,6 @@
 import { IntegrityError } from '../errors/integrity-error.js';
-import { canonicalExtension, classifyNonMedia, contentTypeInFamily, detectFormat, FORMAT_INFO, isNonMediaType, MEDIA_EXTENSIONS, type MediaType } from './media-type.js';
+import { canonicalExtension, classifyNonMedia, contentTypeInFamily, detectFormat, FORMAT_INFO, isNonMediaType, MEDIA_EXTENSIONS } from './media-formats.js';
+import type { MediaType } from '../model/media-type.js';
 import type { ContentFacts, HeadFacts, ResponseFacts } from './verification-facts.js';
 
 /**

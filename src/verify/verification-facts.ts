@@ -1,4 +1,5 @@
-import { detectFormat, type DetectedFormat, type MediaType } from './media-type.js';
+import { detectFormat } from './media-formats.js';
+import type { DetectedFormat, MediaType } from '../model/media-type.js';
 import type { Completeness, StructureProbe } from './structure-probe.js';
 
 /** What is known once response headers arrive, before any body byte is stored. */

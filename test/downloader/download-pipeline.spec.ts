@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DownloadPipeline, type PipelineStages } from '../../src/downloader/download-pipeline.js';
 import type { FetchSucceeded } from '../../src/downloader/fetch-outcome.js';
-import type { OpenPart } from '../../src/downloader/open-part.js';
+import type { OpenPart } from '../../src/downloader/disk/open-part.js';
 import { SlotScheduler } from '../../src/downloader/scheduler.js';
 import type { DownloadResult } from '../../src/model/download-result.js';
 import { flushMicrotasks } from '../support/manual-clock.js';

@@ -3,7 +3,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { resolveDownloaderConfig, type DownloaderConfigInput } from '../../src/config/downloader-config.js';
 import { SkipPolicy } from '../../src/downloader/skip-policy.js';
-import { TolerantLedger } from '../../src/downloader/tolerant-ledger.js';
+import { TolerantLedger } from '../../src/ledger/tolerant-ledger.js';
 import { MemoryDownloadLedger } from '../../src/ledger/memory-download-ledger.js';
 import { DefaultVerifier } from '../../src/verify/verifier.js';
 import { jpegBytes, sha256, tempDir } from '../support/fixtures.js';

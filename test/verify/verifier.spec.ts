@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { resolveDownloaderConfig } from '../../src/config/downloader-config.js';
 import { IntegrityError, type IntegrityFailure } from '../../src/errors/integrity-error.js';
 import { PIXEL_GIFS_BASE64 } from '../../src/verify/known-placeholders.js';
-import { detectFormat } from '../../src/verify/media-type.js';
+import { detectFormat } from '../../src/verify/media-formats.js';
 import { StructureProbe } from '../../src/verify/structure-probe.js';
 import type { ContentFacts } from '../../src/verify/verification-facts.js';
 import { DefaultVerifier } from '../../src/verify/verifier.js';

@@ -3,10 +3,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { writeBody } from '../../src/downloader/body-writer.js';
-import { ByteMeter } from '../../src/downloader/byte-meter.js';
-import { StructureProbe } from '../../src/verify/structure-probe.js';
-import { tempDir } from '../support/fixtures.js';
+import { writeBody } from '../../../src/downloader/transfer/body-writer.js';
+import { ByteMeter } from '../../../src/downloader/transfer/byte-meter.js';
+import { StructureProbe } from '../../../src/verify/structure-probe.js';
+import { tempDir } from '../../support/fixtures.js';
 
 describe(writeBody.name, () => {
   const meter = (): ByteMeter => new ByteMeter({ hash: createHash('sha256'), probe: new StructureProbe(), check: () => undefined });

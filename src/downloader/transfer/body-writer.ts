@@ -2,11 +2,11 @@ import { createWriteStream, open, write, writev } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import type { StallConfig } from '../config/downloader-config.js';
-import { DownloadError } from '../errors/download-error.js';
-import type { BodyEncoding } from '../http/response-headers.js';
+import type { StallConfig } from '../../config/downloader-config.js';
+import { DownloadError } from '../../errors/download-error.js';
+import type { BodyEncoding } from '../../http/response-headers.js';
 import type { ByteMeter } from './byte-meter.js';
-import { OpenPart } from './open-part.js';
+import { OpenPart } from '../disk/open-part.js';
 
 /** Where one body goes. */
 export interface BodyTarget {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { PartIndex } from '../../src/downloader/part-index.js';
-import { tempDir } from '../support/fixtures.js';
+import { PartIndex } from '../../../src/downloader/disk/part-index.js';
+import { tempDir } from '../../support/fixtures.js';
 
 describe(PartIndex.name, () => {
   describe('.mayExist', () => {

@@ -1,20 +1,20 @@
 import type { Response } from 'got';
-import type { DownloaderConfig } from '../config/downloader-config.js';
-import { DownloadError, type DownloadErrorCode } from '../errors/download-error.js';
-import type { HttpClient } from '../http/http-client.js';
-import { header } from '../http/response-headers.js';
-import type { Clock } from '../time/clock.js';
-import type { BandwidthLimiter } from '../rate-limit/bandwidth-limiter.js';
-import { newSha256, hashPrefix } from '../verify/file-digest.js';
-import type { MediaType } from '../verify/media-type.js';
-import { StructureProbe } from '../verify/structure-probe.js';
-import type { Verifier } from '../verify/verifier.js';
+import type { DownloaderConfig } from '../../config/downloader-config.js';
+import { DownloadError, type DownloadErrorCode } from '../../errors/download-error.js';
+import type { HttpClient } from '../../http/http-client.js';
+import { header } from '../../http/response-headers.js';
+import type { Clock } from '../../time/clock.js';
+import type { BandwidthLimiter } from '../../rate-limit/bandwidth-limiter.js';
+import { newSha256, hashPrefix } from '../../verify/file-digest.js';
+import type { MediaType } from '../../model/media-type.js';
+import { StructureProbe } from '../../verify/structure-probe.js';
+import type { Verifier } from '../../verify/verifier.js';
 import { writeBody } from './body-writer.js';
 import { ByteMeter } from './byte-meter.js';
-import type { OpenPart } from './open-part.js';
-import { toDownloadError } from './classify-error.js';
-import { discardPart, partPaths, readPartState, writeSidecar } from './part-file.js';
-import type { PartIndex } from './part-index.js';
+import type { OpenPart } from '../disk/open-part.js';
+import { toDownloadError } from '../../errors/classify-error.js';
+import { discardPart, partPaths, readPartState, writeSidecar } from '../disk/part-file.js';
+import type { PartIndex } from '../disk/part-index.js';
 import { planRange, planWrite, worthKeeping, type WritePlan } from './resume-plan.js';
 
 /** Failures after which the bytes on disk are still good and worth continuing. */

@@ -1,7 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Hash } from 'node:crypto';
-import { SNIFF_LENGTH } from '../verify/media-type.js';
-import type { StructureProbe } from '../verify/structure-probe.js';
+import { SNIFF_LENGTH } from '../../verify/media-formats.js';
+import type { StructureProbe } from '../../verify/structure-probe.js';
 
 /** Options of {@link ByteMeter}. */
 export interface ByteMeterOptions {

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { linkNoClobber } from '../../src/downloader/finalize.js';
-import { PathReservations, withSuffix } from '../../src/downloader/path-reservations.js';
-import { tempDir } from '../support/fixtures.js';
+import { linkNoClobber } from '../../../src/downloader/disk/finalize.js';
+import { PathReservations, withSuffix } from '../../../src/downloader/disk/path-reservations.js';
+import { tempDir } from '../../support/fixtures.js';
 
 describe(PathReservations.name, () => {
   describe('.reserve', () => {

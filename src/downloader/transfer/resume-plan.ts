@@ -1,11 +1,11 @@
 import type { Response } from 'got';
-import { DownloadError } from '../errors/download-error.js';
-import { errorForStatus } from '../errors/error-for-status.js';
-import { contentEncoding, contentLength, header, type BodyEncoding } from '../http/response-headers.js';
-import { judgeStatus } from '../http/status-rules.js';
-import { parseContentRange } from './content-range.js';
-import type { PartIndex } from './part-index.js';
-import { discardPart, findResumable, ifRangeValidator, partPaths, type ResumeCandidate } from './part-file.js';
+import { DownloadError } from '../../errors/download-error.js';
+import { errorForStatus } from '../../errors/error-for-status.js';
+import { contentEncoding, contentLength, header, type BodyEncoding } from '../../http/response-headers.js';
+import { judgeStatus } from '../../http/status-rules.js';
+import { parseContentRange } from '../../http/content-range.js';
+import type { PartIndex } from '../disk/part-index.js';
+import { discardPart, findResumable, ifRangeValidator, partPaths, type ResumeCandidate } from '../disk/part-file.js';
 
 /**
  * Responses announced smaller than this get no sidecar: fetching them again costs less than the

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Semaphore } from '../../src/downloader/semaphore.js';
+import { Semaphore } from '../../src/concurrency/semaphore.js';
 import { flushMicrotasks } from '../support/manual-clock.js';
 
 describe(Semaphore.name, () => {

@@ -1,4 +1,4 @@
-import type { DownloadLedger, LedgerEntry, LedgerRecord, PartRecord } from '../ledger/download-ledger.js';
+import type { DownloadLedger, LedgerEntry, LedgerRecord, PartRecord } from './download-ledger.js';
 
 /**
  * The downloader's view of the {@link DownloadLedger}: the same calls, but a

@@ -1,14 +1,14 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { LedgerConfig } from '../config/downloader-config.js';
-import type { DownloadRequest } from '../model/download-request.js';
-import type { VerifiedOutcome } from './fetch-outcome.js';
-import { KeyedTurns } from './keyed-turns.js';
+import type { LedgerConfig } from '../../config/downloader-config.js';
+import type { DownloadRequest } from '../../model/download-request.js';
+import type { VerifiedOutcome } from '../fetch-outcome.js';
+import { KeyedTurns } from '../../concurrency/keyed-turns.js';
 import { discardPart, partPaths } from './part-file.js';
 import type { PartIndex } from './part-index.js';
 import { PathReservations, type Reservation } from './path-reservations.js';
 import { placeFile } from './place-file.js';
-import type { TolerantLedger } from './tolerant-ledger.js';
+import type { TolerantLedger } from '../../ledger/tolerant-ledger.js';
 
 /** Verified bytes made durable: their `.part` is fsynced and closed, with the time it was last written. */
 export interface SealedOutcome {

@@ -1,11 +1,11 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { checkRecordedFile, describeCheck } from '../ledger/check-recorded-file.js';
-import type { LedgerRecord } from '../ledger/download-ledger.js';
-import type { DetectedFormat, MediaType } from '../verify/media-type.js';
-import { bytesFacts } from '../verify/verification-facts.js';
-import type { Verifier } from '../verify/verifier.js';
-import { analyseFile } from '../verify/file-digest.js';
+import { checkRecordedFile, describeCheck } from '../../ledger/check-recorded-file.js';
+import type { LedgerRecord } from '../../ledger/download-ledger.js';
+import type { DetectedFormat, MediaType } from '../../model/media-type.js';
+import { bytesFacts } from '../../verify/verification-facts.js';
+import type { Verifier } from '../../verify/verifier.js';
+import { analyseFile } from '../../verify/file-digest.js';
 
 /** What a re-run finds where a download would go. */
 export type OnDisk =

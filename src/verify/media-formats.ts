@@ -1,7 +1,5 @@
 import type { DetectedFormat, DetectedMediaType, MediaType } from '../model/media-type.js';
 
-export type { DetectedFormat, DetectedMediaType, MediaType } from '../model/media-type.js';
-
 /** File extension and family of each recognised format: the name a file gets comes from its bytes. */
 export const FORMAT_INFO: Readonly<Record<DetectedFormat, { extension: string; mediaType: DetectedMediaType }>> = {
   jpeg: { extension: 'jpg', mediaType: 'image' },

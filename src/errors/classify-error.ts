@@ -1,4 +1,4 @@
-import { DownloadError } from '../errors/download-error.js';
+import { DownloadError } from './download-error.js';
 import { isRetryable } from '../retry/is-retryable.js';
 
 /** Error codes of the file system that no retry will cure. */

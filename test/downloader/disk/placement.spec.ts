@@ -1,15 +1,15 @@
 import { expect } from 'chai';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { resolveDownloaderConfig } from '../../src/config/downloader-config.js';
-import type { VerifiedOutcome } from '../../src/downloader/fetch-outcome.js';
-import type { OpenPart } from '../../src/downloader/open-part.js';
-import { PartIndex } from '../../src/downloader/part-index.js';
-import { Placement } from '../../src/downloader/placement.js';
-import { TolerantLedger } from '../../src/downloader/tolerant-ledger.js';
-import { MemoryDownloadLedger } from '../../src/ledger/memory-download-ledger.js';
-import { jpegBytes, listOutput, sha256, tempDir } from '../support/fixtures.js';
-import { requestFor } from '../support/requests.js';
+import { resolveDownloaderConfig } from '../../../src/config/downloader-config.js';
+import type { VerifiedOutcome } from '../../../src/downloader/fetch-outcome.js';
+import type { OpenPart } from '../../../src/downloader/disk/open-part.js';
+import { PartIndex } from '../../../src/downloader/disk/part-index.js';
+import { Placement } from '../../../src/downloader/disk/placement.js';
+import { TolerantLedger } from '../../../src/ledger/tolerant-ledger.js';
+import { MemoryDownloadLedger } from '../../../src/ledger/memory-download-ledger.js';
+import { jpegBytes, listOutput, sha256, tempDir } from '../../support/fixtures.js';
+import { requestFor } from '../../support/requests.js';
 
 describe(Placement.name, () => {
   let dir: string;

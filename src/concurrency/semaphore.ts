@@ -1,4 +1,4 @@
-import { park, type Parked } from '../time/abortable-queue.js';
+import { park, type Parked } from './abortable-queue.js';
 
 interface Waiter extends Parked {
   resolve: (release: () => void) => void;

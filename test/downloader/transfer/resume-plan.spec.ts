@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Response } from 'got';
-import { planWrite, worthKeeping, RESUMABLE_MIN_BYTES } from '../../src/downloader/resume-plan.js';
-import type { ResumeCandidate } from '../../src/downloader/part-file.js';
+import { planWrite, worthKeeping, RESUMABLE_MIN_BYTES } from '../../../src/downloader/transfer/resume-plan.js';
+import type { ResumeCandidate } from '../../../src/downloader/disk/part-file.js';
 
 const URL = 'https://x.test/v.mp4';
 const response = (statusCode: number, headers: Record<string, string> = {}): Response => ({ statusCode, headers }) as unknown as Response;

@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { DownloadError } from '../errors/download-error.js';
-import { openSqlite } from '../ledger/open-sqlite.js';
+import { DownloadError } from '../../errors/download-error.js';
+import { openSqlite } from '../../ledger/open-sqlite.js';
 
 /** Folders locked by this process: a second downloader here is told so without asking the OS. */
 const lockedHere = new Set<string>();

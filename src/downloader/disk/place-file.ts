@@ -1,6 +1,6 @@
-import type { LedgerConfig } from '../config/downloader-config.js';
-import type { DownloadLedger, LedgerRecord } from '../ledger/download-ledger.js';
-import { checkRecordedFile } from '../ledger/check-recorded-file.js';
+import type { LedgerConfig } from '../../config/downloader-config.js';
+import type { DownloadLedger, LedgerRecord } from '../../ledger/download-ledger.js';
+import { checkRecordedFile } from '../../ledger/check-recorded-file.js';
 import { finalizePart, linkNoClobber, replaceWithPart } from './finalize.js';
 import { discardPart } from './part-file.js';
 import type { PathReservations, Reservation } from './path-reservations.js';
