@@ -1,5 +1,6 @@
 import { ContainerModule, type Newable, type ServiceIdentifier } from 'inversify';
 import { DownloaderConfig, resolveDownloaderConfig, type DownloaderConfigInput } from './config/downloader-config.js';
+import { FolderLock, SqliteFolderLock } from './downloader/disk/folder-lock.js';
 import { DefaultMediaDownloader, MediaDownloader } from './downloader/media-downloader.js';
 import { DownloadEventEmitter, DownloadEvents } from './events/download-events.js';
 import { createHttpClient, HttpClient } from './http/http-client.js';
@@ -49,11 +50,14 @@ export function downloaderModule(input: DownloaderConfigInput): ContainerModule 
     bindDefault<RetryStrategy>(RetryStrategy, ExponentialBackoffRetryStrategy);
     bindDefault<Verifier>(Verifier, DefaultVerifier);
     bindDefault<FilenameGenerator>(FilenameGenerator, DefaultFilenameGenerator);
+    bindDefault<FolderLock>(FolderLock, SqliteFolderLock);
     // SQLite, unless its native module cannot load (installed with --ignore-scripts, no compiler): then the
     // ledger lives in memory for this process, with one warning, and downloads work as before.
     bind(SqliteDownloadLedger).toSelf().inSingletonScope();
     bind(DownloadLedger)
       .toDynamicValue((context) => {
+        // The folder is ours before its ledger is opened, checked or migrated: a second run stops at the lock.
+        context.get(FolderLock);
         try {
           return context.get(SqliteDownloadLedger);
         } catch (error) {

@@ -47,9 +47,10 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   let downloader: MediaDownloader | undefined;
   let results: ResultsFile;
   try {
+    // The container takes the folder's lock before it opens the ledger: a second run on the same folder
+    // stops here, before it reads, checks or migrates anything in <dir>/.tumblr-dl/.
     ledger = container.get<DownloadLedger>(DownloadLedger);
     if (ledger instanceof SqliteDownloadLedger) ledger.assertIntact();
-    // Takes the folder's lock: a second run on the same folder stops here, before it touches a file.
     downloader = container.get<MediaDownloader>(MediaDownloader);
     // Written beside the old results and renamed at the end: a failed run never destroys the last one's.
     results = await ResultsFile.open(options.resultsFile);

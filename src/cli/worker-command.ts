@@ -61,9 +61,10 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
   let ledger: DownloadLedger | undefined;
   let downloader: MediaDownloader | undefined;
   try {
+    // The folder's lock comes first, as in fetch: a second worker on this folder never opens its ledger.
     ledger = container.get(DownloadLedger);
     if (ledger instanceof SqliteDownloadLedger) ledger.assertIntact();
-    downloader = container.get(MediaDownloader); // takes the folder's lock
+    downloader = container.get(MediaDownloader);
   } catch (error) {
     await downloader?.close();
     await ledger?.close();

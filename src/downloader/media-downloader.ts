@@ -63,8 +63,6 @@ export interface MediaDownloader extends AsyncDisposable {
 export class DefaultMediaDownloader implements MediaDownloader {
   private readonly pipeline: DownloadPipeline;
   private readonly running = new RunningDownloads();
-  /** This folder is ours until close(): a second run on it would corrupt both. */
-  private readonly folderLock: FolderLock | undefined;
   private closed = false;
   private nextId = 0;
 
@@ -79,8 +77,9 @@ export class DefaultMediaDownloader implements MediaDownloader {
     @inject(Clock) protected readonly clock: Clock,
     @inject(DownloadLedger) protected readonly ledger: DownloadLedger,
     @inject(BandwidthLimiter) protected readonly bandwidth: BandwidthLimiter,
+    /** The output folder is ours until close(): a second run on it would corrupt both. */
+    @inject(FolderLock) protected readonly folderLock: FolderLock,
   ) {
-    this.folderLock = FolderLock.acquire(config.outputDir);
     this.pipeline = DownloadPipeline.assemble({ config, http, rateLimiter, bandwidth, retryStrategy, verifier, events, clock, ledger });
   }
 
@@ -113,7 +112,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
     this.closed = true;
     if (options.abort) this.running.abortAll();
     await this.running.settled();
-    this.folderLock?.release();
+    this.folderLock.release();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -1,77 +1,106 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import { inject, injectable } from 'inversify';
+import { DownloaderConfig } from '../../config/downloader-config.js';
 import { DownloadError } from '../../errors/download-error.js';
 import { openSqlite } from '../../ledger/open-sqlite.js';
+import { serviceToken, type ServiceToken } from '../../service-token.js';
+
+/** Token of the {@link FolderLock} service. */
+export const FolderLock: ServiceToken<FolderLock> = serviceToken('FolderLock');
+
+/**
+ * One writer per output folder. Two runs on one folder would delete each other's `.part` files, finalize
+ * each other's half-written bytes and interleave their results, so the folder is taken before anything in
+ * `<outputDir>/.tumblr-dl/` is touched: the container resolves this lock before it opens (checks, migrates)
+ * the ledger, and the downloader holds it until `close()`. A host that coordinates its writers some other
+ * way may rebind the token.
+ */
+export interface FolderLock {
+  /** The output folder, resolved. */
+  readonly folder: string;
+  /** False when the folder could not be locked at all (read-only, no permission): nothing can be written there either. */
+  readonly held: boolean;
+  /** Let another run have the folder. Idempotent. */
+  release(): void;
+}
 
 /** Folders locked by this process: a second downloader here is told so without asking the OS. */
 const lockedHere = new Set<string>();
 
 /**
- * One writer per output folder. Two runs on one folder would delete each other's `.part` files,
- * finalize each other's half-written bytes and interleave their results, so a downloader holds
- * this lock for its whole life.
+ * The default {@link FolderLock}: an exclusive SQLite transaction on `<outputDir>/.tumblr-dl/lock`, SQLite's
+ * own POSIX advisory lock, which the OS drops the moment the process dies, even by SIGKILL, so a crash never
+ * leaves a stale lock to clear by hand. The holder's pid is written to `lock.pid` beside it for the message
+ * the next run prints, and removed on release, so the file's presence means "held now" (or "its holder was
+ * killed": the lock itself is then free).
  *
- * The lock is an exclusive SQLite transaction on `<dir>/.tumblr-dl/lock`: SQLite's own POSIX
- * advisory lock, which the OS drops the moment the process dies, even by SIGKILL, so a crash
- * never leaves a stale lock to clear by hand. The holder's pid is written beside it, for the
- * message the next run prints.
+ * Taken when constructed. A folder where the lock cannot even be created (read-only, no permission) gets
+ * none, with a warning; each download will then say why with a `FILESYSTEM` error of its own.
+ * @throws DownloadError `LOCKED` when another run (or another downloader in this process) holds the folder
  */
-export class FolderLock {
-  private constructor(
-    private readonly dir: string,
-    private readonly db: BetterSqlite3.Database,
-  ) {}
+@injectable()
+export class SqliteFolderLock implements FolderLock {
+  readonly folder: string;
+  private readonly db: BetterSqlite3.Database | undefined;
 
-  /**
-   * Take the lock on `dir` (created if missing), or fail at once. A folder where the lock cannot even
-   * be created (read-only, no permission) gets none, with a warning: nothing can be written there
-   * either, and each download will say so with a `FILESYSTEM` error of its own.
-   * @throws DownloadError `LOCKED` when another run (or another downloader in this process) holds it
-   */
-  static acquire(dir: string): FolderLock | undefined {
-    const root = path.resolve(dir);
-    if (lockedHere.has(root)) throw locked(root, process.pid);
-    const stateDir = path.join(root, '.tumblr-dl');
-    let db: BetterSqlite3.Database;
-    try {
-      mkdirSync(stateDir, { recursive: true });
-      db = openSqlite(path.join(stateDir, 'lock'), { timeout: 0 });
-    } catch (error) {
-      process.emitWarning(`Cannot lock ${root}, continuing without the lock: ${(error as Error).message}`, 'FolderLockWarning');
-      return undefined;
-    }
-    try {
-      db.pragma('locking_mode = EXCLUSIVE');
-      db.exec('BEGIN EXCLUSIVE');
-      // A write takes the lock for good: it is held until this connection closes or the process ends.
-      db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER); DELETE FROM holder; INSERT INTO holder VALUES (' + process.pid + ')');
-    } catch {
-      db.close();
-      throw locked(root, readHolder(stateDir));
-    }
-    writeFileSync(path.join(stateDir, 'lock.pid'), `${process.pid}\n`);
-    lockedHere.add(root);
-    return new FolderLock(root, db);
+  constructor(@inject(DownloaderConfig) config: Pick<DownloaderConfig, 'outputDir'>) {
+    this.folder = path.resolve(config.outputDir);
+    this.db = takeLock(this.folder);
   }
 
-  /** Let another run have the folder. Idempotent. */
+  get held(): boolean {
+    return this.db?.open === true;
+  }
+
   release(): void {
-    if (!this.db.open) return;
-    this.db.close();
-    lockedHere.delete(this.dir);
+    if (!this.held) return;
+    // The pid file first: once the lock is free, a new holder may already be writing its own.
+    rmSync(pidFile(this.folder), { force: true });
+    this.db!.close();
+    lockedHere.delete(this.folder);
   }
 }
 
-function readHolder(stateDir: string): number | undefined {
+function takeLock(folder: string): BetterSqlite3.Database | undefined {
+  if (lockedHere.has(folder)) throw locked(folder, process.pid);
+  const stateDir = path.join(folder, '.tumblr-dl');
+  let db: BetterSqlite3.Database;
   try {
-    const pid = Number(readFileSync(path.join(stateDir, 'lock.pid'), 'utf8').trim());
+    mkdirSync(stateDir, { recursive: true });
+    db = openSqlite(path.join(stateDir, 'lock'), { timeout: 0 });
+  } catch (error) {
+    process.emitWarning(`Cannot lock ${folder}, continuing without the lock: ${(error as Error).message}`, 'FolderLockWarning');
+    return undefined;
+  }
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE');
+    // A write takes the lock for good: it is held until this connection closes or the process ends.
+    db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER); DELETE FROM holder; INSERT INTO holder VALUES (' + process.pid + ')');
+  } catch {
+    db.close();
+    throw locked(folder, readHolder(folder));
+  }
+  writeFileSync(pidFile(folder), `${process.pid}\n`);
+  lockedHere.add(folder);
+  return db;
+}
+
+function pidFile(folder: string): string {
+  return path.join(folder, '.tumblr-dl', 'lock.pid');
+}
+
+function readHolder(folder: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(pidFile(folder), 'utf8').trim());
     return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
   }
 }
 
-function locked(dir: string, pid: number | undefined): DownloadError {
-  return new DownloadError('LOCKED', `${dir} is in use by another tumblr-dl run${pid === undefined ? '' : ` (pid ${pid})`}`);
+function locked(folder: string, pid: number | undefined): DownloadError {
+  return new DownloadError('LOCKED', `${folder} is in use by another tumblr-dl run${pid === undefined ? '' : ` (pid ${pid})`}`);
 }
