@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import type { DownloadResult } from '../../src/model/download-result.js';
 import { FaultServer, type FaultScript } from '../support/fault-server.js';
 import { filler, gifBytes, jpegBytes, listOutput, mp4Bytes, pngBytes, sha256, webpBytes } from '../support/fixtures.js';
-import { animatedWebp, apng, avif, jpegWithThumbnail, mp4MoovLast, progressiveJpeg } from '../support/media-samples.js';
+import { animatedWebp, apng, avif, jpegWithThumbnail, matroska, mp4MoovLast, oggOpus, progressiveJpeg } from '../support/media-samples.js';
 import { useRealSockets } from '../support/nock-helpers.js';
 import { createTestRig, type TestRig } from '../support/test-container.js';
 
@@ -65,6 +65,16 @@ const cases: Served[] = [
     keptAs: 'jpg',
     detectedFormat: 'jpeg',
   },
+  { name: 'a WebM as video/webm', path: '/tumblr_q.webm', kind: 'video', script: { body: matroska('webm'), contentType: 'video/webm' }, keptAs: 'webm', detectedFormat: 'webm' },
+  {
+    name: 'a Matroska video as application/octet-stream',
+    path: '/tumblr_r.mkv',
+    kind: 'video',
+    script: { body: matroska('matroska'), contentType: 'application/octet-stream' },
+    keptAs: 'mkv',
+    detectedFormat: 'mkv',
+  },
+  { name: 'an Ogg Opus stream as audio/ogg', path: '/tumblr_s.ogg', kind: 'video', script: { body: oggOpus({ audioPages: 4 }), contentType: 'audio/ogg' }, keptAs: 'ogg', detectedFormat: 'ogg' },
   {
     name: 'HTML as application/octet-stream',
     path: '/tumblr_m_1280.jpg',
@@ -181,6 +191,30 @@ describe('Real media is kept and named by its bytes; non-media never is (real lo
       expect(result).to.include({ status: 'success', attempts: 1 });
       expect(result.warnings).to.deep.equal(['truncated-at-origin']);
     });
+
+    // Formats whose end is known from their structure, not an end marker: the Matroska Segment's size, the Ogg end-of-stream page.
+    for (const [name, whole, contentType] of [
+      ['WebM', matroska('webm'), 'video/webm'],
+      ['Matroska video', matroska('matroska'), 'video/x-matroska'],
+      ['Ogg stream', oggOpus({ audioPages: 4 }), 'audio/ogg'],
+    ] as const) {
+      const cutShort = whole.subarray(0, Math.floor(whole.length * 0.7));
+
+      it(`should try a cut ${name} without Content-Length once more, and take the whole one`, async () => {
+        server.script('/cut.media', { body: whole, contentType, chunked: true, bodyFor: (n) => (n === 1 ? cutShort : whole) });
+        const result = await rig.downloader.downloadVideo(`${base}/cut.media`, '7');
+        expect(result).to.include({ status: 'success', attempts: 2, checksum: sha256(whole) });
+        expect(result.warnings).to.equal(undefined);
+        expect(rig.recorder.of('retrying')[0]?.reason).to.match(/ends before its structure/);
+      });
+
+      it(`should keep the same cut ${name} served twice without Content-Length, with a warning`, async () => {
+        server.script('/cut.media', { body: cutShort, contentType, chunked: true });
+        const result = await rig.downloader.downloadVideo(`${base}/cut.media`, '7');
+        expect(result).to.include({ status: 'success', attempts: 2, checksum: sha256(cutShort) });
+        expect(result.warnings).to.deep.equal(['truncated-at-origin']);
+      });
+    }
 
     it('should tell a cut JPEG whose EXIF thumbnail has an EOI from a whole one', async () => {
       server.script('/thumb.jpg', { body: jpegWithThumbnail().subarray(0, 15_000) });
