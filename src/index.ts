@@ -1,5 +1,7 @@
 /**
- * Public surface of the media downloader plugin. Import from here only.
+ * Public surface of the media downloader plugin: the module, the services and their defaults, the values
+ * they exchange, the events and the errors. The reference host and manifest loader are the subpath
+ * `tumblr-media-downloader/host`; scale-out over Redis is `tumblr-media-downloader/scale-out`.
  * @packageDocumentation
  */
 // inversify reads constructor metadata through the Reflect API; load the polyfill for every host.
@@ -22,10 +24,15 @@ export {
   type WaybackConfig,
   type ScaleOutConfig,
 } from './config/downloader-config.js';
+
+// The downloader and the values it takes and returns.
 export { MediaDownloader, DefaultMediaDownloader, type CloseOptions } from './downloader/media-downloader.js';
-export type { DownloadFileOptions, DownloadMediaOptions, ProgressCallback } from './downloader/download-options.js';
+export type { CommonDownloadOptions, DownloadFileOptions, DownloadMediaOptions, ProgressCallback } from './downloader/download-options.js';
 export type { DownloadResult, DownloadSource, DownloadStatus } from './model/download-result.js';
-export { judgeStatus, type StatusVerdict } from './http/status-rules.js';
+export type { MediaType, DetectedFormat, DetectedMediaType } from './model/media-type.js';
+export { FolderLock, SqliteFolderLock } from './downloader/disk/folder-lock.js';
+
+// Politeness: requests, bytes, retries.
 export { RateLimiter, TokenBucketRateLimiter, type AcquireOptions } from './rate-limit/rate-limiter.js';
 export { RateLimiterOptions } from './rate-limit/rate-limiter-options.js';
 export { BandwidthLimiter, BandwidthOptions, SmoothBandwidthLimiter, type TakeBytesOptions } from './rate-limit/bandwidth-limiter.js';
@@ -40,27 +47,41 @@ export {
 export { RetryOptions } from './retry/retry-options.js';
 export { isRetryable } from './retry/is-retryable.js';
 export { parseRetryAfter } from './retry/retry-after.js';
+export { judgeStatus, type StatusVerdict } from './http/status-rules.js';
+
+// Verification: the service, the facts it judges, and the default rules, to compose a Verifier of one's own.
 export { Verifier, DefaultVerifier, type ContentVerdict } from './verify/verifier.js';
 export type { ContentFacts, HeadFacts, ResponseFacts } from './verify/verification-facts.js';
-export { StructureProbe, TAIL_BYTES, type Completeness } from './verify/structure-probe.js';
-export * from './verify/verification-checks.js';
-export { DEFAULT_PLACEHOLDER_SHA256, PIXEL_GIFS_BASE64 } from './verify/known-placeholders.js';
+export type { Completeness } from './verify/structure-probe.js';
 export {
-  detectFormat,
-  classifyNonMedia,
-  FORMAT_INFO,
-  MEDIA_EXTENSIONS,
-  SNIFF_LENGTH,
-  type NonMedia,
-} from './verify/media-formats.js';
-export type { MediaType, DetectedFormat, DetectedMediaType } from './model/media-type.js';
-export { FilenameGenerator, DefaultFilenameGenerator, type NameContext } from './naming/filename-generator.js';
+  WARNINGS,
+  mediaSignature,
+  declaredSize,
+  sizeFloor,
+  knownPlaceholders,
+  structure,
+  extensionMatchesContent,
+  expectedChecksum,
+  type VerificationCheck,
+} from './verify/verification-checks.js';
+export { DEFAULT_PLACEHOLDER_SHA256 } from './verify/known-placeholders.js';
+export { detectFormat, classifyNonMedia, type NonMedia } from './verify/media-formats.js';
+
+// Names: the service, and the guards every name built from crawled values goes through.
+export { FilenameGenerator, DefaultFilenameGenerator, extensionFor, type FilenameContext } from './naming/filename-generator.js';
+export { sanitizeSegment } from './naming/sanitize.js';
+export { resolveInside, STATE_FOLDER } from './naming/safe-path.js';
+
+// The archive's memory.
 export { DownloadLedger, type LedgerRecord, type LedgerEntry, type PartRecord, type SavedFile } from './ledger/download-ledger.js';
 export { SqliteDownloadLedger } from './ledger/sqlite-download-ledger.js';
 export { MemoryDownloadLedger } from './ledger/memory-download-ledger.js';
 export { checkRecordedFile, describeCheck, type FileCheck, type CheckOptions } from './ledger/check-recorded-file.js';
+
 export { HttpClient, createHttpClient, type HttpClientOptions } from './http/http-client.js';
 export { Clock, SystemClock } from './time/clock.js';
+
+// What a host hears.
 export { DownloadEvents, DownloadEventEmitter } from './events/download-events.js';
 export type * from './events/download-event-map.js';
 export { DOWNLOAD_EVENT_NAMES } from './events/download-event-map.js';
@@ -68,6 +89,3 @@ export { DownloadError, type DownloadErrorCode, type DownloadErrorOptions } from
 export { MediaNotFoundError } from './errors/media-not-found-error.js';
 export { IntegrityError, type IntegrityFailure } from './errors/integrity-error.js';
 export { HttpStatusError } from './errors/http-status-error.js';
-export { createArchiverHost, type ArchiverHost, type ArchiverHostEvents, type ForwardedEvent, type LoadPluginOptions } from './host/archiver-host.js';
-export { readManifest, validateConfig, instantiatePlugin, type LoadedManifest } from './host/manifest-loader.js';
-export { HOST_API_VERSION, type PluginManifest, type ManifestService, type ManifestEvent } from './host/plugin-manifest.js';

@@ -2,7 +2,10 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ensureBuilt, ROOT } from './support/built-package.js';
+import { resolveInside } from '../src/naming/safe-path.js';
+import type { FilenameContext } from '../src/naming/filename-generator.js';
 
 const read = (file: string): string => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
 
@@ -67,5 +70,40 @@ describe('docs', () => {
     const tsc = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8' });
     expect(tsc.stdout + tsc.stderr, 'type errors in doc snippets').to.equal('');
     expect(tsc.status).to.equal(0);
+  });
+
+  it('the DI cookbook\'s per-blog FilenameGenerator should keep hostile blog names and post ids inside their folder', async function () {
+    this.timeout(60_000);
+    ensureBuilt();
+    const recipe = /## FilenameGenerator[\s\S]*?^```ts\n([\s\S]*?)^```$/m.exec(read('docs/di-cookbook.md'))?.[1];
+    expect(recipe, 'the recipe').to.be.a('string');
+    const dir = path.join(ROOT, '.tmp', 'doc-recipes');
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'blog-folders.ts');
+    writeFileSync(file, recipe!);
+    const { BlogFolders } = (await import(pathToFileURL(file).href)) as { BlogFolders: new () => { generateFilename(context: FilenameContext): string } };
+    const generator = new BlogFolders();
+    const outputDir = path.join(ROOT, '.tmp', 'archive');
+    const url = 'https://64.media.tumblr.com/abc/tumblr_x_1280.jpg';
+    const hostile = [
+      { blog: '.tumblr-dl', postId: '1' },
+      { blog: '..', postId: '../art/1' },
+      { blog: '/', postId: '/etc/passwd' },
+      { blog: '', postId: '' },
+      { blog: 'a/../../b', postId: '..\\..\\x' },
+      { blog: '.TUMBLR-DL', postId: 'CON' },
+      { blog: undefined, postId: '2' },
+    ];
+    for (const { blog, postId } of hostile) {
+      const name = generator.generateFilename({ url, postId, mediaType: 'image', index: 0, detectedFormat: 'png', metadata: blog === undefined ? {} : { blog } });
+      const what = `blog ${JSON.stringify(blog)}, post ${JSON.stringify(postId)} → ${name}`;
+      const segments = name.split('/');
+      expect(segments, what).to.have.length(3);
+      // Every segment is a plain name: nothing empty, hidden, or a way up; the state folder cannot be named.
+      for (const segment of segments) expect(segment, what).to.match(/^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/);
+      expect(() => resolveInside(outputDir, name), what).not.to.throw();
+      expect(name, what).to.match(/\.png$/);
+    }
+    expect(generator.generateFilename({ url, postId: '123456', mediaType: 'image', index: 0, metadata: { blog: 'staff' } })).to.match(/^staff\/123456\/123456_0_[0-9a-f]{8}\.jpg$/);
   });
 });

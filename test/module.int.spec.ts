@@ -7,7 +7,7 @@ import { DefaultMediaDownloader, MediaDownloader } from '../src/downloader/media
 import { DownloadError } from '../src/errors/download-error.js';
 import { IntegrityError } from '../src/errors/integrity-error.js';
 import { downloaderModule } from '../src/module.js';
-import { DefaultFilenameGenerator, FilenameGenerator } from '../src/naming/filename-generator.js';
+import { DefaultFilenameGenerator, FilenameGenerator, type FilenameContext } from '../src/naming/filename-generator.js';
 import { DownloadLedger } from '../src/ledger/download-ledger.js';
 import { SqliteDownloadLedger } from '../src/ledger/sqlite-download-ledger.js';
 import { RateLimiter, type AcquireOptions } from '../src/rate-limit/rate-limiter.js';
@@ -29,8 +29,8 @@ const MEDIA_URL = `${TUMBLR}${URL_PATH}`;
 @injectable()
 @injectFromBase({ extendConstructorArguments: true })
 class BlogFolderNames extends DefaultFilenameGenerator {
-  override generateFilename(url: string, postId: string, mediaType: MediaType, index = 0, contentType?: string): string {
-    return `custom-${super.generateFilename(url, postId, mediaType, index, contentType)}`;
+  override generateFilename(context: FilenameContext): string {
+    return `custom-${super.generateFilename(context)}`;
   }
 }
 

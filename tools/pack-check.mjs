@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 /**
- * npm run pack-check: the package as a user gets it. Packs the tarball, installs it into a fresh project,
- * type-checks a host written as docs/host-integration.md says (skipLibCheck off, under NodeNext and under
- * bundler resolution), runs it against a loopback origin, and runs the installed `tumblr-dl` bin.
- * CI runs it after the tests. Exits non-zero with what failed.
+ * npm run pack-check: the package as a user gets it. Packs the tarball, installs it into a fresh project
+ * with the README's install line (the package beside the host's own inversify 8 and reflect-metadata, its
+ * peer dependencies: one copy of inversify, not a nested one), type-checks a host written as
+ * docs/host-integration.md says (skipLibCheck off, under NodeNext and under bundler resolution), runs it
+ * against a loopback origin, and runs the installed `tumblr-dl` bin. A project on inversify 7 must be
+ * refused at install time (ERESOLVE), not at run time. CI runs it after the tests. Exits non-zero with
+ * what failed.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +28,8 @@ function run(command, args, cwd) {
 const HOST = `import 'reflect-metadata';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createArchiverHost, FilenameGenerator, MediaDownloader, type DownloadResult } from 'tumblr-media-downloader';
+import { extensionFor, FilenameGenerator, MediaDownloader, sanitizeSegment, type DownloadResult } from 'tumblr-media-downloader';
+import { createArchiverHost } from 'tumblr-media-downloader/host';
 
 const jpeg = Buffer.alloc(4096, 7);
 jpeg.set([0xff, 0xd8, 0xff, 0xe0]);
@@ -42,7 +46,9 @@ host.events.on('plugin-event', (event) => {
 });
 await host.loadPlugin(import.meta.resolve('tumblr-media-downloader/plugin.manifest.json'), { outputDir: process.argv[2]!, maxConcurrent: 2 }, {
   configure: (container) => {
-    container.rebind(FilenameGenerator).toConstantValue({ generateFilename: (_url, postId, _type, index = 0) => \`\${postId}-\${index}.jpg\` });
+    container.rebind(FilenameGenerator).toConstantValue({
+      generateFilename: (context) => \`\${sanitizeSegment(context.postId, 'post')}-\${context.index}.\${extensionFor(context)}\`,
+    });
   },
 });
 const downloader = host.container.get(MediaDownloader);
@@ -72,6 +78,22 @@ function tsconfig(resolution) {
   });
 }
 
+/**
+ * A host on inversify 7 must hear it at install time: npm refuses the peer dependency (ERESOLVE), instead of
+ * nesting an inversify 8 whose ContainerModule the host's container cannot load (`rebind(...).to is not a function`).
+ */
+function refusedBesideInversify7(tarball) {
+  const old = path.join(work, 'app-inversify7');
+  mkdirSync(old);
+  writeFileSync(path.join(old, 'package.json'), JSON.stringify({ name: 'old-host', private: true, type: 'module', dependencies: { inversify: '7.11.0' } }));
+  process.stdout.write(`$ npm install --dry-run ${path.basename(tarball)} (beside inversify 7)\n`);
+  const install = spawnSync('npm', ['install', '--dry-run', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: old, encoding: 'utf8' });
+  if (install.status === 0 || !/ERESOLVE/.test(install.stderr) || !/inversify/.test(install.stderr)) {
+    throw new Error(`installing beside inversify 7 was not refused with ERESOLVE (exit ${install.status}):\n${install.stderr}`);
+  }
+  process.stdout.write('beside inversify 7: refused at install (ERESOLVE), as it should be\n');
+}
+
 try {
   run('npm', ['pack', '--pack-destination', work, '--silent'], ROOT);
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
@@ -80,7 +102,13 @@ try {
     path.join(app, 'package.json'),
     JSON.stringify({ name: 'pack-check-app', private: true, type: 'module', allowScripts: { 'better-sqlite3': true } }, null, 2),
   );
-  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(work, tarball)], app);
+  // The README's install line: the package and its peer dependencies, which the host shares.
+  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(work, tarball), 'inversify@^8', 'reflect-metadata@^0.2'], app);
+  if (existsSync(path.join(app, 'node_modules', 'tumblr-media-downloader', 'node_modules', 'inversify'))) {
+    throw new Error('the package brought a nested copy of inversify: its ContainerModule would not be the host\'s');
+  }
+  process.stdout.write('one inversify: the host\'s\n');
+  refusedBesideInversify7(path.join(work, tarball));
   writeFileSync(path.join(app, 'host.ts'), HOST);
   for (const resolution of ['bundler', 'NodeNext']) {
     writeFileSync(path.join(app, 'tsconfig.json'), tsconfig(resolution));

@@ -10,6 +10,7 @@ import { countLines } from './count-lines.js';
 import type { FetchOptions } from './fetch-options.js';
 import { failer, configOrProblem, downloadRunProblem, inputProblem } from './run-setup.js';
 import { readInputRows, type BadRow } from './input-rows.js';
+import { announcePauses } from './pause-notice.js';
 import { ProgressDisplay, type DisplayStream } from './progress-display.js';
 import { ResultsFile, ResultsFileError } from './results-file.js';
 import { countResult, newTally, type Tally } from './tally.js';
@@ -66,6 +67,8 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   const stopLiveBytes = io.stdout.isTTY ? trackLiveBytes(events, tally, display) : () => {};
   // Retries are shown as wget shows them: a flaky origin is visible, not just slow.
   if (!options.quiet) events.on('retrying', (e) => display.line(retryLine(e.url, e.delayMs, e.attempt, e.reason)));
+  // A 429/503 that pauses a whole host is said once, with when it resumes: silence would look like a hang.
+  if (!options.quiet) announcePauses(events, display);
   const reading = new AbortController();
   void countLines(options.input, reading.signal).then((lines) => (tally.expected ??= lines));
   let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DEDUPE_MODES, type DownloaderConfigInput, type LedgerConfig } from '../config/downloader-config.js';
+import { STATE_FOLDER } from '../naming/safe-path.js';
 import { DEFAULT_PLACEHOLDER_SHA256 } from '../verify/known-placeholders.js';
 import { parseCommandArgs, UsageError, type OptionsConfig, type ParsedFlags } from './command-args.js';
 import { explain } from './explain-fs-error.js';
@@ -21,39 +22,53 @@ export interface FetchOptions {
 export const FETCH_USAGE = `Usage: tumblr-dl fetch <input> -o <dir> [options]
 
 <input> is a file (or - for stdin) with one item per line: a URL, a JSON object
-{"url", "postId", "mediaType": "image"|"video"|"gif", "index"}, or CSV rows under a
-header naming url[,postId,mediaType,index] (file name ending in .csv).
+{"url", "postId", "mediaType": "image"|"video"|"gif", "index"}, or CSV rows
+under a header naming url[,postId,mediaType,index] (file name ending in .csv).
 
 Options:
   -o, --output <dir>          directory to write files into (required)
   -c, --concurrency <n>       downloads at once (default 5)
       --per-host <n>          downloads at once per host (default: concurrency)
-  -r, --rate <n>              requests per second per host, 0 = unlimited (default 10)
+  -r, --rate <n>              requests per second per host, 0 = unlimited
+                              (default 10)
       --limit-rate <rate>     cap on all downloads together, bytes per second:
                               500K, 2M, 1G (default: none)
-      --limit-rate-per-host <rate>  the same cap for each host
+      --limit-rate-per-host <rate>
+                              the same cap for each host
       --http2                 HTTP/2 where an HTTPS server offers it: a host's
                               downloads share a connection, as streams
       --retries <n>           retries after the first attempt (default 3)
-      --timeout <ms>          one attempt, headers to last byte (default 300000;
-                              none under a --limit-rate cap)
-      --stall-timeout <ms>    abort when no byte arrives for this long (default 30000)
+      --max-retry-after <ms>  longest Retry-After (429/503) to wait for; a
+                              longer one fails the item and pauses its host
+                              this long (default 600000)
+      --timeout <ms>          one attempt, headers to last byte
+                              (default 300000; none under a --limit-rate cap)
+      --stall-timeout <ms>    abort when no byte arrives for this long
+                              (default 30000)
       --max-size <bytes>      refuse larger files (default 4 GiB)
-      --placeholders <file>   extra SHA-256 hashes of placeholder images, one per line
+      --placeholders <file>   extra SHA-256 hashes of placeholder images,
+                              one per line
       --no-resume             do not continue .part files from earlier runs
-      --ledger <file>         SQLite ledger of finished work (default <dir>/.tumblr-dl/ledger.sqlite)
+      --ledger <file>         SQLite ledger of finished work
+                              (default <dir>/.tumblr-dl/ledger.sqlite)
       --no-ledger             keep no ledger between runs
-  -f, --force                 download again what the ledger or the disk already has (saved as name_1.ext)
-      --dedupe <mode>         same bytes already saved under another name: hardlink (default), copy,
-                              reference (no new file, the result names the earlier one) or off
-      --wayback               media a Tumblr host says is gone: fetch the newest Wayback Machine capture
-      --wayback-endpoint <url>  Wayback Machine base URL (default https://web.archive.org)
-      --results <file>        results JSONL, rewritten each run: one line per input item
-                              (default <dir>/results.jsonl)
+  -f, --force                 download again what the ledger or the disk
+                              already has (saved as name_1.ext)
+      --dedupe <mode>         same bytes already saved under another name:
+                              hardlink (default), copy, reference (no new file,
+                              the result names the earlier one) or off
+      --wayback               media a Tumblr host says is gone: fetch the
+                              newest Wayback Machine capture
+      --wayback-endpoint <url>
+                              Wayback Machine base URL
+                              (default https://web.archive.org)
+      --results <file>        results JSONL, rewritten each run: one line per
+                              input item (default <dir>/results.jsonl)
   -q, --quiet                 print only errors and the summary
   -h, --help                  this text
 
-Exit codes: 0 every item saved or missing at the origin, 1 some failed, 2 bad usage, 130 interrupted.`;
+Exit codes: 0 every item saved or missing at the origin, 1 some failed,
+2 bad usage, 130 interrupted (143 on SIGTERM).`;
 
 /** The flags that configure the downloader, shared by `fetch` and `worker`. */
 export const DOWNLOADER_FLAGS = {
@@ -65,6 +80,7 @@ export const DOWNLOADER_FLAGS = {
   'limit-rate-per-host': { type: 'string' },
   http2: { type: 'boolean' },
   retries: { type: 'string' },
+  'max-retry-after': { type: 'string' },
   timeout: { type: 'string' },
   'stall-timeout': { type: 'string' },
   'max-size': { type: 'string' },
@@ -106,7 +122,7 @@ export function configFromFlags(values: ParsedFlags<typeof DOWNLOADER_FLAGS>): D
   if (rate !== undefined && !(rate >= 0)) throw new UsageError(`--rate takes a number ≥ 0, got "${values.rate}"`);
   config.rateLimit = { requestsPerSecond: rate };
   config.bandwidth = { bytesPerSecond: byteRate('limit-rate', values['limit-rate']), perHostBytesPerSecond: byteRate('limit-rate-per-host', values['limit-rate-per-host']) };
-  config.retry = { maxRetries: wholeNumber('retries', values.retries) };
+  config.retry = { maxRetries: wholeNumber('retries', values.retries), maxRetryAfter: wholeNumber('max-retry-after', values['max-retry-after']) };
   if (values.http2) config.http2 = true;
   config.timeout = wholeNumber('timeout', values.timeout);
   const stall = wholeNumber('stall-timeout', values['stall-timeout']);
@@ -158,6 +174,7 @@ const FLAG_OF_CONFIG_KEY: Readonly<Record<string, string>> = {
   'bandwidth.bytesPerSecond': '--limit-rate',
   'bandwidth.perHostBytesPerSecond': '--limit-rate-per-host',
   'retry.maxRetries': '--retries',
+  'retry.maxRetryAfter': '--max-retry-after',
   timeout: '--timeout',
   'stall.windowMs': '--stall-timeout',
   maxFileSize: '--max-size',
@@ -184,7 +201,7 @@ export function flagForConfigError(message: string): string {
 
 /** Where the ledger lives unless told: inside the archive, so it travels with the files it describes. */
 export function defaultLedgerPath(outputDir: string): string {
-  return path.join(outputDir, '.tumblr-dl', 'ledger.sqlite');
+  return path.join(outputDir, STATE_FOLDER, 'ledger.sqlite');
 }
 
 function* defaultsPlusFile(file: string): Iterable<string> {

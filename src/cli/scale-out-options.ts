@@ -72,13 +72,15 @@ ${REDIS_HELP}
                               (default <host name>:<dir>)
       --lock-duration <ms>    a dead worker's jobs run again after about this
                               (default 30000)
-      --stalled-interval <ms> how often to look for them (default 30000)
+      --stalled-interval <ms>
+                              how often to look for them (default 30000)
   -q, --quiet                 print only errors and the summary
   -h, --help                  this text
+
 Every download option of fetch applies too: -r, --per-host, --limit-rate,
---limit-rate-per-host (this worker's own cap), --http2, --retries, --timeout,
---stall-timeout, --max-size, --placeholders, --no-resume, --ledger, --no-ledger,
--f, --dedupe, --wayback.
+--limit-rate-per-host (this worker's own cap), --http2, --retries,
+--max-retry-after, --timeout, --stall-timeout, --max-size, --placeholders,
+--no-resume, --ledger, --no-ledger, -f, --dedupe, --wayback, --wayback-endpoint.
 
 SIGINT/SIGTERM: running downloads stop (their .part files stay) and their jobs
 go back to the queue.

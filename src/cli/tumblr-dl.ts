@@ -11,7 +11,7 @@
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { closest } from '../config/closest-name.js';
-import { UsageError } from './command-args.js';
+import { parseCommandArgs, UsageError } from './command-args.js';
 import { EXIT } from './exit-codes.js';
 import type { CommandIo } from './fetch-command.js';
 import { FETCH_USAGE, parseFetchOptions } from './fetch-options.js';
@@ -26,15 +26,31 @@ const enqueueCommand: typeof import('./enqueue-command.js').enqueueCommand = asy
 const workerCommand: typeof import('./worker-command.js').workerCommand = async (...args) => (await import('./worker-command.js')).workerCommand(...args);
 const statusCommand: typeof import('./status-command.js').statusCommand = async (...args) => (await import('./status-command.js')).statusCommand(...args);
 
-const USAGE = `Usage:
-  tumblr-dl fetch <input> -o <dir> [options]  download every item of <input>
-  tumblr-dl verify <dir>                      re-hash saved files against the ledger
-  tumblr-dl demo [-o <dir>]                   fetch from a local sample origin
-  tumblr-dl enqueue <input> --redis <url>     queue the items of <input> for workers
-  tumblr-dl worker -o <dir> --redis <url>     download queued items into <dir>
-  tumblr-dl status --redis <url>              queue counts, throughput and results
-  tumblr-dl --version
-Each command explains itself: tumblr-dl <command> --help`;
+/** The usage text of `tumblr-dl` itself. */
+const USAGE = `Usage: tumblr-dl <command> [options]
+
+Commands:
+  fetch <input> -o <dir>          download every item of <input>
+  verify <dir>                    re-hash saved files against the ledger
+  demo [-o <dir>]                 fetch from a local sample origin
+  enqueue <input> --redis <url>   queue the items of <input> for workers
+  worker -o <dir> --redis <url>   download queued items into <dir>
+  status --redis <url>            queue counts, throughput and results
+
+Each command explains itself: tumblr-dl <command> --help
+tumblr-dl --version prints the version.`;
+
+/** The `demo` usage text. */
+const DEMO_USAGE = `Usage: tumblr-dl demo [-o <dir>]
+
+Start a local sample origin on 127.0.0.1 (images, a video, a GIF, and trouble
+staged on purpose: a placeholder pixel, a login page, a deleted file and a flaky
+one), write its list to <dir>/sample-input.jsonl and fetch it into <dir>,
+offline. Run it twice to see the ledger skip what is already saved.
+
+Options:
+  -o, --output <dir>          directory to write into (default ./sample-output)
+  -h, --help                  this text`;
 
 /** Port the demo origin prefers. */
 const DEMO_PORT = 47_391;
@@ -74,6 +90,23 @@ async function withUsage(name: string, usage: string, run: () => Promise<number>
   }
 }
 
+/** `tumblr-dl demo`: fetch from a local sample origin into `outputDir`. */
+async function demo(outputDir: string, io: CommandIo): Promise<number> {
+  // A fixed port when free, so the URLs stay the same and a second demo shows the ledger skipping them.
+  const origin = await (await import('./sample-origin.js')).startSampleOrigin(DEMO_PORT);
+  try {
+    mkdirSync(outputDir, { recursive: true });
+    const input = path.join(outputDir, 'sample-input.jsonl');
+    writeFileSync(input, origin.inputRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    process.stdout.write(`Sample origin at ${origin.base}; input ${input}\n$ tumblr-dl fetch ${input} -o ${outputDir}\n`);
+    const code = await fetchCommand(parseFetchOptions([input, '-o', outputDir, '--retries', '3']), io);
+    process.stdout.write(`(exit code ${code}: some items fail on purpose; run it again to see the ledger)\n`);
+    return EXIT.ok;
+  } finally {
+    await origin.close();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const io: CommandIo = { stdout: process.stdout, stderr: process.stderr, interrupted: interruption() };
@@ -88,21 +121,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'worker') return withUsage('worker', WORKER_USAGE, () => workerCommand(parseWorkerOptions(rest), io));
   if (command === 'status') return withUsage('status', STATUS_USAGE, () => statusCommand(parseStatusOptions(rest), process.stdout, process.stderr));
   if (command === 'demo') {
-    const outIndex = rest.findIndex((a) => a === '-o' || a === '--output');
-    const outputDir = path.resolve(outIndex >= 0 && rest[outIndex + 1] ? rest[outIndex + 1]! : 'sample-output');
-    // A fixed port when free, so the URLs stay the same and a second demo shows the ledger skipping them.
-    const origin = await (await import('./sample-origin.js')).startSampleOrigin(DEMO_PORT);
-    try {
-      mkdirSync(outputDir, { recursive: true });
-      const input = path.join(outputDir, 'sample-input.jsonl');
-      writeFileSync(input, origin.inputRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-      process.stdout.write(`Sample origin at ${origin.base}; input ${input}\n$ tumblr-dl fetch ${input} -o ${outputDir}\n`);
-      const code = await fetchCommand(parseFetchOptions([input, '-o', outputDir, '--retries', '3']), io);
-      process.stdout.write(`(exit code ${code}: some items fail on purpose; run it again to see the ledger)\n`);
-      return EXIT.ok;
-    } finally {
-      await origin.close();
-    }
+    return withUsage('demo', DEMO_USAGE, () => {
+      const { values } = parseCommandArgs(rest, { output: { type: 'string', short: 'o' } }, null);
+      return demo(path.resolve(values.output ?? 'sample-output'), io);
+    });
   }
   if (command === '--help' || command === '-h') {
     process.stdout.write(`${USAGE}\n`);

@@ -11,18 +11,20 @@ import { defaultLedgerPath } from './fetch-options.js';
 /** The `verify` usage text. */
 export const VERIFY_USAGE = `Usage: tumblr-dl verify <dir> [--ledger <file>] [--quick]
 
-Re-hashes every file the ledger records as saved under <dir> (every name, --force
-copies included) and compares it with the SHA-256 recorded when it was verified.
-Prints one line per damaged or missing file, then a summary. A symbolic link at a
-recorded name is damage. Downloads started and never finished are listed too. The
-ledger's paths are relative to <dir>: a moved or copied archive verifies the same.
+Re-hashes every file the ledger records as saved under <dir> (every name,
+--force copies included) and compares it with the SHA-256 recorded when it was
+verified. Prints one line per damaged or missing file, then a summary. A
+symbolic link at a recorded name is damage. Downloads started and never
+finished are listed too. The ledger's paths are relative to <dir>: a moved or
+copied archive verifies the same.
 
 Options:
       --ledger <file>   the ledger (default <dir>/.tumblr-dl/ledger.sqlite)
       --quick           compare sizes only, without reading the files
   -h, --help            this text
 
-Exit codes: 0 every file intact, 1 some damaged, missing or outside <dir>, 2 bad usage or no ledger.`;
+Exit codes: 0 every file intact, 1 some damaged, missing or outside <dir>,
+2 bad usage or no ledger.`;
 
 /** What `tumblr-dl verify` was asked to do. */
 export interface VerifyOptions {

@@ -20,6 +20,7 @@ import { downloadRow, errorResult, refusedResult } from './download-row.js';
 import { EXIT } from './exit-codes.js';
 import { trackLiveBytes, type CommandIo } from './fetch-command.js';
 import { failer, configOrProblem, downloadRunProblem } from './run-setup.js';
+import { announcePauses } from './pause-notice.js';
 import { ProgressDisplay } from './progress-display.js';
 import type { WorkerOptions } from './scale-out-options.js';
 import { countResult, newTally } from './tally.js';
@@ -108,6 +109,8 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
   display.line(`Worker ${name}, ${config.maxConcurrent} at once`);
   display.line(`Queue "${scaleOut.queueName}" at ${where}`);
   const stopLiveBytes = io.stdout.isTTY ? trackLiveBytes(container.get(DownloadEvents), tally, display) : () => {};
+  // This worker's own 429/503 pauses (the pause itself is shared with every worker through Redis).
+  if (!options.quiet) announcePauses(container.get(DownloadEvents), display);
   void worker.run();
 
   const stopped = io.interrupted.then((signal) => {

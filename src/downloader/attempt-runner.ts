@@ -9,20 +9,19 @@ import type { Clock } from '../time/clock.js';
 import { bytesFacts } from '../verify/verification-facts.js';
 import type { Verifier } from '../verify/verifier.js';
 import { toDownloadError } from '../errors/classify-error.js';
+import type { DownloadTarget } from './download-target.js';
 import type { Fetched, VerifiedOutcome } from './fetch-outcome.js';
 import { discardPart } from './disk/part-file.js';
 import type { Reporter } from './reporter.js';
 import type { Transfer, TransferObserver, TransferOutcome } from './transfer/transfer.js';
 
-/** Where one run of attempts takes its bytes from and puts them. */
+/** Where one run of attempts takes its bytes from. */
 export interface AttemptSource {
-  /** URL to fetch (the request's own, or a fallback's). */
+  /** URL to fetch (the request's own, a fallback's, or a Wayback capture's). */
   url: string;
-  /** Path the `.part` is named after. */
-  partBase: string;
-  /** The damaged file a repair replaces: its name decides the extension checked. */
-  replace: string | undefined;
-  /** Attempts already made for this download (by the origin, before a fallback). */
+  /** Lower-case host of `url`: the key of its rate limit, cooldown and bandwidth cap. */
+  host: string;
+  /** Attempts already made for this download (at earlier URLs). */
   attemptsBefore: number;
 }
 
@@ -33,6 +32,8 @@ interface AttemptMemory {
   contentType: string | undefined;
   /** SHA-256 of an earlier attempt's body that failed the structure check. */
   truncatedSha256: string | undefined;
+  /** Whether the last attempt left its `.part` on disk for a later attempt or run. */
+  partKept: boolean;
 }
 
 /**
@@ -51,32 +52,33 @@ export class AttemptRunner {
     private readonly reporter: Reporter,
   ) {}
 
-  async run(request: DownloadRequest, source: AttemptSource, signal: AbortSignal): Promise<Fetched> {
-    const memory: AttemptMemory = { attempt: source.attemptsBefore, resumedFrom: 0, contentType: undefined, truncatedSha256: undefined };
-    const host = source.url === request.requestUrl ? request.host : new URL(source.url).hostname.toLowerCase();
+  async run(request: DownloadRequest, source: AttemptSource, target: DownloadTarget, signal: AbortSignal): Promise<Fetched> {
+    const memory: AttemptMemory = { attempt: source.attemptsBefore, resumedFrom: 0, contentType: undefined, truncatedSha256: undefined, partKept: false };
     try {
       const outcome = await this.retryStrategy.run(
         (attempt) => {
           memory.attempt = source.attemptsBefore + attempt;
-          return this.attempt(request, source, host, memory, signal);
+          return this.attempt(request, source, target, memory, signal);
         },
         { signal, onRetry: (notice) => this.reporter.retrying(request, memory.attempt, notice.delayMs, toDownloadError(notice.error, source.url)) },
       );
       return { ok: true, outcome, attempts: memory.attempt, resumedFrom: memory.resumedFrom };
     } catch (error) {
-      return { ok: false, error, attempts: memory.attempt, resumedFrom: memory.resumedFrom, contentType: memory.contentType };
+      const { attempt: attempts, resumedFrom, contentType, partKept } = memory;
+      return { ok: false, error, attempts, resumedFrom, contentType, partKept };
     }
   }
 
   /** One attempt: wait for the rate limiter, move the bytes, verify them. */
-  private async attempt(request: DownloadRequest, source: AttemptSource, host: string, memory: AttemptMemory, signal: AbortSignal): Promise<VerifiedOutcome> {
+  private async attempt(request: DownloadRequest, source: AttemptSource, target: DownloadTarget, memory: AttemptMemory, signal: AbortSignal): Promise<VerifiedOutcome> {
+    const { host } = source;
     await this.rateLimiter.acquire(1, { key: host, signal });
     try {
       const observer = new AttemptObserver(request, memory, this.reporter, this.clock, this.config.progressIntervalMs);
-      const transferRequest = { url: source.url, host, mediaType: request.mediaType, target: source.partBase, resume: request.resume, verifyContentType: request.verifyContentType, signal };
+      const transferRequest = { url: source.url, host, mediaType: request.mediaType, partBase: target.partBase, resume: request.resume, verifyContentType: request.verifyContentType, signal };
       const outcome = await this.transfer.run(transferRequest, observer);
       memory.contentType = outcome.contentType;
-      return await this.verify(request, source, outcome, memory);
+      return await this.verify(request, source, target, outcome, memory);
     } catch (error) {
       this.noteRateLimit(request, memory.attempt, host, error);
       throw error;
@@ -84,11 +86,11 @@ export class AttemptRunner {
   }
 
   /** Judge the complete `.part`; bytes that fail are never kept, not even for a resume. */
-  private async verify(request: DownloadRequest, source: AttemptSource, outcome: TransferOutcome, memory: AttemptMemory): Promise<VerifiedOutcome> {
+  private async verify(request: DownloadRequest, source: AttemptSource, target: DownloadTarget, outcome: TransferOutcome, memory: AttemptMemory): Promise<VerifiedOutcome> {
     const bytes = bytesFacts(outcome.probe, outcome.sha256, outcome.byteSize);
     const { detectedFormat } = bytes;
     const nameByContent = request.nameFor?.(detectedFormat, outcome.contentType);
-    const name = source.replace ?? nameByContent ?? request.target;
+    const name = target.replaces ?? nameByContent ?? request.target;
     try {
       const verdict = await this.verifier.verify({
         url: source.url,
@@ -97,7 +99,6 @@ export class AttemptRunner {
         declaredSize: outcome.declaredSize,
         verifyContentType: request.verifyContentType,
         extension: path.extname(name).slice(1),
-        explicitName: request.nameFor === undefined,
         ...bytes,
         previousTruncatedSha256: memory.truncatedSha256,
         expectedChecksum: request.expectedChecksum,
@@ -110,7 +111,8 @@ export class AttemptRunner {
       // The same cut bytes once more will be the origin's own: see the structure check.
       if (error instanceof IntegrityError && error.failure === 'TRUNCATED') memory.truncatedSha256 = outcome.sha256;
       await outcome.part.abandon();
-      await discardPart(source.partBase);
+      await discardPart(target.partBase);
+      memory.partKept = false;
       throw error;
     }
   }
@@ -118,11 +120,14 @@ export class AttemptRunner {
   /** A 429/503 with Retry-After pauses the whole host, not just this download. */
   private noteRateLimit(request: DownloadRequest, attempt: number, host: string, error: unknown): void {
     if (!(error instanceof HttpStatusError) || error.retryAfterMs === undefined) return;
-    if (error.statusCode !== 429 && error.statusCode !== 503) return;
-    // Never longer than maxRetryAfter: a hostile "Retry-After: 999999" fails its own item, not the whole host for days.
-    const untilMs = this.clock.now() + Math.min(error.retryAfterMs, this.config.retry.maxRetryAfter);
+    const { statusCode, retryAfterMs } = error;
+    if (statusCode !== 429 && statusCode !== 503) return;
+    // Never longer than maxRetryAfter: a hostile "Retry-After: 999999" fails its own item (the retry strategy
+    // gives up on it), not the whole host for days.
+    const pauseMs = Math.min(retryAfterMs, this.config.retry.maxRetryAfter);
+    const untilMs = this.clock.now() + pauseMs;
     this.rateLimiter.cooldown(host, untilMs);
-    this.reporter.rateLimited(request, attempt, host, untilMs);
+    this.reporter.rateLimited(request, attempt, { host, untilMs, statusCode, retryAfterMs, pauseMs, capped: retryAfterMs > pauseMs });
   }
 }
 
@@ -143,6 +148,10 @@ class AttemptObserver implements TransferObserver {
     if (now - this.lastProgress < this.intervalMs) return;
     this.lastProgress = now;
     this.reporter.progress(this.request, this.memory.attempt, bytes, total);
+  }
+
+  partLeft(kept: boolean): void {
+    this.memory.partKept = kept;
   }
 
   resumed(fromByte: number): void {

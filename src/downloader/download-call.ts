@@ -1,7 +1,7 @@
 import type { DownloadCall, DownloadRequest } from '../model/download-request.js';
 import type { DetectedFormat, MediaType } from '../model/media-type.js';
 import type { DownloadFileOptions, DownloadMediaOptions } from './download-options.js';
-import type { FilenameGenerator } from '../naming/filename-generator.js';
+import type { FilenameContext, FilenameGenerator } from '../naming/filename-generator.js';
 import { resolveInside } from '../naming/safe-path.js';
 import { parseMediaUrl } from '../http/media-url.js';
 import { redactCredentials } from '../http/redact.js';
@@ -51,27 +51,23 @@ export function acceptCall(call: DownloadCall, locate: () => Destination): Downl
   if (call.priority !== undefined && !Number.isSafeInteger(call.priority)) {
     throw new DownloadError('BAD_INPUT', `priority must be a whole number, got ${JSON.stringify(call.priority)}`, { url: call.url });
   }
-  const host = parseMediaUrl(call.requestUrl).hostname.toLowerCase();
   // A malformed fallback refuses the call as a malformed URL does: better said now than when it is reached.
-  for (const fallback of call.fallbackUrls) parseMediaUrl(fallback);
+  const candidates = [call.requestUrl, ...call.fallbackUrls].map((requestUrl, index) =>
+    Object.freeze({ index, requestUrl, host: parseMediaUrl(requestUrl).hostname.toLowerCase() }),
+  );
   const destination = locate();
-  return Object.freeze({ ...call, host, target: destination.target, nameFor: destination.nameFor });
-}
-
-/** A post's media item, as a media call names it. */
-export interface MediaItem {
-  url: string;
-  postId: string;
-  mediaType: MediaType;
-  index: number;
-  metadata: Record<string, unknown> | undefined;
+  return Object.freeze({ ...call, host: candidates[0]!.host, candidates: Object.freeze(candidates), target: destination.target, nameFor: destination.nameFor });
 }
 
 /** Where a media item goes: the generated name, which follows the bytes' real format once it is known. */
-export function mediaDestination(outputDir: string, generator: FilenameGenerator, item: MediaItem): Destination {
+export function mediaDestination(outputDir: string, generator: FilenameGenerator, item: FilenameContext): Destination {
   // Names hash the URL without its credentials: the same media keeps its name when a password changes.
-  const named = redactCredentials(String(item.url));
-  const nameFor = (format?: DetectedFormat, contentType?: string): string =>
-    resolveInside(outputDir, generator.generateFilename(named, item.postId, item.mediaType, item.index, contentType, format, { metadata: item.metadata }), named);
+  const named = { ...item, url: redactCredentials(String(item.url)) };
+  const nameFor = (detectedFormat?: DetectedFormat, contentType?: string): string => {
+    const context: FilenameContext = { ...named };
+    if (detectedFormat !== undefined) context.detectedFormat = detectedFormat;
+    if (contentType !== undefined) context.contentType = contentType;
+    return resolveInside(outputDir, generator.generateFilename(context), named.url);
+  };
   return { target: nameFor(), nameFor };
 }

@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import type { DownloaderConfig } from '../config/downloader-config.js';
 import type { DownloadError } from '../errors/download-error.js';
 import type { DownloadEvents } from '../events/download-events.js';
@@ -15,7 +14,8 @@ import { toDownloadError } from '../errors/classify-error.js';
 import { Fallbacks } from './fallbacks.js';
 import type { FetchSucceeded } from './fetch-outcome.js';
 import { KeyedTurns } from '../concurrency/keyed-turns.js';
-import { discardPart, partPaths } from './disk/part-file.js';
+import { discardPart } from './disk/part-file.js';
+import type { DownloadTarget } from './download-target.js';
 import type { Reservation } from './disk/path-reservations.js';
 import { PartIndex } from './disk/part-index.js';
 import { Placement, type SealedOutcome } from './disk/placement.js';
@@ -70,16 +70,16 @@ export class DownloadPipeline {
   /** The default stages, built from the downloader's services. */
   static assemble(services: PipelineServices): DownloadPipeline {
     const { config, http, rateLimiter, retryStrategy, verifier, events, clock } = services;
-    const book = new TolerantLedger(services.ledger);
-    const reporter = new Reporter(config, events, book, clock);
+    const ledger = new TolerantLedger(services.ledger);
+    const reporter = new Reporter(config, events, ledger, clock);
     const parts = new PartIndex();
     const transfer = new Transfer(http, verifier, config, clock, parts, services.bandwidth);
     const runner = new AttemptRunner(config, transfer, rateLimiter, retryStrategy, verifier, clock, reporter);
     return new DownloadPipeline({
       scheduler: new SlotScheduler(config.maxConcurrent, config.perHostConcurrency),
-      skipPolicy: new SkipPolicy(config, book, verifier),
+      skipPolicy: new SkipPolicy(config, ledger, verifier),
       fallbacks: new Fallbacks(config, http, retryStrategy, clock, runner),
-      placement: new Placement(config.ledger, book, parts),
+      placement: new Placement(config.ledger.dedupe, ledger, parts),
       reporter,
       sealConcurrency: config.maxConcurrent,
     });
@@ -106,18 +106,19 @@ export class DownloadPipeline {
     }
   }
 
-  private async download(request: DownloadRequest, replace: string | undefined, signal: AbortSignal): Promise<DownloadResult> {
+  private async download(request: DownloadRequest, replaces: string | undefined, signal: AbortSignal): Promise<DownloadResult> {
     const { scheduler, fallbacks, placement, reporter } = this.stages;
     let leave: (() => void) | undefined;
     let reservation: Reservation | undefined;
     try {
       leave = await scheduler.enter(request.host, signal, request.priority);
-      reservation = await placement.reserve(request, replace);
+      reservation = await placement.reserve(request, replaces);
       reporter.started(request);
-      const fetched = await fallbacks.fetch(request, { partBase: reservation.path, replace }, signal);
+      const target: DownloadTarget = { partBase: reservation.path, replaces };
+      const fetched = await fallbacks.fetch(request, target, signal);
       if (!fetched.ok) {
-        const partKept = await fs.access(partPaths(reservation.path).part).then(() => true, () => false);
-        return await this.fail(request, fetched.error, signal, { attempts: fetched.attempts, resumedFrom: fetched.resumedFrom, contentType: fetched.contentType, partKept });
+        const { attempts, resumedFrom, contentType, partKept } = fetched;
+        return await this.fail(request, fetched.error, signal, { attempts, resumedFrom, contentType, partKept });
       }
       reporter.verified(request, fetched);
       // The bytes are in: the network slot goes to the next download while the disk writes these back.
@@ -128,7 +129,7 @@ export class DownloadPipeline {
       leave = undefined;
       const placing = reservation;
       reservation = undefined;
-      return await this.place(request, placing, fetched, replace, endSealTurn, signal);
+      return await this.place(request, placing, target, fetched, endSealTurn, signal);
     } catch (error) {
       // Waiting for a slot was aborted, or the disk refused a name: nothing was fetched.
       return await this.fail(request, error, signal, { attempts: 0, resumedFrom: 0 });
@@ -145,8 +146,8 @@ export class DownloadPipeline {
   private async place(
     request: DownloadRequest,
     reservation: Reservation,
+    target: DownloadTarget,
     fetched: FetchSucceeded,
-    replace: string | undefined,
     endSealTurn: () => void,
     signal: AbortSignal,
   ): Promise<DownloadResult> {
@@ -158,12 +159,12 @@ export class DownloadPipeline {
       sealed = { outcome, mtimeMs: await outcome.part.seal().finally(endSealTurn) };
     } catch (error) {
       reservation.release();
-      await discardPart(reservation.path);
+      await discardPart(target.partBase);
       return await this.fail(request, error, signal, trail);
     }
     try {
-      return await placement.place(reservation, sealed, replace, async (placed) => {
-        const result = await reporter.completed(request, fetched, placed, replace !== undefined);
+      return await placement.place(reservation, target, sealed, async (placed) => {
+        const result = await reporter.completed(request, fetched, placed, target.replaces !== undefined);
         skipPolicy.saved(request.url);
         return result;
       });

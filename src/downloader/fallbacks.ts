@@ -2,23 +2,16 @@ import type { DownloaderConfig } from '../config/downloader-config.js';
 import { IntegrityError } from '../errors/integrity-error.js';
 import { MediaNotFoundError } from '../errors/media-not-found-error.js';
 import type { HttpClient } from '../http/http-client.js';
-import type { DownloadRequest } from '../model/download-request.js';
+import type { Candidate, DownloadRequest } from '../model/download-request.js';
 import type { RetryStrategy } from '../retry/retry-strategy.js';
 import type { Clock } from '../time/clock.js';
 import type { AttemptRunner } from './attempt-runner.js';
 import { toDownloadError } from '../errors/classify-error.js';
+import type { DownloadTarget } from './download-target.js';
 import type { Fetched, FetchFailed } from './fetch-outcome.js';
 import { hostMatches } from '../http/media-url.js';
 import { withoutCredentials } from '../http/redact.js';
 import { findCaptures } from './wayback.js';
-
-/** Where the bytes of one download go while they are fetched. */
-export interface FetchTarget {
-  /** Path the `.part` is named after. */
-  partBase: string;
-  /** The damaged file a repair replaces, if this is one. */
-  replace: string | undefined;
-}
 
 /**
  * The call's URLs in order: the first, then each fallback when the one before is missing (404/403/410)
@@ -37,30 +30,26 @@ export class Fallbacks {
     private readonly runner: AttemptRunner,
   ) {}
 
-  async fetch(request: DownloadRequest, target: FetchTarget, signal: AbortSignal): Promise<Fetched> {
-    const candidates = [request.requestUrl, ...request.fallbackUrls];
+  async fetch(request: DownloadRequest, target: DownloadTarget, signal: AbortSignal): Promise<Fetched> {
+    const { candidates } = request;
     let attempts = 0;
     let last: FetchFailed | undefined;
-    for (const [index, url] of candidates.entries()) {
-      const fetched = await this.runner.run(request, { url, ...target, attemptsBefore: attempts }, signal);
-      if (fetched.ok) return { ...fetched, candidate: { index, requestUrl: url } };
+    for (const candidate of candidates) {
+      const fetched = await this.runner.run(request, { url: candidate.requestUrl, host: candidate.host, attemptsBefore: attempts }, target, signal);
+      if (fetched.ok) return { ...fetched, candidate };
       last = fetched;
       attempts = fetched.attempts;
       if (signal.aborted || !nextMayHelp(fetched)) break;
     }
     const failed = last!;
-    const gone = candidates.map((requestUrl, index) => ({ requestUrl, index })).filter(({ requestUrl }) => this.onTumblr(requestUrl));
+    const gone = candidates.filter((candidate) => hostMatches(candidate.host, this.config.tumblrHosts));
     if (signal.aborted || !this.config.wayback.enabled || !(failed.error instanceof MediaNotFoundError) || gone.length === 0) {
       return candidates.length > 1 ? withNote(failed, `${candidates.length} URLs tried`) : failed;
     }
     return this.fromWayback(request, gone, target, signal, failed);
   }
 
-  private onTumblr(requestUrl: string): boolean {
-    return hostMatches(new URL(requestUrl).hostname.toLowerCase(), this.config.tumblrHosts);
-  }
-
-  private async fromWayback(request: DownloadRequest, candidates: { requestUrl: string; index: number }[], target: FetchTarget, signal: AbortSignal, missing: FetchFailed): Promise<Fetched> {
+  private async fromWayback(request: DownloadRequest, candidates: Candidate[], target: DownloadTarget, signal: AbortSignal, missing: FetchFailed): Promise<Fetched> {
     const notes: string[] = [];
     let attempts = missing.attempts;
     for (const candidate of candidates) {
@@ -70,7 +59,7 @@ export class Fallbacks {
         const captures = await this.retryStrategy.run(lookup, { signal });
         if (captures.length === 0) notes.push(candidates.length > 1 ? `no Wayback capture of ${withoutCredentials(candidate.requestUrl)}` : 'no Wayback capture');
         for (const capture of captures) {
-          const fetched = await this.runner.run(request, { url: capture.rawUrl, ...target, attemptsBefore: attempts }, signal);
+          const fetched = await this.runner.run(request, { url: capture.rawUrl, host: capture.host, attemptsBefore: attempts }, target, signal);
           if (fetched.ok) return { ...fetched, captureTimestamp: capture.timestamp, candidate };
           if (signal.aborted) return fetched;
           attempts = fetched.attempts;

@@ -1,3 +1,4 @@
+import type { Candidate } from '../model/download-request.js';
 import type { DetectedFormat } from '../model/media-type.js';
 import type { TransferOutcome } from './transfer/transfer.js';
 
@@ -26,7 +27,7 @@ export interface FetchSucceeded {
   /** The Wayback capture the bytes come from, when a fallback served them. */
   captureTimestamp?: string;
   /** Which of the call's URLs served the bytes (directly, or through its Wayback capture); set by the fallbacks. */
-  candidate?: { index: number; requestUrl: string };
+  candidate?: Candidate;
 }
 
 /** Every attempt failed. */
@@ -38,4 +39,6 @@ export interface FetchFailed {
   resumedFrom: number;
   /** Content-Type of the last response whose body arrived, if any. */
   contentType?: string;
+  /** Whether a resumable `.part` stays on disk for the next attempt or run (an interrupted transfer that can be continued). */
+  partKept: boolean;
 }

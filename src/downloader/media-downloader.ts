@@ -7,7 +7,7 @@ import { HttpClient } from '../http/http-client.js';
 import { DownloadLedger } from '../ledger/download-ledger.js';
 import type { DownloadCall } from '../model/download-request.js';
 import type { DownloadResult } from '../model/download-result.js';
-import { FilenameGenerator } from '../naming/filename-generator.js';
+import { FilenameGenerator, type FilenameContext } from '../naming/filename-generator.js';
 import { resolveInside } from '../naming/safe-path.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
 import { BandwidthLimiter } from '../rate-limit/bandwidth-limiter.js';
@@ -49,7 +49,7 @@ export interface MediaDownloader extends AsyncDisposable {
   downloadVideo(url: string, postId: string, options?: DownloadMediaOptions, signal?: AbortSignal): Promise<DownloadResult>;
   /** Download a GIF of a post under the generated name. */
   downloadGif(url: string, postId: string, options?: DownloadMediaOptions, signal?: AbortSignal): Promise<DownloadResult>;
-  /** The base name a media item would get (delegates to the {@link FilenameGenerator}). */
+  /** The name a media item would get before its bytes are known (delegates to the {@link FilenameGenerator}). */
   generateFilename(url: string, postId: string, mediaType: MediaType, index?: number): string;
   /** Refuse new work, then wait for (or abort) running downloads. */
   close(options?: CloseOptions): Promise<void>;
@@ -105,7 +105,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
   }
 
   generateFilename(url: string, postId: string, mediaType: MediaType, index = 0): string {
-    return this.filenameGenerator.generateFilename(url, postId, mediaType, index);
+    return this.filenameGenerator.generateFilename({ url, postId, mediaType, index });
   }
 
   async close(options: CloseOptions = {}): Promise<void> {
@@ -120,7 +120,8 @@ export class DefaultMediaDownloader implements MediaDownloader {
   }
 
   private downloadMedia(url: string, postId: string, mediaType: MediaType, options: DownloadMediaOptions, signal?: AbortSignal): Promise<DownloadResult> {
-    const media = { url, postId, mediaType, index: options.index ?? 0, metadata: options.metadata };
+    const media: FilenameContext = { url, postId, mediaType, index: options.index ?? 0 };
+    if (options.metadata !== undefined) media.metadata = options.metadata;
     return this.track(url, mediaType, postId, { ...options, index: media.index }, signal, () => mediaDestination(this.config.outputDir, this.filenameGenerator, media));
   }
 

@@ -32,7 +32,7 @@ export class Reporter {
   constructor(
     private readonly config: DownloaderConfig,
     private readonly events: DownloadEvents,
-    private readonly book: TolerantLedger,
+    private readonly ledger: TolerantLedger,
     private readonly clock: Clock,
   ) {}
 
@@ -53,8 +53,13 @@ export class Reporter {
     if (this.events.hasListeners('resumed')) this.events.publish('resumed', { ...eventBase(request, attempt), fromByte });
   }
 
-  rateLimited(request: DownloadRequest, attempt: number, host: string, untilMs: number): void {
-    if (this.events.hasListeners('rate-limited')) this.events.publish('rate-limited', { ...eventBase(request, attempt), host, untilMs });
+  /** A 429/503 with Retry-After paused a host; the keys of `pause` are those of the `rate-limited` event. */
+  rateLimited(
+    request: DownloadRequest,
+    attempt: number,
+    pause: { host: string; untilMs: number; statusCode: 429 | 503; retryAfterMs: number; pauseMs: number; capped: boolean },
+  ): void {
+    if (this.events.hasListeners('rate-limited')) this.events.publish('rate-limited', { ...eventBase(request, attempt), ...pause });
   }
 
   progress(request: DownloadRequest, attempt: number, bytes: number, total: number | undefined): void {
@@ -68,7 +73,7 @@ export class Reporter {
 
   /** A transfer keeps its `.part` for resuming: leave a trace in the ledger, so an interrupted run can be found. */
   partKept(request: DownloadRequest, part: string): Promise<void> {
-    return this.book.markStarted({ url: request.url, partPath: part, startedAt: this.clock.now() });
+    return this.ledger.markStarted({ url: request.url, partPath: part, startedAt: this.clock.now() });
   }
 
   /** A file found intact on disk: no request was made. A file newly trusted is recorded so the next run trusts it cheaply. */
@@ -79,7 +84,7 @@ export class Reporter {
     if (kept.detectedFormat !== undefined) Object.assign(result, formatFacts(request.mediaType, kept.detectedFormat, []));
     // Adopted after verification: record it. Re-read because its time had changed (a copied archive): remember the new time.
     if (kept.verifiedBy === 'verifier') await this.record(request, result, { mtimeMs: kept.mtimeMs });
-    else if (kept.verifiedBy === 'sha256') await this.book.confirmFile(kept.filename, kept.mtimeMs);
+    else if (kept.verifiedBy === 'sha256') await this.ledger.confirmFile(kept.filename, kept.mtimeMs);
     const reason = kept.verifiedBy === 'verifier' ? 'existing-file' : 'ledger';
     if (this.events.hasListeners('skipped')) this.events.publish('skipped', { ...eventBase(request, 0), result, reason, verifiedBy: kept.verifiedBy });
     return result;
@@ -96,8 +101,7 @@ export class Reporter {
     const base = eventBase(request, fetched.attempts);
     this.progress(request, fetched.attempts, outcome.byteSize, outcome.declaredSize ?? outcome.byteSize);
     // The host that served the bytes says where they come from (a fallback may be on another host).
-    const host = fetched.candidate && fetched.candidate.index > 0 ? new URL(fetched.candidate.requestUrl).hostname.toLowerCase() : request.host;
-    const trail: ResultTrail = { ...fetched, host, deduplicatedFrom: placed.deduplicatedFrom };
+    const trail: ResultTrail = { ...fetched, host: fetched.candidate?.host ?? request.host, deduplicatedFrom: placed.deduplicatedFrom };
     const facts: ResultFacts = { filename: placed.filename, byteSize: outcome.byteSize, checksum: outcome.sha256, status: 'success', contentType: outcome.contentType };
     const result: DownloadResult = {
       ...buildResult(request, facts, trail, this.config.tumblrHosts, this.clock.now()),
@@ -134,7 +138,7 @@ export class Reporter {
   }
 
   private record(call: DownloadCall, result: DownloadResult, extras: LedgerExtras): Promise<void> {
-    return this.book.record(ledgerEntry(call, result, extras, this.clock.now()));
+    return this.ledger.record(ledgerEntry(call, result, extras, this.clock.now()));
   }
 }
 

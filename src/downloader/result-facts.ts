@@ -1,6 +1,6 @@
 import type { DownloadEventBase } from '../events/download-event-map.js';
 import type { LedgerEntry } from '../ledger/download-ledger.js';
-import type { DownloadCall } from '../model/download-request.js';
+import type { Candidate, DownloadCall } from '../model/download-request.js';
 import type { DownloadResult } from '../model/download-result.js';
 import type { DetectedFormat, MediaType } from '../model/media-type.js';
 import { FORMAT_INFO } from '../verify/media-formats.js';
@@ -21,7 +21,7 @@ export interface ResultTrail {
   /** The earlier file with the same bytes. */
   deduplicatedFrom?: string;
   /** Which of the call's URLs served the bytes. */
-  candidate?: { index: number; requestUrl: string };
+  candidate?: Candidate;
 }
 
 /** Build the {@link DownloadResult} of a call from how it ended. Pure: the time comes in as `nowMs`. */

@@ -30,13 +30,13 @@ export class SkipPolicy {
 
   constructor(
     private readonly config: DownloaderConfig,
-    private readonly book: TolerantLedger,
+    private readonly ledger: TolerantLedger,
     private readonly verifier: Verifier,
   ) {}
 
   async decide(request: DownloadRequest): Promise<SkipDecision> {
     if (this.config.ledger.skipCompleted || this.savedThisRun.has(request.url)) {
-      const record = await this.book.lookup(request.url);
+      const record = await this.ledger.lookup(request.url);
       if (record?.status === 'success') {
         const found = await judgeRecorded(record);
         if (found.kind !== 'kept') return found;
@@ -44,7 +44,7 @@ export class SkipPolicy {
       }
     }
     if (this.config.onExisting !== 'skip') return { kind: 'absent' };
-    return judgeUnknown(request.target, this.verifier, { url: request.url, mediaType: request.mediaType, explicitName: request.nameFor === undefined });
+    return judgeUnknown(request.target, this.verifier, { url: request.url, mediaType: request.mediaType });
   }
 
   /** Note a URL saved by this downloader, so a repeat is found even with skipping off. */

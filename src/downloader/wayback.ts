@@ -12,6 +12,8 @@ export interface WaybackCapture {
   original: string;
   /** The capture's bytes as the origin sent them, without the Wayback banner or rewriting (the `id_` form). */
   rawUrl: string;
+  /** Lower-case host of `rawUrl` (the Wayback Machine's): the key of its rate limit. */
+  host: string;
 }
 
 const TIMESTAMP = /^\d{14}$/;
@@ -52,10 +54,11 @@ export async function findCaptures(http: HttpClient, config: WaybackConfig, url:
   const at = (name: string): number => header!.indexOf(name);
   const [t, o] = [at('timestamp'), at('original')];
   if (t < 0 || o < 0) throw new Error('the CDX answer has no timestamp/original columns');
+  const host = query.hostname.toLowerCase();
   return rows
     .map((row) => ({ timestamp: String(row[t]), original: String(row[o]) }))
     .filter((c) => TIMESTAMP.test(c.timestamp) && /^https?:\/\//i.test(c.original))
     .sort((a, b) => b.timestamp.localeCompare(a.timestamp))
     .slice(0, config.maxCaptures)
-    .map((c) => ({ ...c, rawUrl: `${config.endpoint}/web/${c.timestamp}id_/${c.original}` }));
+    .map((c) => ({ ...c, rawUrl: `${config.endpoint}/web/${c.timestamp}id_/${c.original}`, host }));
 }

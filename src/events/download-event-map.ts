@@ -45,12 +45,26 @@ export interface RetryingEvent extends DownloadEventBase {
   code?: string;
 }
 
-/** The host asked us to slow down; every request to it waits until `untilMs`. */
+/**
+ * The host asked us to slow down (a 429 or 503 with Retry-After); every request to it waits until
+ * `untilMs`. Each download that hits the pause sends one, so several may describe the same pause.
+ */
 export interface RateLimitedEvent extends DownloadEventBase {
   /** Host put in cooldown. */
   host: string;
-  /** Epoch ms before which no request goes to the host. */
+  /** Epoch ms (on the downloader's clock) before which no request goes to the host. */
   untilMs: number;
+  /** The status that asked for the pause: 429 (Too Many Requests) or 503 (Service Unavailable). */
+  statusCode: 429 | 503;
+  /** How long the server's Retry-After asked to wait, ms (an HTTP date is turned into the time left until it). */
+  retryAfterMs: number;
+  /** How long the host is paused, ms: `retryAfterMs`, or `retry.maxRetryAfter` when that is shorter. */
+  pauseMs: number;
+  /**
+   * True when the server asked for longer than `retry.maxRetryAfter`: the host pauses for that cap
+   * (`pauseMs`) only, and this download gives up instead of waiting (it fails with the 429/503).
+   */
+  capped: boolean;
 }
 
 /** A Range request was honoured; the transfer continues from `fromByte`. */

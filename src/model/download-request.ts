@@ -36,10 +36,22 @@ export interface DownloadCall {
   readonly startedAt: number;
 }
 
+/** One URL a download may take its bytes from, parsed once when the call is accepted. */
+export interface Candidate {
+  /** Its place among the call's URLs: 0 the call's own, 1 the first fallback, and so on. */
+  readonly index: number;
+  /** The URL as given, credentials included. */
+  readonly requestUrl: string;
+  /** Its lower-case host: the key of rate limits and cooldowns, and what says whether it is on Tumblr. */
+  readonly host: string;
+}
+
 /** A call whose URL and name were accepted: what every stage of the pipeline reads. */
 export interface DownloadRequest extends DownloadCall {
-  /** Lower-case host name of `requestUrl`. */
+  /** Lower-case host name of `requestUrl` (that of `candidates[0]`). */
   readonly host: string;
+  /** The call's URL, then each of its `fallbackUrls`, best first. */
+  readonly candidates: readonly Candidate[];
   /** Absolute path the file is meant to get (inside `outputDir`). */
   readonly target: string;
   /**

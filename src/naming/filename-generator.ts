@@ -2,37 +2,47 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { injectable } from 'inversify';
 import { DownloadError } from '../errors/download-error.js';
-import { DEFAULT_EXTENSION, extensionForContentType, FORMAT_INFO, MEDIA_EXTENSIONS } from '../verify/media-formats.js';
 import type { DetectedFormat, MediaType } from '../model/media-type.js';
+import { DEFAULT_EXTENSION, extensionForContentType, FORMAT_INFO, MEDIA_EXTENSIONS } from '../verify/media-formats.js';
 import { sanitizeExtension, sanitizeSegment } from './sanitize.js';
 import { serviceToken, type ServiceToken } from '../service-token.js';
 
 /** Token of the {@link FilenameGenerator} service. */
 export const FilenameGenerator: ServiceToken<FilenameGenerator> = serviceToken('FilenameGenerator');
 
-/** What else a name may be built from: the caller's item, as passed to `downloadImage` & co. */
-export interface NameContext {
+/**
+ * Everything a name may be built from: the media item as the host passed it, and (once the bytes have
+ * arrived) what they turned out to be. Every string in it comes from a crawl or a server: untrusted. Put
+ * each through {@link sanitizeSegment} before it names a folder or a file.
+ */
+export interface FilenameContext {
+  /** Media URL, credentials replaced by `***` (a name never changes with a password). */
+  url: string;
+  /** Id of the post. */
+  postId: string;
+  /** What is being downloaded. */
+  mediaType: MediaType;
+  /** Position of the media within its post. */
+  index: number;
+  /** The response's Content-Type, once it is known: names the extension of bytes of no known format. */
+  contentType?: string;
+  /** The format the bytes turned out to be, once they have arrived: it names the extension. */
+  detectedFormat?: DetectedFormat;
   /** The `metadata` of the call (a host's blog name, post date, tags…), untouched. */
   metadata?: Record<string, unknown>;
 }
 
 /**
  * Decides the file name of a media item: a path relative to `outputDir`, sub-folders allowed
- * (`staff/123456/123456_0_1a2b3c4d.jpg`). Names only; the downloader reserves them, creates the
- * folders, and refuses with `UNSAFE_PATH` any name that would leave `outputDir`.
+ * (`staff/123456/123456_0_1a2b3c4d.jpg`). It is asked twice: before the transfer (no `detectedFormat`
+ * yet: the name reserved while the bytes arrive) and after verification (the name the file gets).
+ * Names only; the downloader reserves them, creates the folders, and refuses with `UNSAFE_PATH` any
+ * name that would leave `outputDir` or enter its state folder `.tumblr-dl/`. A name whose extension
+ * names another format than the bytes is kept, with the result's warning `extension-mismatch`.
  */
 export interface FilenameGenerator {
-  /**
-   * Base name (no directory) for a media item.
-   * @param url media URL
-   * @param postId id of the post; untrusted
-   * @param mediaType what is being downloaded
-   * @param index position of the media within its post @default 0
-   * @param contentType response Content-Type, used when the bytes are of no known format
-   * @param format the format the bytes turned out to be, once they have arrived: it names the extension
-   * @param context the item's metadata, for names built from more than the post (a blog folder)
-   */
-  generateFilename(url: string, postId: string, mediaType: MediaType, index?: number, contentType?: string, format?: DetectedFormat, context?: NameContext): string;
+  /** The name for a media item, relative to `outputDir`. */
+  generateFilename(context: FilenameContext): string;
 }
 
 /**
@@ -41,25 +51,31 @@ export interface FilenameGenerator {
  */
 @injectable()
 export class DefaultFilenameGenerator implements FilenameGenerator {
-  generateFilename(url: string, postId: string, mediaType: MediaType, index = 0, contentType?: string, format?: DetectedFormat, _context?: NameContext): string {
+  generateFilename(context: FilenameContext): string {
+    const { url, index } = context;
     if (!Number.isSafeInteger(index) || index < 0) {
       throw new DownloadError('UNSAFE_PATH', `Media index must be a whole number ≥ 0, got ${String(index)}`, { url });
     }
     const urlHash = createHash('md5').update(url).digest('hex').slice(0, 8);
-    const post = sanitizeSegment(String(postId), 'post');
-    return `${post}_${index}_${urlHash}.${this.extensionFor(url, mediaType, contentType, format)}`;
+    const post = sanitizeSegment(String(context.postId), 'post');
+    return `${post}_${index}_${urlHash}.${this.extensionFor(context)}`;
   }
 
-  /**
-   * The extension of the bytes' real format; before they arrive (or for bytes of no known format),
-   * the Content-Type's, else the URL's, else the media type's default. Only media extensions are
-   * ever used: a URL ending in `.html`, `.svg` or `.gifv` does not name the file.
-   */
-  protected extensionFor(url: string, mediaType: MediaType, contentType?: string, format?: DetectedFormat): string {
-    if (format !== undefined) return FORMAT_INFO[format].extension;
-    const fromUrl = extensionFromUrl(url);
-    return extensionForContentType(contentType) ?? (fromUrl !== undefined && MEDIA_EXTENSIONS.has(fromUrl) ? fromUrl : undefined) ?? DEFAULT_EXTENSION[mediaType];
+  /** The extension of a name: {@link extensionFor} unless a subclass decides otherwise. */
+  protected extensionFor(context: FilenameContext): string {
+    return extensionFor(context);
   }
+}
+
+/**
+ * The extension a media file gets: that of the bytes' real format; before they arrive (or for bytes of no
+ * known format), the Content-Type's, else the URL's, else the media type's default. Only media extensions
+ * are ever returned: a URL ending in `.html`, `.svg` or `.gifv` does not name the file.
+ */
+export function extensionFor(context: Pick<FilenameContext, 'url' | 'mediaType' | 'contentType' | 'detectedFormat'>): string {
+  if (context.detectedFormat !== undefined) return FORMAT_INFO[context.detectedFormat].extension;
+  const fromUrl = extensionFromUrl(context.url);
+  return extensionForContentType(context.contentType) ?? (fromUrl !== undefined && MEDIA_EXTENSIONS.has(fromUrl) ? fromUrl : undefined) ?? DEFAULT_EXTENSION[context.mediaType];
 }
 
 /** Extension of the last path segment of a URL (query and fragment ignored), if it looks like one. */

@@ -1,5 +1,5 @@
 import { IntegrityError } from '../errors/integrity-error.js';
-import { canonicalExtension, classifyNonMedia, contentTypeInFamily, detectFormat, FORMAT_INFO, isNonMediaType, MEDIA_EXTENSIONS } from './media-formats.js';
+import { canonicalExtension, classifyNonMedia, contentTypeInFamily, detectFormat, FORMAT_INFO, isNonMediaType } from './media-formats.js';
 import type { MediaType } from '../model/media-type.js';
 import type { ContentFacts, HeadFacts, ResponseFacts } from './verification-facts.js';
 
@@ -126,15 +126,16 @@ export const structure: VerificationCheck = {
   },
 };
 
-/** A caller's own file name whose extension names another format than the bytes: kept, noted. */
+/**
+ * A file name whose extension is not that of the bytes' format (a PNG under `.jpg`, a JPEG under `.html`):
+ * kept, and noted, whoever chose the name (a `downloadFile` caller, a host's {@link FilenameGenerator}, a
+ * repaired file's old name). A name without an extension claims no format.
+ */
 export const extensionMatchesContent: VerificationCheck = {
   name: 'extension',
   checkContent(facts) {
-    if (!facts.explicitName || facts.detectedFormat === undefined) return;
-    const extension = facts.extension.toLowerCase();
-    if (!MEDIA_EXTENSIONS.has(extension)) return;
-    const expected = FORMAT_INFO[facts.detectedFormat].extension;
-    if (canonicalExtension(extension) !== expected) return WARNINGS.extensionMismatch;
+    if (facts.detectedFormat === undefined || facts.extension === '') return;
+    if (canonicalExtension(facts.extension.toLowerCase()) !== FORMAT_INFO[facts.detectedFormat].extension) return WARNINGS.extensionMismatch;
   },
 };
 

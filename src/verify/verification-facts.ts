@@ -30,10 +30,8 @@ export interface HeadFacts {
 
 /** What is known once the last byte is on disk. */
 export interface ContentFacts extends ResponseFacts {
-  /** Extension of the file name the bytes will be stored under (no dot). */
+  /** Extension of the file name the bytes will be stored under (no dot; empty when the name has none). */
   extension: string;
-  /** Whether that name was chosen by the caller (`downloadFile`) rather than generated from the bytes. */
-  explicitName: boolean;
   /** Bytes stored. */
   byteSize: number;
   /** SHA-256 (hex) of the stored bytes. */

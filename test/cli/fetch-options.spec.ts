@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import * as path from 'node:path';
 import { UsageError } from '../../src/cli/command-args.js';
-import { parseFetchOptions } from '../../src/cli/fetch-options.js';
+import { resolveDownloaderConfig } from '../../src/config/downloader-config.js';
+import { flagForConfigError, parseFetchOptions } from '../../src/cli/fetch-options.js';
+import { parseWorkerOptions } from '../../src/cli/scale-out-options.js';
 import { parseVerifyOptions } from '../../src/cli/verify-command.js';
 
 describe('parseFetchOptions', () => {
@@ -26,6 +28,36 @@ describe('parseFetchOptions', () => {
     expect(parseFetchOptions(['in.txt', '-o', 'a', '--dedupe', 'reference']).config.ledger?.dedupe).to.equal('reference');
     const { config } = parseFetchOptions(['in.txt', '-o', 'a', '--wayback', '--wayback-endpoint', 'http://127.0.0.1:9']);
     expect(config.wayback).to.deep.equal({ enabled: true, endpoint: 'http://127.0.0.1:9' });
+  });
+
+  it('should take --max-retry-after <ms> as retry.maxRetryAfter, and leave it to the default without it', () => {
+    expect(parseFetchOptions(['in.txt', '-o', 'a', '--max-retry-after', '120000']).config.retry).to.deep.equal({ maxRetryAfter: 120_000 });
+    expect(parseFetchOptions(['in.txt', '-o', 'a', '--max-retry-after=0', '--retries', '2']).config.retry).to.deep.equal({ maxRetries: 2, maxRetryAfter: 0 });
+    expect(parseFetchOptions(['in.txt', '-o', 'a']).config.retry).to.deep.equal({});
+    expect(resolveDownloaderConfig(parseFetchOptions(['in.txt', '-o', 'a']).config).retry.maxRetryAfter).to.equal(600_000);
+  });
+
+  it('should refuse a --max-retry-after that is not a whole number of ms, or too long, in the words of the flag', () => {
+    for (const bad of ['10m', '-5', '1.5', '']) {
+      expect(() => parseFetchOptions(['in.txt', '-o', 'a', `--max-retry-after=${bad}`]), bad)
+        .to.throw(UsageError)
+        .with.property('message', `--max-retry-after takes a whole number, got "${bad}"`);
+    }
+    const { config } = parseFetchOptions(['in.txt', '-o', 'a', '--max-retry-after', '86400001']);
+    const refusal = (() => {
+      try {
+        resolveDownloaderConfig(config);
+        return 'accepted';
+      } catch (error) {
+        return flagForConfigError((error as Error).message);
+      }
+    })();
+    expect(refusal).to.match(/^--max-retry-after must be .*86400001/);
+  });
+
+  it('should give the worker --max-retry-after too', () => {
+    const { config } = parseWorkerOptions(['-o', 'a', '--redis', 'redis://127.0.0.1:6379', '--max-retry-after', '5000']);
+    expect(config.retry?.maxRetryAfter).to.equal(5000);
   });
 
   it('should refuse an unknown dedupe mode with the list of modes', () => {

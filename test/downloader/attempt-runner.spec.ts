@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { existsSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { resolveDownloaderConfig } from '../../src/config/downloader-config.js';
-import { AttemptRunner } from '../../src/downloader/attempt-runner.js';
+import { AttemptRunner, type AttemptSource } from '../../src/downloader/attempt-runner.js';
+import type { DownloadTarget } from '../../src/downloader/download-target.js';
 import { OpenPart } from '../../src/downloader/disk/open-part.js';
 import { Reporter } from '../../src/downloader/reporter.js';
 import { TolerantLedger } from '../../src/ledger/tolerant-ledger.js';
@@ -48,7 +49,7 @@ describe(AttemptRunner.name, () => {
       async run(request: TransferRequest): Promise<TransferOutcome> {
         const step = steps.shift()!;
         if (step instanceof Error) throw step;
-        const part = await OpenPart.open(`${request.target}.part`, false);
+        const part = await OpenPart.open(`${request.partBase}.part`, false);
         writeSync(part.fd, step.body);
         const probe = new StructureProbe();
         probe.update(step.body);
@@ -59,13 +60,14 @@ describe(AttemptRunner.name, () => {
     return new AttemptRunner(config, transfer, limiter, new ExponentialBackoffRetryStrategy(config.retry, clock), verifier, clock, reporter);
   }
 
-  const source = (): { url: string; partBase: string; replace: undefined; attemptsBefore: number } => ({ url: URL, partBase: path.join(dir, 'a.jpg'), replace: undefined, attemptsBefore: 0 });
+  const source = (): AttemptSource => ({ url: URL, host: '64.media.tumblr.com', attemptsBefore: 0 });
+  const target = (): DownloadTarget => ({ partBase: path.join(dir, 'a.jpg'), replaces: undefined });
   const reset = (): DownloadError => new DownloadError('NETWORK_ERROR', 'reset', { retryable: true });
 
   describe('.run', () => {
     it('should retry what is retryable, say so before each wait, and return the verified bytes with the attempts made', async () => {
       const body = jpegBytes(4096);
-      const fetched = await runnerPlaying([reset(), reset(), { body, contentType: 'image/jpeg' }]).run(requestFor(dir, URL, 'a.jpg'), source(), new AbortController().signal);
+      const fetched = await runnerPlaying([reset(), reset(), { body, contentType: 'image/jpeg' }]).run(requestFor(dir, URL, 'a.jpg'), source(), target(), new AbortController().signal);
       expect(fetched.ok && fetched.outcome.sha256).to.equal(sha256(body));
       if (fetched.ok) await fetched.outcome.part.seal();
       expect(fetched).to.include({ ok: true, attempts: 3 });
@@ -74,7 +76,7 @@ describe(AttemptRunner.name, () => {
 
     it('should put the whole host in cooldown on a 429 with Retry-After, capped at maxRetryAfter', async () => {
       const limited = new HttpStatusError(URL, 429, 999_999_000);
-      const fetched = await runnerPlaying([limited]).run(requestFor(dir, URL, 'a.jpg'), source(), new AbortController().signal);
+      const fetched = await runnerPlaying([limited]).run(requestFor(dir, URL, 'a.jpg'), source(), target(), new AbortController().signal);
       expect(fetched).to.include({ ok: false, attempts: 1 });
       expect(limiter.cooldownUntil('64.media.tumblr.com')).to.equal(1_700_000_000_000 + 10_000);
       expect(recorder.of('rate-limited')[0]).to.include({ host: '64.media.tumblr.com', untilMs: 1_700_000_010_000 });
@@ -82,7 +84,7 @@ describe(AttemptRunner.name, () => {
 
     it('should return bytes that fail verification as a failure value, with their Content-Type, and keep no .part', async () => {
       const page = Buffer.from('<!doctype html><html><body>' + 'x'.repeat(500) + '</body></html>');
-      const fetched = await runnerPlaying([{ body: page, contentType: 'image/jpeg' }]).run(requestFor(dir, URL, 'a.jpg'), source(), new AbortController().signal);
+      const fetched = await runnerPlaying([{ body: page, contentType: 'image/jpeg' }]).run(requestFor(dir, URL, 'a.jpg'), source(), target(), new AbortController().signal);
       expect(fetched).to.include({ ok: false, attempts: 1, contentType: 'image/jpeg' });
       expect(!fetched.ok && (fetched.error as DownloadError).code).to.equal('INTEGRITY');
       expect(existsSync(path.join(dir, 'a.jpg.part'))).to.equal(false);

@@ -79,8 +79,7 @@ describe(DefaultMediaDownloader.name, () => {
       await rig.cleanup();
       rig = createTestRig({}, (c) =>
         c.rebind(FilenameGenerator).toConstantValue({
-          generateFilename: (url, postId, mediaType, index, contentType, format, context) =>
-            `${String(context?.metadata?.blog)}/${postId}/${new DefaultFilenameGenerator().generateFilename(url, postId, mediaType, index, contentType, format)}`,
+          generateFilename: (context) => `${String(context.metadata?.blog)}/${context.postId}/${new DefaultFilenameGenerator().generateFilename(context)}`,
         }),
       );
       const body = jpegBytes(4096);

@@ -47,7 +47,7 @@ describe('createArchiverHost (plugin loaded through its manifest from dist/)', f
     const ledgerPath = path.join(work.dir, '.ledger', 'ledger.sqlite');
     await host.loadPlugin(MANIFEST, { outputDir: work.dir, ledger: { path: ledgerPath } }, {
       configure: (container) => {
-        container.rebind(token('FilenameGenerator')).toConstantValue({ generateFilename: (_u: string, postId: string) => `host-${postId}.jpg` });
+        container.rebind(token('FilenameGenerator')).toConstantValue({ generateFilename: ({ postId }: { postId: string }) => `host-${postId}.jpg` });
         container.rebind(token('RateLimiter')).toConstantValue({
           acquire: async (_n: number, options: { key: string }) => void acquiredKeys.push(options.key),
           cooldown: () => {},

@@ -7,6 +7,7 @@ import { StructureProbe } from '../../src/verify/structure-probe.js';
 import type { ContentFacts } from '../../src/verify/verification-facts.js';
 import { DefaultVerifier } from '../../src/verify/verifier.js';
 import { gifBytes, jpegBytes, mp4Bytes, pngBytes, sha256, webpBytes } from '../support/fixtures.js';
+import { matroska, OGG_EOS, oggOpus, oggPage } from '../support/media-samples.js';
 
 const verifier = new DefaultVerifier(resolveDownloaderConfig({ outputDir: '/tmp/unused' }));
 
@@ -22,7 +23,6 @@ function facts(overrides: Partial<ContentFacts> = {}, body = jpegBytes(2048)): C
     declaredSize: body.length,
     verifyContentType: true,
     extension: 'jpg',
-    explicitName: false,
     byteSize: body.length,
     sha256: sha256(body),
     head: probe.head,
@@ -76,8 +76,7 @@ describe(DefaultVerifier.name, () => {
       expect(await failureOf(facts({ extension: 'gif', mediaType: 'gif', contentType: 'image/gif' }, gif))).to.equal(undefined);
       const mp4 = mp4Bytes(4096);
       expect(await failureOf(facts({ extension: 'mp4', mediaType: 'video', contentType: 'video/mp4' }, mp4))).to.equal(undefined);
-      const webm = Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), Buffer.alloc(4000, 1)]);
-      expect(await failureOf(facts({ extension: 'webm', mediaType: 'video', contentType: 'video/webm' }, webm))).to.equal(undefined);
+      expect(await failureOf(facts({ extension: 'webm', mediaType: 'video', contentType: 'video/webm' }, matroska('webm')))).to.equal(undefined);
     });
 
     it('should reject a body shorter than Content-Length as retryable', async () => {
@@ -147,9 +146,11 @@ describe(DefaultVerifier.name, () => {
       expect(await verifier.verify(facts({}, cut))).to.deep.equal({ warnings: ['truncated-at-origin'] });
     });
 
-    it('should note a caller-chosen extension that names another format than the bytes', async () => {
-      expect(await verifier.verify(facts({ explicitName: true }, pngBytes(2048)))).to.deep.equal({ warnings: ['extension-mismatch'] });
-      expect(await verifier.verify(facts({ explicitName: true, extension: 'jpeg' }))).to.deep.equal({ warnings: [] });
+    it('should note a name whose extension is not the bytes format, whoever chose it', async () => {
+      expect(await verifier.verify(facts({}, pngBytes(2048)))).to.deep.equal({ warnings: ['extension-mismatch'] });
+      expect(await verifier.verify(facts({ extension: 'jpeg' }))).to.deep.equal({ warnings: [] });
+      expect(await verifier.verify(facts({ extension: 'html' }))).to.deep.equal({ warnings: ['extension-mismatch'] });
+      expect(await verifier.verify(facts({ extension: '' }, pngBytes(2048)))).to.deep.equal({ warnings: [] });
     });
 
     it('should compare expectedChecksum case-insensitively and retry a mismatch only after a spliced resume', async () => {
@@ -204,13 +205,123 @@ describe(StructureProbe.name, () => {
       expect(verdictOf(gifBytes(5000), chunk), `gif/${chunk}`).to.equal('complete');
       expect(verdictOf(webpBytes(5000), chunk), `webp/${chunk}`).to.equal('complete');
       expect(verdictOf(mp4Bytes(5000), chunk), `mp4/${chunk}`).to.equal('complete');
+      expect(verdictOf(matroska('webm'), chunk), `webm/${chunk}`).to.equal('complete');
+      expect(verdictOf(matroska('matroska'), chunk), `mkv/${chunk}`).to.equal('complete');
+      expect(verdictOf(oggOpus(), chunk), `ogg/${chunk}`).to.equal('complete');
     }
+    const webm = matroska('webm');
+    expect(verdictOf(webm, webm.length)).to.equal('complete');
   });
 
   it('should find cut files cut', () => {
-    for (const body of [jpegBytes(5000), pngBytes(5000), gifBytes(5000), webpBytes(5000), mp4Bytes(5000)]) {
+    for (const body of [jpegBytes(5000), pngBytes(5000), gifBytes(5000), webpBytes(5000), mp4Bytes(5000), matroska('webm'), matroska('matroska'), oggOpus()]) {
       expect(verdictOf(body.subarray(0, 3000)), detectFormat(body)).to.equal('truncated');
     }
+  });
+
+  describe('Matroska and WebM', () => {
+    it('should tell the format from the DocType', () => {
+      expect(detectFormat(matroska('webm').subarray(0, 64))).to.equal('webm');
+      expect(detectFormat(matroska('matroska').subarray(0, 64))).to.equal('mkv');
+    });
+
+    it('should find a file cut at any byte before its Segment ends cut, in the headers too', () => {
+      for (const body of [matroska('webm', 500), matroska('matroska', 500)]) {
+        // From 4 bytes on, the EBML ID is there to recognise the format.
+        for (let cut = 4; cut < body.length; cut++) expect(verdictOf(body.subarray(0, cut), 61), `${detectFormat(body)} cut at ${cut}`).to.equal('truncated');
+        // Where the element headers are, split across chunks at every byte.
+        for (let cut = 4; cut < 80; cut++) {
+          for (const chunk of [1, 7]) expect(verdictOf(body.subarray(0, cut), chunk), `${detectFormat(body)} cut at ${cut}/${chunk}`).to.equal('truncated');
+        }
+      }
+    });
+
+    it('should pass data after the Segment: padding, a second segment', () => {
+      const webm = matroska('webm');
+      expect(verdictOf(Buffer.concat([webm, Buffer.alloc(500)]))).to.equal('complete');
+      const secondSegment = webm.subarray(webm.indexOf(Buffer.from([0x18, 0x53, 0x80, 0x67])));
+      expect(verdictOf(Buffer.concat([webm, secondSegment]), 7)).to.equal('complete');
+    });
+
+    it('should read a Segment size of any VINT length, and step over a Void before the Segment', () => {
+      const webm = matroska('webm');
+      const segmentAt = webm.indexOf(Buffer.from([0x18, 0x53, 0x80, 0x67]));
+      const header = webm.subarray(0, segmentAt);
+      const content = webm.subarray(segmentAt + 12);
+      const size = Buffer.alloc(4);
+      size.writeUInt32BE(0x10000000 | content.length); // a 4-byte VINT
+      const shortSize = Buffer.concat([header, webm.subarray(segmentAt, segmentAt + 4), size, content]);
+      const voidElement = Buffer.concat([Buffer.from([0xec, 0x83]), Buffer.alloc(3)]);
+      for (const chunk of [1, 7, 4096]) {
+        expect(verdictOf(shortSize, chunk), `4-byte size/${chunk}`).to.equal('complete');
+        expect(verdictOf(shortSize.subarray(0, shortSize.length - 1), chunk)).to.equal('truncated');
+        expect(verdictOf(Buffer.concat([header, voidElement, webm.subarray(segmentAt)]), chunk), `void/${chunk}`).to.equal('complete');
+      }
+    });
+
+    it('should not judge a live stream, whose Segment has the unknown size', () => {
+      for (const chunk of [1, 7, 4096]) {
+        expect(verdictOf(matroska('webm', 3_000, true), chunk)).to.equal('unknown');
+        expect(verdictOf(matroska('matroska', 3_000, true).subarray(0, 5000), chunk)).to.equal('unknown');
+      }
+    });
+
+    it('should not judge malformed headers, and never throw on them', () => {
+      const webm = matroska('webm');
+      const segmentAt = webm.indexOf(Buffer.from([0x18, 0x53, 0x80, 0x67]));
+      const cases = {
+        'an EBML header of absurd size': Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), Buffer.alloc(4000, 1)]),
+        'a size VINT longer than 8 bytes': Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x00]), Buffer.alloc(4000, 0)]),
+        'an unknown-size EBML header': Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0xff]), webm.subarray(5)]),
+        'another element where the Segment belongs': Buffer.concat([webm.subarray(0, segmentAt), Buffer.from([0x1f, 0x43, 0xb6, 0x75]), webm.subarray(segmentAt + 4)]),
+        'an ID longer than 4 bytes': Buffer.concat([webm.subarray(0, segmentAt), Buffer.from([0x08, 0, 0, 0, 0, 0x81, 0]), webm.subarray(segmentAt)]),
+      };
+      for (const [name, body] of Object.entries(cases)) {
+        for (const chunk of [1, 1000]) expect(verdictOf(body, chunk), name).to.equal('unknown');
+      }
+      const probe = new StructureProbe();
+      probe.update(jpegBytes(3000));
+      expect(probe.verdict('webm'), 'not EBML at all').to.equal('unknown');
+    });
+  });
+
+  describe('Ogg', () => {
+    it('should find a stream cut at any byte cut, between pages too', () => {
+      const ogg = oggOpus({ packetSize: 300 });
+      // From 4 bytes on, the capture pattern is there to recognise the format.
+      for (let cut = 4; cut < ogg.length; cut++) expect(verdictOf(ogg.subarray(0, cut), 61), `cut at ${cut}`).to.equal('truncated');
+    });
+
+    it('should find a stream whose last page has no end-of-stream flag cut', () => {
+      for (const chunk of [1, 7, 4096]) expect(verdictOf(oggOpus({ endOfStream: false }), chunk)).to.equal('truncated');
+    });
+
+    it('should judge the last page of a file larger than the kept tail', () => {
+      const ogg = oggOpus({ audioPages: 40 });
+      expect(ogg.length).to.be.above(100_000);
+      for (const chunk of [4096, 65_536, ogg.length]) {
+        expect(verdictOf(ogg, chunk), `whole/${chunk}`).to.equal('complete');
+        expect(verdictOf(ogg.subarray(0, 90_000), chunk), `cut/${chunk}`).to.equal('truncated');
+      }
+    });
+
+    it('should pass a chained file whose last stream ends, and find one whose last stream is cut cut', () => {
+      const first = oggOpus({ serial: 1 });
+      const second = oggOpus({ serial: 2 });
+      expect(verdictOf(Buffer.concat([first, second]), 7)).to.equal('complete');
+      expect(verdictOf(Buffer.concat([first, second.subarray(0, 2000)]), 7)).to.equal('truncated');
+    });
+
+    it('should find the last page when its packet holds the bytes of a capture pattern', () => {
+      const packet = Buffer.concat([Buffer.from('xxOggS\0\x04', 'latin1'), Buffer.alloc(40, 0x20)]);
+      const body = Buffer.concat([oggOpus({ endOfStream: false, serial: 5 }), oggPage(OGG_EOS, 3 * 4 * 960, 5, 4, [packet])]);
+      for (const chunk of [1, 7, 4096]) expect(verdictOf(body, chunk)).to.equal('complete');
+    });
+
+    it('should not judge a body with no Ogg page in its tail', () => {
+      const body = Buffer.concat([oggOpus().subarray(0, 47), Buffer.alloc(70_000, 1)]);
+      expect(verdictOf(body, 4096)).to.equal('unknown');
+    });
   });
 
   it('should pass what real encoders write: data after the JPEG EOI, moov after mdat, a 64-bit box size, a size-0 last box', () => {

@@ -5,6 +5,7 @@ import { inject, injectable } from 'inversify';
 import { DownloaderConfig } from '../../config/downloader-config.js';
 import { DownloadError } from '../../errors/download-error.js';
 import { openSqlite } from '../../ledger/open-sqlite.js';
+import { STATE_FOLDER } from '../../naming/safe-path.js';
 import { serviceToken, type ServiceToken } from '../../service-token.js';
 
 /** Token of the {@link FolderLock} service. */
@@ -65,7 +66,7 @@ export class SqliteFolderLock implements FolderLock {
 
 function takeLock(folder: string): BetterSqlite3.Database | undefined {
   if (lockedHere.has(folder)) throw locked(folder, process.pid);
-  const stateDir = path.join(folder, '.tumblr-dl');
+  const stateDir = path.join(folder, STATE_FOLDER);
   let db: BetterSqlite3.Database;
   try {
     mkdirSync(stateDir, { recursive: true });
@@ -89,7 +90,7 @@ function takeLock(folder: string): BetterSqlite3.Database | undefined {
 }
 
 function pidFile(folder: string): string {
-  return path.join(folder, '.tumblr-dl', 'lock.pid');
+  return path.join(folder, STATE_FOLDER, 'lock.pid');
 }
 
 function readHolder(folder: string): number | undefined {

@@ -43,7 +43,7 @@ export async function judgeRecorded(record: LedgerRecord): Promise<OnDisk> {
  * when it passes the same checks as a fresh download (a media signature, the size floor, no
  * placeholder, whole by its structure); a symlink, a directory, a page or a cut file is replaced.
  */
-export async function judgeUnknown(target: string, verifier: Verifier, request: { url: string; mediaType: MediaType; explicitName: boolean }): Promise<OnDisk> {
+export async function judgeUnknown(target: string, verifier: Verifier, request: { url: string; mediaType: MediaType }): Promise<OnDisk> {
   const stat = await fs.lstat(target).catch(() => undefined);
   if (!stat) return { kind: 'absent' };
   if (!stat.isFile()) return { kind: 'damaged', replace: target, reason: 'not a regular file' };
@@ -57,7 +57,6 @@ export async function judgeUnknown(target: string, verifier: Verifier, request: 
       declaredSize: undefined,
       verifyContentType: true,
       extension: path.extname(target).slice(1),
-      explicitName: request.explicitName,
       ...bytes,
       previousTruncatedSha256: undefined,
       expectedChecksum: undefined,

@@ -24,9 +24,9 @@ export interface ResumeCandidate {
   state: PartState;
 }
 
-/** Paths of the partial file and its sidecar for a final path. */
-export function partPaths(finalPath: string): { part: string; sidecar: string; sidecarTemp: string } {
-  return { part: `${finalPath}.part`, sidecar: `${finalPath}.part.json`, sidecarTemp: `${finalPath}.part.json.tmp` };
+/** Paths of the partial file and its sidecar, named after `partBase` (the path reserved for the file). */
+export function partPaths(partBase: string): { part: string; sidecar: string; sidecarTemp: string } {
+  return { part: `${partBase}.part`, sidecar: `${partBase}.part.json`, sidecarTemp: `${partBase}.part.json.tmp` };
 }
 
 /**
@@ -43,27 +43,27 @@ export function ifRangeValidator(etag: string | undefined, lastModified: string 
  * have a sidecar naming the same URL with a validator. A `.part` that fails
  * these is removed (with its sidecar) so a fresh transfer starts clean.
  */
-export async function findResumable(finalPath: string, url: string): Promise<ResumeCandidate | undefined> {
-  const { part } = partPaths(finalPath);
+export async function findResumable(partBase: string, url: string): Promise<ResumeCandidate | undefined> {
+  const { part } = partPaths(partBase);
   // The common case, a fresh download, costs one failed stat. A stale sidecar left without its part is
   // harmless: whatever part later pairs with it is only appended to when If-Range still matches.
   const size = await fileSize(part);
   if (size === undefined) return undefined;
-  const state = await readPartState(finalPath);
+  const state = await readPartState(partBase);
   const validator = state ? ifRangeValidator(state.etag, state.lastModified) : undefined;
   const tooLong = state?.contentLength !== undefined && size > state.contentLength;
   if (size === 0 || !state || state.url !== url || !validator || tooLong) {
-    await discardPart(finalPath);
+    await discardPart(partBase);
     return undefined;
   }
   return { offset: size, validator, state };
 }
 
 /** Write the sidecar atomically (temp file + rename) so a crash never leaves half a JSON. */
-export async function writeSidecar(finalPath: string, state: PartState): Promise<void> {
+export async function writeSidecar(partBase: string, state: PartState): Promise<void> {
   // A fixed temp name, not one per process: a process killed between write and rename leaves a temp
   // file that the next run overwrites or discardPart removes, instead of one nobody knows to delete.
-  const { sidecar, sidecarTemp: temp } = partPaths(finalPath);
+  const { sidecar, sidecarTemp: temp } = partPaths(partBase);
   try {
     await fs.writeFile(temp, JSON.stringify(state));
     await fs.rename(temp, sidecar);
@@ -75,8 +75,8 @@ export async function writeSidecar(finalPath: string, state: PartState): Promise
 }
 
 /** Delete the `.part`, its sidecar and a half-written sidecar; missing files are fine. */
-export async function discardPart(finalPath: string): Promise<void> {
-  const { part, sidecar, sidecarTemp } = partPaths(finalPath);
+export async function discardPart(partBase: string): Promise<void> {
+  const { part, sidecar, sidecarTemp } = partPaths(partBase);
   await Promise.all([fs.rm(part, { force: true }), fs.rm(sidecar, { force: true }), fs.rm(sidecarTemp, { force: true })]);
 }
 
@@ -88,10 +88,10 @@ async function fileSize(file: string): Promise<number | undefined> {
   }
 }
 
-/** The sidecar of `finalPath`'s `.part`, or `undefined` when missing or unreadable. */
-export async function readPartState(finalPath: string): Promise<PartState | undefined> {
+/** The sidecar of `partBase`'s `.part`, or `undefined` when missing or unreadable. */
+export async function readPartState(partBase: string): Promise<PartState | undefined> {
   try {
-    const parsed = JSON.parse(await fs.readFile(partPaths(finalPath).sidecar, 'utf8')) as Partial<PartState>;
+    const parsed = JSON.parse(await fs.readFile(partPaths(partBase).sidecar, 'utf8')) as Partial<PartState>;
     return typeof parsed.url === 'string' && typeof parsed.bytes === 'number' ? (parsed as PartState) : undefined;
   } catch {
     return undefined;

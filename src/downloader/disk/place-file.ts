@@ -5,8 +5,8 @@ import { finalizePart, linkNoClobber, replaceWithPart } from './finalize.js';
 import { discardPart } from './part-file.js';
 import type { PathReservations, Reservation } from './path-reservations.js';
 
-/** Where a verified download ended up. */
-export interface Placement {
+/** The name a verified download ended up under. */
+export interface FinalName {
   /** The reservation now held (release it when done). */
   reservation: Reservation;
   /** Path of the file the result names. */
@@ -44,7 +44,7 @@ export async function placeFile(
   ledger: Pick<DownloadLedger, 'findBySha256'>,
   mode: LedgerConfig['dedupe'],
   reservations: PathReservations,
-): Promise<Placement> {
+): Promise<FinalName> {
   if (request.replace) {
     await replaceWithPart(request.partBase, request.reservation.path, request.hasSidecar);
     return { reservation: request.reservation, filename: request.reservation.path, ownBytes: true };

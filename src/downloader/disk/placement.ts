@@ -9,6 +9,7 @@ import type { PartIndex } from './part-index.js';
 import { PathReservations, type Reservation } from './path-reservations.js';
 import { placeFile } from './place-file.js';
 import type { TolerantLedger } from '../../ledger/tolerant-ledger.js';
+import type { DownloadTarget } from '../download-target.js';
 
 /** Verified bytes made durable: their `.part` is fsynced and closed, with the time it was last written. */
 export interface SealedOutcome {
@@ -39,8 +40,8 @@ export class Placement {
   private readonly turns = new KeyedTurns();
 
   constructor(
-    private readonly ledger: LedgerConfig,
-    private readonly book: TolerantLedger,
+    private readonly dedupe: LedgerConfig['dedupe'],
+    private readonly ledger: TolerantLedger,
     private readonly parts: PartIndex,
   ) {}
 
@@ -56,34 +57,34 @@ export class Placement {
   }
 
   /** A name for the `.part` (the damaged file's own for a repair); release it if the download fails. */
-  async reserve(request: DownloadRequest, replace: string | undefined): Promise<Reservation> {
+  async reserve(request: DownloadRequest, replaces: string | undefined): Promise<Reservation> {
     await this.ensureDirectory(path.dirname(request.target));
-    return replace === undefined ? this.reservations.reserve(request.target) : { path: replace, requested: replace, variant: 0, release: () => {} };
+    return replaces === undefined ? this.reservations.reserve(request.target) : { path: replaces, requested: replaces, variant: 0, release: () => {} };
   }
 
   /**
-   * Give the verified `.part` under `reservation` its final name, then hand the placement to `record`.
-   * `record` runs inside this SHA-256's turn, so a twin finishing at the same moment finds this file
-   * in the ledger and becomes a link to it. Takes the reservation over and releases it at the end.
+   * Give the verified `.part` of `target`, reserved as `reservation`, its final name, then hand the placement
+   * to `record`. `record` runs inside this SHA-256's turn, so a twin finishing at the same moment finds this
+   * file in the ledger and becomes a link to it. Takes the reservation over and releases it at the end.
    */
-  async place<T>(reservation: Reservation, sealed: SealedOutcome, replace: string | undefined, record: (placed: Placed) => Promise<T>): Promise<T> {
+  async place<T>(reservation: Reservation, target: DownloadTarget, sealed: SealedOutcome, record: (placed: Placed) => Promise<T>): Promise<T> {
     const { outcome } = sealed;
     let held = reservation;
-    const partBase = reservation.path;
+    const repair = target.replaces !== undefined;
     const endTurn = await this.turns.take(outcome.sha256);
     try {
-      if (replace === undefined) held = await this.renamed(held, outcome.nameByContent);
-      const placement = await placeFile(
-        { partBase, reservation: held, sha256: outcome.sha256, byteSize: outcome.byteSize, hasSidecar: outcome.hasSidecar, replace: replace !== undefined },
-        this.book,
-        this.ledger.dedupe,
+      if (!repair) held = await this.renamed(held, outcome.nameByContent);
+      const finalName = await placeFile(
+        { partBase: target.partBase, reservation: held, sha256: outcome.sha256, byteSize: outcome.byteSize, hasSidecar: outcome.hasSidecar, replace: repair },
+        this.ledger,
+        this.dedupe,
         this.reservations,
       );
-      held = placement.reservation;
+      held = finalName.reservation;
       // Link and rename keep the sealed file's time; only an earlier twin's file needs asking.
-      const mtimeMs = placement.ownBytes ? sealed.mtimeMs : (await fs.stat(placement.filename).catch(() => undefined))?.mtimeMs;
-      const placed: Placed = { filename: placement.filename };
-      if (placement.deduplicatedFrom !== undefined) placed.deduplicatedFrom = placement.deduplicatedFrom;
+      const mtimeMs = finalName.ownBytes ? sealed.mtimeMs : (await fs.stat(finalName.filename).catch(() => undefined))?.mtimeMs;
+      const placed: Placed = { filename: finalName.filename };
+      if (finalName.deduplicatedFrom !== undefined) placed.deduplicatedFrom = finalName.deduplicatedFrom;
       if (mtimeMs !== undefined) placed.mtimeMs = mtimeMs;
       return await record(placed);
     } finally {

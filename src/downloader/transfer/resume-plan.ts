@@ -36,14 +36,14 @@ export interface WritePlan {
  * continued with `Range` + `If-Range` (a changed resource then answers 200, and starts again);
  * with resume off, any leftover `.part` is removed first. `parts` says where no `.part` can be.
  */
-export async function planRange(target: string, url: string, resume: boolean, parts: PartIndex): Promise<RangePlan> {
+export async function planRange(partBase: string, url: string, resume: boolean, parts: PartIndex): Promise<RangePlan> {
   // A fresh download (the common case) asks the disk nothing.
-  if (!(await parts.mayExist(partPaths(target).part))) return { candidate: undefined, headers: {} };
+  if (!(await parts.mayExist(partPaths(partBase).part))) return { candidate: undefined, headers: {} };
   if (!resume) {
-    await discardPart(target);
+    await discardPart(partBase);
     return { candidate: undefined, headers: {} };
   }
-  const candidate = await findResumable(target, url);
+  const candidate = await findResumable(partBase, url);
   if (!candidate) return { candidate, headers: {} };
   return { candidate, headers: { range: `bytes=${candidate.offset}-`, 'if-range': candidate.validator } };
 }

@@ -34,6 +34,8 @@ export interface TransferObserver {
   resumed(fromByte: number): void;
   /** A `.part` is set to be kept for resuming (its sidecar written), before any byte is stored. */
   partKept(part: string): Promise<void>;
+  /** The attempt failed: whether its `.part` stays on disk to be continued (an interruption of a resumable transfer). */
+  partLeft(kept: boolean): void;
 }
 
 /** One attempt's input. */
@@ -43,7 +45,7 @@ export interface TransferRequest {
   host: string;
   mediaType: MediaType;
   /** Path the `.part` and sidecar are named after. */
-  target: string;
+  partBase: string;
   /** Continue an existing `.part` when it validates. */
   resume: boolean;
   verifyContentType: boolean;
@@ -111,8 +113,8 @@ export class Transfer {
   }
 
   async run(request: TransferRequest, observer: TransferObserver): Promise<TransferOutcome> {
-    const { url, target, signal } = request;
-    const range = await planRange(target, url, request.resume, this.parts);
+    const { url, partBase, signal } = request;
+    const range = await planRange(partBase, url, request.resume, this.parts);
     const stream = this.client.stream(url, { headers: range.headers, signal });
     // Keep one listener for the whole life of the stream: an error between the response and the
     // pipeline must not become an unhandled 'error' event. The error itself reaches us through
@@ -126,16 +128,16 @@ export class Transfer {
       this.judgeHeaders(request, response, plan);
       const hash = newSha256();
       const probe = new StructureProbe();
-      const { part } = partPaths(target);
+      const { part } = partPaths(partBase);
       if (plan.offset > 0) {
         await hashPrefix(part, plan.offset, hash, probe);
         observer.resumed(plan.offset);
         keepPart = true;
       } else {
         keepPart = worthKeeping(response, plan, request.resume);
-        if (keepPart) await this.startSidecar(target, url, response, plan, observer);
+        if (keepPart) await this.startSidecar(partBase, url, response, plan, observer);
         // A stale sidecar would let a later run "resume" bytes that are being overwritten now.
-        else if (range.candidate) await discardPart(target);
+        else if (range.candidate) await discardPart(partBase);
       }
       let wireBytes = 0;
       meter = new ByteMeter({
@@ -171,10 +173,12 @@ export class Transfer {
       const failure = toDownloadError(error, url, signal);
       // Only interruptions are worth continuing later (a full disk included: free space, run again);
       // a refused or corrupt body is not.
-      if (keepPart && INTERRUPTIONS.has(failure.code)) {
-        await this.recordProgress(target, url, meter);
-        await this.parts.kept(partPaths(target).part);
-      } else await discardPart(target);
+      const kept = keepPart && INTERRUPTIONS.has(failure.code);
+      if (kept) {
+        await this.recordProgress(partBase, url, meter);
+        await this.parts.kept(partPaths(partBase).part);
+      } else await discardPart(partBase);
+      observer.partLeft(kept);
       throw failure;
     }
   }
@@ -193,17 +197,17 @@ export class Transfer {
   }
 
   /** Write the sidecar that lets a later run continue this `.part`, and tell the observer. */
-  private async startSidecar(target: string, url: string, response: Response, plan: WritePlan, observer: TransferObserver): Promise<void> {
+  private async startSidecar(partBase: string, url: string, response: Response, plan: WritePlan, observer: TransferObserver): Promise<void> {
     const etag = header(response.headers, 'etag');
     const lastModified = header(response.headers, 'last-modified');
-    await writeSidecar(target, { url, etag, lastModified, contentLength: plan.declaredSize, bytes: 0 });
-    await observer.partKept(partPaths(target).part);
+    await writeSidecar(partBase, { url, etag, lastModified, contentLength: plan.declaredSize, bytes: 0 });
+    await observer.partKept(partPaths(partBase).part);
   }
 
   /** Note in the sidecar how many bytes the kept `.part` holds (informational: the file's size is the truth). */
-  private async recordProgress(target: string, url: string, meter: ByteMeter | undefined): Promise<void> {
-    const state = await readPartState(target);
-    if (state?.url === url && meter) await writeSidecar(target, { ...state, bytes: meter.bytes }).catch(() => undefined);
+  private async recordProgress(partBase: string, url: string, meter: ByteMeter | undefined): Promise<void> {
+    const state = await readPartState(partBase);
+    if (state?.url === url && meter) await writeSidecar(partBase, { ...state, bytes: meter.bytes }).catch(() => undefined);
   }
 
   /**

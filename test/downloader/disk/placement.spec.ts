@@ -20,7 +20,7 @@ describe(Placement.name, () => {
   beforeEach(() => {
     ({ dir, cleanup } = tempDir());
     ledger = new MemoryDownloadLedger();
-    placement = new Placement(resolveDownloaderConfig({ outputDir: dir }).ledger, new TolerantLedger(ledger), new PartIndex());
+    placement = new Placement(resolveDownloaderConfig({ outputDir: dir }).ledger.dedupe, new TolerantLedger(ledger), new PartIndex());
   });
   afterEach(() => cleanup());
 
@@ -34,7 +34,7 @@ describe(Placement.name, () => {
     const reservation = await placement.reserve(request, undefined);
     writeFileSync(`${reservation.path}.part`, body);
     const sealed = { outcome: verified(body, nameByContent), mtimeMs: statSync(`${reservation.path}.part`).mtimeMs };
-    return placement.place(reservation, sealed, undefined, async (placed) => {
+    return placement.place(reservation, { partBase: reservation.path, replaces: undefined }, sealed, async (placed) => {
       await ledger.record({ url: request.url, mediaType: 'image', filename: placed.filename, sha256: sha256(body), bytes: body.length, source: 'origin', status: 'success', recordedAt: 1 });
       return placed;
     });
@@ -53,7 +53,7 @@ describe(Placement.name, () => {
       const reservation = await placement.reserve(request, undefined);
       writeFileSync(`${reservation.path}.part`, jpegBytes(3000, 1));
       writeFileSync(path.join(dir, 'b.jpg'), 'someone else');
-      const placed = await placement.place(reservation, { outcome: verified(jpegBytes(3000, 1)), mtimeMs: 0 }, undefined, async (p) => p);
+      const placed = await placement.place(reservation, { partBase: reservation.path, replaces: undefined }, { outcome: verified(jpegBytes(3000, 1)), mtimeMs: 0 }, async (p) => p);
       expect(placed.filename).to.equal(path.join(dir, 'b_1.jpg'));
       expect(readFileSync(path.join(dir, 'b.jpg'), 'utf8')).to.equal('someone else');
     });
@@ -81,7 +81,7 @@ describe(Placement.name, () => {
       const other = path.join(dir, 'o.jpg');
       writeFileSync(other, jpegBytes(3000));
       writeFileSync(`${other}.part.json`, '{}');
-      await new Placement(resolveDownloaderConfig({ outputDir: dir }).ledger, new TolerantLedger(ledger), new PartIndex()).clearLeftovers(other);
+      await new Placement(resolveDownloaderConfig({ outputDir: dir }).ledger.dedupe, new TolerantLedger(ledger), new PartIndex()).clearLeftovers(other);
       expect(listOutput(dir)).to.deep.equal(['k.jpg', 'o.jpg']);
 
       const held = await placement.reserve(requestFor(dir, 'https://x.test/h.jpg', 'h.jpg'), undefined);
