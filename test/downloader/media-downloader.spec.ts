@@ -7,7 +7,7 @@ import { DefaultMediaDownloader } from '../../src/downloader/media-downloader.js
 import { DownloadEvents } from '../../src/events/download-events.js';
 import { DefaultFilenameGenerator, FilenameGenerator } from '../../src/naming/filename-generator.js';
 import { PIXEL_GIFS_BASE64 } from '../../src/verify/known-placeholders.js';
-import { gifBytes, jpegBytes, mp4Bytes, sha256, listOutput } from '../support/fixtures.js';
+import { gifBytes, jpegBytes, mp4Bytes, pngBytes, sha256, listOutput } from '../support/fixtures.js';
 import { assertNockDoneAndClean, mediaHeaders, TUMBLR } from '../support/nock-helpers.js';
 import { createTestRig, type TestRig } from '../support/test-container.js';
 
@@ -87,6 +87,21 @@ describe(DefaultMediaDownloader.name, () => {
       const result = await rig.downloader.downloadImage(IMAGE_URL, '777', { metadata: { blog: 'staff' } });
       expect(result.status).to.equal('success');
       expect(path.relative(rig.dir, result.filename)).to.match(/^staff\/777\/777_0_[0-9a-f]{8}\.jpg$/);
+    });
+
+    it('should warn extension-mismatch when a host generator names PNG bytes .jpg, and refuse a name in the state folder', async () => {
+      await rig.cleanup();
+      rig = createTestRig({}, (c) =>
+        c.rebind(FilenameGenerator).toConstantValue({ generateFilename: ({ postId, index }) => (postId === 'state' ? `.tumblr-dl/${index}.jpg` : `${postId}-${index}.jpg`) }),
+      );
+      const png = pngBytes(4096);
+      nock(TUMBLR).get(IMAGE_PATH).reply(200, png, mediaHeaders(png, 'image/png'));
+      const result = await rig.downloader.downloadImage(IMAGE_URL, '5');
+      expect(result).to.include({ status: 'success', detectedFormat: 'png' });
+      expect(path.basename(result.filename)).to.equal('5-0.jpg');
+      expect(result.warnings).to.deep.equal(['extension-mismatch']);
+      const refused = await rig.downloader.downloadImage(`${TUMBLR}/other.jpg`, 'state');
+      expect(refused).to.include({ status: 'error', errorCode: 'UNSAFE_PATH', attempts: 0 });
     });
 
     it('should fetch a URL asked for three times at once only once, every result naming the one file', async () => {
