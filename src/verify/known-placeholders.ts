@@ -10,7 +10,11 @@ export const PIXEL_GIFS_BASE64 = [
   'R0lGODlhAQABAIAAAAAAAP///ywAAAAAAQABAAACAUwAOw==',
 ] as const;
 
-/** SHA-256 (hex) of {@link PIXEL_GIFS_BASE64}, in the same order: the default placeholder list. */
+// The hashes of PIXEL_GIFS_BASE64, in the same order (the public doc below names no internal table).
+/**
+ * SHA-256 (hex) of the classic 1×1 pixel GIFs that CDNs and trackers serve in place of removed media: the
+ * default placeholder list.
+ */
 export const DEFAULT_PLACEHOLDER_SHA256: readonly string[] = [
   'b1442e85b03bdcaf66dc58c7abb98745dd2687d86350be9a298a1d9382ac849b',
   'ef1955ae757c8b966c83248350331bd3a30f658ced11f387f8ebf05ab3368629',

@@ -102,7 +102,7 @@ const M4V_BRANDS = new Set(['M4V ', 'M4VH', 'M4VP']);
 const QUICKTIME_FIRST_BOXES = new Set(['moov', 'mdat', 'wide', 'free', 'skip', 'pnot']);
 
 /**
- * Recognise a media format from the first {@link SNIFF_LENGTH} bytes. Containers are told apart
+ * Recognise a media format from the first 64 bytes of a file. Containers are told apart
  * by what is inside: AVIF and HEIC from MP4 by the `ftyp` brands, WebM from Matroska by the
  * DocType, APNG from PNG by an `acTL` chunk before the image data, WAV/AVI/WebP by the RIFF form.
  * @returns the format, or `undefined` when the bytes are not media this plugin knows
