@@ -50,9 +50,13 @@ async function measure(c: Case): Promise<{ seconds: number; rate: number }> {
   const list = path.join(WORK, 'list.txt');
   writeFileSync(list, bodies.map((_, i) => `${base}/${i}.jpg`).join('\n') + '\n');
   // The CLI runs in a child process, waited for without blocking: this process is the origin and must serve.
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/tumblr-dl.js'), 'fetch', list, '-o', path.join(WORK, 'out'), '-c', '8', '-r', '0', '-q', '--limit-rate', String(CAP)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'dist/cli/tumblr-dl.js'), 'fetch', list, '-o', path.join(WORK, 'out'), '-c', '8', '-r', '0', '-q', '--limit-rate', String(CAP)],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -70,7 +74,9 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   for (const c of CASES) {
     const { seconds, rate } = await measure(c);
-    rows.push(`| ${c.label} | ${(c.count * c.size / MiB).toFixed(1)} MiB | ${seconds.toFixed(2)} s | ${(rate / MiB).toFixed(3)} MiB/s | ${(((rate - CAP) / CAP) * 100).toFixed(1)} % |`);
+    rows.push(
+      `| ${c.label} | ${((c.count * c.size) / MiB).toFixed(1)} MiB | ${seconds.toFixed(2)} s | ${(rate / MiB).toFixed(3)} MiB/s | ${(((rate - CAP) / CAP) * 100).toFixed(1)} % |`,
+    );
     console.log(rows.at(-1));
   }
   const table = [

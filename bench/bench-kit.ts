@@ -30,7 +30,7 @@ export function generate(w: WorkloadFiles, dir: string): Map<string, string> {
     const name = `${w.id.toLowerCase()}${i}.jpg`;
     const hash = createHash('sha256');
     const fd = openSync(path.join(dir, name), 'w');
-    for (let written = 0; written < w.size; ) {
+    for (let written = 0; written < w.size;) {
       const chunk = randomBytes(Math.min(16 * MiB, w.size - written));
       if (written === 0) chunk.set([0xff, 0xd8, 0xff, 0xe0]);
       // A whole JPEG ends in EOI: without it the structure check would flag every file as cut.
@@ -76,7 +76,29 @@ export async function startOrigin(root: string, work: string): Promise<Origin> {
     const key = path.join(work, 'tls-key.pem');
     const caFile = path.join(work, 'tls-cert.pem');
     const connectionLog = path.join(work, 'tls-connections.log');
-    spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', caFile], { stdio: 'ignore' });
+    spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        caFile,
+      ],
+      { stdio: 'ignore' },
+    );
     writeFileSync(
       conf,
       `daemon off; worker_processes 1; pid ${work}/nginx.pid; error_log ${work}/nginx-error.log;
@@ -112,4 +134,3 @@ export function timed(cmd: string, cmdArgs: string[], env?: NodeJS.ProcessEnv): 
   if (out.status !== 0 && out.status !== 1) throw new Error(`${cmd} failed (${out.status}): ${out.stderr.slice(-500)}`);
   return { wall: wall!, cpu: user! + sys!, rssKiB: rss! };
 }
-

@@ -20,13 +20,20 @@ let next = 0;
 
 async function one(url) {
   const hash = createHash('sha256');
-  const tap = new Transform({ transform(chunk, _e, cb) { hash.update(chunk); cb(null, chunk); } });
+  const tap = new Transform({
+    transform(chunk, _e, cb) {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
   await pipeline(client.stream(url), tap, createWriteStream(path.join(outDir, path.basename(new URL(url).pathname))));
   return hash.digest('hex');
 }
 
-await Promise.all(Array.from({ length: Number(concurrency) }, async () => {
-  while (next < urls.length) await one(urls[next++]);
-}));
+await Promise.all(
+  Array.from({ length: Number(concurrency) }, async () => {
+    while (next < urls.length) await one(urls[next++]);
+  }),
+);
 agent.destroy();
 tlsAgent.destroy();

@@ -16,12 +16,19 @@ async function one(url) {
   const res = await new Promise((resolve, reject) => http.get(url, { agent }, resolve).on('error', reject));
   if (res.statusCode !== 200) throw new Error(`${res.statusCode} ${url}`);
   const hash = createHash('sha256');
-  const tap = new Transform({ transform(chunk, _e, cb) { hash.update(chunk); cb(null, chunk); } });
+  const tap = new Transform({
+    transform(chunk, _e, cb) {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
   await pipeline(res, tap, createWriteStream(path.join(outDir, path.basename(new URL(url).pathname))));
   return hash.digest('hex');
 }
 
-await Promise.all(Array.from({ length: Number(concurrency) }, async () => {
-  while (next < urls.length) await one(urls[next++]);
-}));
+await Promise.all(
+  Array.from({ length: Number(concurrency) }, async () => {
+    while (next < urls.length) await one(urls[next++]);
+  }),
+);
 agent.destroy();

@@ -45,7 +45,6 @@ const ALL_WORKLOADS: Workload[] = [
 ];
 const WORKLOADS = ALL_WORKLOADS.filter((w) => ONLY.includes(w.id));
 
-
 /** One tool's run of a list: the URL list, the same as JSONL, the output folder, and the certificate to trust over TLS. */
 type Tool = (list: string, jsonl: string, out: string, caFile?: string) => Sample;
 
@@ -56,18 +55,42 @@ const trusting = (caFile: string | undefined): NodeJS.ProcessEnv | undefined => 
 const tumblrDl =
   (checkout: string, extra: string[] = []): Tool =>
   (_list, jsonl, out, caFile) =>
-    timed(process.execPath, [path.join(checkout, 'dist/cli/tumblr-dl.js'), 'fetch', jsonl, '-o', out, '-c', '16', '--per-host', '16', '-r', '0', '-q', '--redownload', ...extra], trusting(caFile));
+    timed(
+      process.execPath,
+      [path.join(checkout, 'dist/cli/tumblr-dl.js'), 'fetch', jsonl, '-o', out, '-c', '16', '--per-host', '16', '-r', '0', '-q', '--redownload', ...extra],
+      trusting(caFile),
+    );
 
 const curl =
   (extra: string[]): Tool =>
   (list, _jsonl, out, caFile) => {
     const config = path.join(WORK, 'curl.cfg');
-    writeFileSync(config, readFileSync(list, 'utf8').split('\n').filter(Boolean).map((u) => `url = "${u}"\nremote-name\n`).join(''));
+    writeFileSync(
+      config,
+      readFileSync(list, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((u) => `url = "${u}"\nremote-name\n`)
+        .join(''),
+    );
     return timed('curl', ['--parallel', '--parallel-max', '16', '-s', '--output-dir', out, ...extra, ...(caFile ? ['--cacert', caFile] : []), '-K', config]);
   };
 
 const aria2c: Tool = (list, _jsonl, out, caFile) =>
-  timed('aria2c', ['-j16', '-x1', '-q', '--allow-overwrite=true', '--auto-file-renaming=false', '--file-allocation=none', '--console-log-level=error', ...(caFile ? [`--ca-certificate=${caFile}`] : []), '-i', list, '-d', out]);
+  timed('aria2c', [
+    '-j16',
+    '-x1',
+    '-q',
+    '--allow-overwrite=true',
+    '--auto-file-renaming=false',
+    '--file-allocation=none',
+    '--console-log-level=error',
+    ...(caFile ? [`--ca-certificate=${caFile}`] : []),
+    '-i',
+    list,
+    '-d',
+    out,
+  ]);
 
 const gotFloor: Tool = (list, _jsonl, out, caFile) => timed(process.execPath, [path.join(ROOT, 'bench/got-floor.mjs'), list, out, '16'], trusting(caFile));
 
@@ -96,7 +119,9 @@ function verify(tool: string, out: string, sums: Map<string, string>): void {
   if (files.length !== sums.size) throw new Error(`${tool}: ${files.length} files, expected ${sums.size}`);
   const byHash = new Set(sums.values());
   for (const f of files) {
-    const sha = createHash('sha256').update(readFileSync(path.join(out, f))).digest('hex');
+    const sha = createHash('sha256')
+      .update(readFileSync(path.join(out, f)))
+      .digest('hex');
     const expected = tool.startsWith('tumblr-dl') ? undefined : sums.get(f);
     if (expected ? sha !== expected : !byHash.has(sha)) throw new Error(`${tool}: ${f} has a wrong SHA-256`);
   }
@@ -187,7 +212,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    'E is served by the same nginx over HTTPS (TLS 1.3, HTTP/2 offered, a self-signed certificate made for the run and given to every tool); its TLS connections are counted from nginx\'s log of each request\'s `$connection`. curl runs with `--http2` (multiplexing), aria2c and the got floor over HTTP/1.1 keep-alive.',
+    "E is served by the same nginx over HTTPS (TLS 1.3, HTTP/2 offered, a self-signed certificate made for the run and given to every tool); its TLS connections are counted from nginx's log of each request's `$connection`. curl runs with `--http2` (multiplexing), aria2c and the got floor over HTTP/1.1 keep-alive.",
     '',
     'tumblr-dl runs with hashing, verification (media signature, size, placeholders, structure), the folder lock, fsync and atomic finalize on; `-r 0` (no rate limit), `--per-host 16`.',
     ...(BASELINE ? ['', `"tumblr-dl baseline" is the same command from ${baselineName(BASELINE)}.`] : []),

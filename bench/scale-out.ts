@@ -53,7 +53,11 @@ async function main(): Promise<void> {
   const list = path.join(WORK, 'A.jsonl');
   writeFileSync(list, [...sums.keys()].map((n) => JSON.stringify({ url: `${origin.base}/${n}`, postId: n.replace('.jpg', ''), mediaType: 'image' })).join('\n') + '\n');
   const started = Date.now();
-  const samples: Record<string, { wall: number; cpu: number; rssKiB: number; enqueue?: number; workers?: number; redisCpu?: number }[]> = { direct: [], '1 worker': [], '2 workers': [] };
+  const samples: Record<string, { wall: number; cpu: number; rssKiB: number; enqueue?: number; workers?: number; redisCpu?: number }[]> = {
+    direct: [],
+    '1 worker': [],
+    '2 workers': [],
+  };
   let perFinishedJob = 0;
   try {
     for (let run = 0; run < RUNS; run++) {
@@ -74,9 +78,7 @@ async function main(): Promise<void> {
         const workers = Number(mode[0]);
         const t0 = Date.now();
         const ran = await Promise.all(
-          Array.from({ length: workers }, (_, i) =>
-            timedAsync(['worker', '-o', path.join(out, `w${i}`), '--redis', redis.url, '--queue', queue, '--exit-when-drained', ...FLAGS]),
-          ),
+          Array.from({ length: workers }, (_, i) => timedAsync(['worker', '-o', path.join(out, `w${i}`), '--redis', redis.url, '--queue', queue, '--exit-when-drained', ...FLAGS])),
         );
         const wall = (Date.now() - t0) / 1000;
         perFinishedJob = ((await usedMemory(client)) - before) / A.count;
@@ -96,7 +98,10 @@ async function main(): Promise<void> {
     await client.flushall();
     const bigList = path.join(WORK, 'big.jsonl');
     const lines: string[] = [];
-    for (let i = 0; i < MEMORY_JOBS; i++) lines.push(JSON.stringify({ url: `https://64.media.tumblr.com/${i.toString(16).padStart(32, '0')}/tumblr_abcdefghij${i}_1280.jpg`, postId: String(700_000_000_000 + i), index: 0 }));
+    for (let i = 0; i < MEMORY_JOBS; i++)
+      lines.push(
+        JSON.stringify({ url: `https://64.media.tumblr.com/${i.toString(16).padStart(32, '0')}/tumblr_abcdefghij${i}_1280.jpg`, postId: String(700_000_000_000 + i), index: 0 }),
+      );
     writeFileSync(bigList, `${lines.join('\n')}\n`);
     const empty = await usedMemory(client);
     const enqueueBig = timed(process.execPath, [CLI, 'enqueue', bigList, '--redis', redis.url, '--queue', 'big']);

@@ -36,14 +36,7 @@ export { FolderLock, SqliteFolderLock } from './downloader/disk/folder-lock.js';
 export { RateLimiter, TokenBucketRateLimiter, type AcquireOptions } from './rate-limit/rate-limiter.js';
 export { RateLimiterOptions } from './rate-limit/rate-limiter-options.js';
 export { BandwidthLimiter, BandwidthOptions, SmoothBandwidthLimiter, type TakeBytesOptions } from './rate-limit/bandwidth-limiter.js';
-export {
-  RetryStrategy,
-  ExponentialBackoffRetryStrategy,
-  type RetryContext,
-  type RetryDecision,
-  type RetryNotice,
-  type RunOptions,
-} from './retry/retry-strategy.js';
+export { RetryStrategy, ExponentialBackoffRetryStrategy, type RetryContext, type RetryDecision, type RetryNotice, type RunOptions } from './retry/retry-strategy.js';
 export { RetryOptions } from './retry/retry-options.js';
 export { isRetryable } from './retry/is-retryable.js';
 export { parseRetryAfter } from './retry/retry-after.js';

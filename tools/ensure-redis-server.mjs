@@ -8,10 +8,10 @@ const found = () => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }
 if (found()) process.exit(0);
 const canApt = process.getuid?.() === 0 && spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
 if (!canApt) {
-  process.stderr.write('redis-server is not installed; the scale-out tests need it: apt-get install redis-server (or your system\'s package)\n');
+  process.stderr.write("redis-server is not installed; the scale-out tests need it: apt-get install redis-server (or your system's package)\n");
   process.exit(1);
 }
-process.stderr.write('redis-server is not installed: installing Debian\'s redis-server package for the scale-out tests\n');
+process.stderr.write("redis-server is not installed: installing Debian's redis-server package for the scale-out tests\n");
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
 execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'redis-server'], { stdio: 'inherit', env });

@@ -98,16 +98,13 @@ try {
   run('npm', ['pack', '--pack-destination', work, '--silent'], ROOT);
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
   run('mkdir', ['-p', app]);
-  writeFileSync(
-    path.join(app, 'package.json'),
-    JSON.stringify({ name: 'pack-check-app', private: true, type: 'module', allowScripts: { 'better-sqlite3': true } }, null, 2),
-  );
+  writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'pack-check-app', private: true, type: 'module', allowScripts: { 'better-sqlite3': true } }, null, 2));
   // The README's install line: the package and its peer dependencies, which the host shares.
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(work, tarball), 'inversify@^8', 'reflect-metadata@^0.2'], app);
   if (existsSync(path.join(app, 'node_modules', 'tumblr-media-downloader', 'node_modules', 'inversify'))) {
-    throw new Error('the package brought a nested copy of inversify: its ContainerModule would not be the host\'s');
+    throw new Error("the package brought a nested copy of inversify: its ContainerModule would not be the host's");
   }
-  process.stdout.write('one inversify: the host\'s\n');
+  process.stdout.write("one inversify: the host's\n");
   refusedBesideInversify7(path.join(work, tarball));
   writeFileSync(path.join(app, 'host.ts'), HOST);
   for (const resolution of ['bundler', 'NodeNext']) {
@@ -118,7 +115,8 @@ try {
   process.stdout.write(run(process.execPath, ['out/host.js', path.join(app, 'archive')], app));
   process.stdout.write(run(path.join(app, 'node_modules', '.bin', 'tumblr-dl'), ['--version'], app));
   // The scale-out subpath resolves from an installed package, with BullMQ and ioredis among its dependencies.
-  const scaleOut = "const m = await import('tumblr-media-downloader/scale-out'); if (typeof m.RedisRateLimiter !== 'function') throw new Error('no RedisRateLimiter'); console.log('scale-out subpath: ok');";
+  const scaleOut =
+    "const m = await import('tumblr-media-downloader/scale-out'); if (typeof m.RedisRateLimiter !== 'function') throw new Error('no RedisRateLimiter'); console.log('scale-out subpath: ok');";
   process.stdout.write(run(process.execPath, ['--input-type=module', '-e', scaleOut], app));
   process.stdout.write('pack-check: ok\n');
 } catch (error) {

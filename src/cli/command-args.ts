@@ -16,11 +16,7 @@ export type ParsedFlags<O extends OptionsConfig> = ReturnType<typeof parseArgs<{
  * (`null`: none is taken, and `positional` is `''`).
  * @throws UsageError on an unknown flag, a missing value, a wrong number of positionals, or `--help`
  */
-export function parseCommandArgs<const O extends OptionsConfig>(
-  args: string[],
-  options: O,
-  positionalName: string | null,
-): { values: ParsedFlags<O>; positional: string } {
+export function parseCommandArgs<const O extends OptionsConfig>(args: string[], options: O, positionalName: string | null): { values: ParsedFlags<O>; positional: string } {
   let parsed;
   const all = { ...options, help: { type: 'boolean', short: 'h' } } as O;
   try {

@@ -9,12 +9,7 @@ export interface Parked {
  * signal's reason, if `signal` aborts before it is served. The FIFO waits of
  * the semaphore and of the rate limiter share this.
  */
-export function park<T extends Parked>(
-  queue: T[],
-  entry: Omit<T, 'detach'>,
-  signal: AbortSignal | undefined,
-  reject: (reason: unknown) => void,
-): T {
+export function park<T extends Parked>(queue: T[], entry: Omit<T, 'detach'>, signal: AbortSignal | undefined, reject: (reason: unknown) => void): T {
   const onAbort = (): void => {
     const at = queue.indexOf(parked);
     if (at >= 0) queue.splice(at, 1);

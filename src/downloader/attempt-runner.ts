@@ -75,7 +75,15 @@ export class AttemptRunner {
     await this.rateLimiter.acquire(1, { key: host, signal });
     try {
       const observer = new AttemptObserver(request, memory, this.reporter, this.clock, this.config.progressIntervalMs);
-      const transferRequest = { url: source.url, host, mediaType: request.mediaType, partBase: target.partBase, resume: request.resume, verifyContentType: request.verifyContentType, signal };
+      const transferRequest = {
+        url: source.url,
+        host,
+        mediaType: request.mediaType,
+        partBase: target.partBase,
+        resume: request.resume,
+        verifyContentType: request.verifyContentType,
+        signal,
+      };
       const outcome = await this.transfer.run(transferRequest, observer);
       memory.contentType = outcome.contentType;
       return await this.verify(request, source, target, outcome, memory);

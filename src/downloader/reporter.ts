@@ -37,7 +37,8 @@ export class Reporter {
   ) {}
 
   queued(request: DownloadRequest): void {
-    if (this.events.hasListeners('queued')) this.events.publish('queued', { ...eventBase(request, 0), filename: request.target, ...(request.priority === undefined ? {} : { priority: request.priority }) });
+    if (this.events.hasListeners('queued'))
+      this.events.publish('queued', { ...eventBase(request, 0), filename: request.target, ...(request.priority === undefined ? {} : { priority: request.priority }) });
   }
 
   started(request: DownloadRequest): void {

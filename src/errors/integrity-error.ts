@@ -2,15 +2,7 @@ import { DownloadError } from './download-error.js';
 
 /** Which verification failed. */
 export type IntegrityFailure =
-  | 'CHECKSUM_MISMATCH'
-  | 'SIZE_MISMATCH'
-  | 'CONTENT_TYPE_MISMATCH'
-  | 'HTML_INSTEAD_OF_MEDIA'
-  | 'EMPTY'
-  | 'TOO_SMALL'
-  | 'PLACEHOLDER'
-  | 'MAGIC_MISMATCH'
-  | 'TRUNCATED';
+  'CHECKSUM_MISMATCH' | 'SIZE_MISMATCH' | 'CONTENT_TYPE_MISMATCH' | 'HTML_INSTEAD_OF_MEDIA' | 'EMPTY' | 'TOO_SMALL' | 'PLACEHOLDER' | 'MAGIC_MISMATCH' | 'TRUNCATED';
 
 /**
  * The bytes received are not the media that was asked for. The file is never kept.

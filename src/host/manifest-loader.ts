@@ -39,10 +39,7 @@ export async function readManifest(file: string | URL): Promise<LoadedManifest> 
     }
   }
   if (manifest.apiVersion !== HOST_API_VERSION) {
-    throw new DownloadError(
-      'INVALID_CONFIG',
-      `Plugin ${manifest.id} needs host API version ${String(manifest.apiVersion)}; this host supports version ${HOST_API_VERSION}`,
-    );
+    throw new DownloadError('INVALID_CONFIG', `Plugin ${manifest.id} needs host API version ${String(manifest.apiVersion)}; this host supports version ${HOST_API_VERSION}`);
   }
   return { manifest, file: absolute };
 }

@@ -33,10 +33,7 @@ export interface CheckOptions {
  * from the file unless `trustMtime` is on and the file's size and time are as recorded (a copied
  * archive has new times, so it is read once, and its new times recorded by the caller).
  */
-export async function checkRecordedFile(
-  record: Pick<LedgerRecord, 'filename' | 'bytes' | 'sha256' | 'mtimeMs'>,
-  options: CheckOptions,
-): Promise<FileCheck> {
+export async function checkRecordedFile(record: Pick<LedgerRecord, 'filename' | 'bytes' | 'sha256' | 'mtimeMs'>, options: CheckOptions): Promise<FileCheck> {
   const stat = await fs.lstat(record.filename).catch(() => undefined);
   if (!stat) return { state: 'missing' };
   if (!stat.isFile()) return { state: 'not-regular' };

@@ -130,9 +130,7 @@ export class SqliteDownloadLedger implements DownloadLedger {
    * (an indexed miss cost 15–70 µs per new file). About 2 MB per 100k files.
    */
   private knownContent(): Set<number> {
-    this.contentKeys ??= new Set(
-      this.guard(() => (this.statements.allSha256.pluck().all() as string[]).map(contentKey)),
-    );
+    this.contentKeys ??= new Set(this.guard(() => (this.statements.allSha256.pluck().all() as string[]).map(contentKey)));
     return this.contentKeys;
   }
 
@@ -196,7 +194,7 @@ export class SqliteDownloadLedger implements DownloadLedger {
 
   /** Walk a table by rowid pages rather than one long-lived iterator, so a caller may record while it walks. */
   private *pages<T>(statement: BetterSqlite3.Statement): Iterable<T> {
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const page = this.guard(() => statement.all(after, 500) as Array<T & { rowid: number }>);
       if (page.length === 0) return;
       for (const row of page) yield row;
@@ -217,7 +215,10 @@ export class SqliteDownloadLedger implements DownloadLedger {
   assertIntact(): void {
     const verdict = this.guard(() => this.db.pragma('quick_check(1)', { simple: true }) as string);
     if (verdict !== 'ok') {
-      const what = verdict.replace(/\*\*\* in database \w+ \*\*\*\s*/g, '').replace(/\s+/g, ' ').trim();
+      const what = verdict
+        .replace(/\*\*\* in database \w+ \*\*\*\s*/g, '')
+        .replace(/\s+/g, ' ')
+        .trim();
       throw new DownloadError('LEDGER', `The download ledger ${this.file} is damaged (${what}); move it aside to start a new one`);
     }
   }
@@ -291,7 +292,10 @@ function migrate(db: BetterSqlite3.Database, paths: StoredPaths): void {
   if ((db.pragma('user_version', { simple: true }) as number) >= SCHEMA_VERSION) return;
   db.transaction(() => {
     const rows = db.prepare('SELECT rowid, filename, deduplicated_from FROM results').all() as Array<{ rowid: number; filename: string; deduplicated_from: string | null }>;
-    const formerRoot = findFormerRoot(rows.map((r) => r.filename), paths.root);
+    const formerRoot = findFormerRoot(
+      rows.map((r) => r.filename),
+      paths.root,
+    );
     const relative = (p: string): string => (path.isAbsolute(p) ? paths.store(path.join(paths.root, path.relative(formerRoot, p))) : p);
     const update = db.prepare('UPDATE results SET filename = ?, deduplicated_from = ? WHERE rowid = ?');
     for (const row of rows) update.run(relative(row.filename), row.deduplicated_from === null ? null : relative(row.deduplicated_from), row.rowid);

@@ -6,23 +6,4 @@ export type DetectedMediaType = MediaType | 'audio';
 
 /** Media formats recognised from their first bytes (see {@link detectFormat}). */
 export type DetectedFormat =
-  | 'jpeg'
-  | 'png'
-  | 'apng'
-  | 'gif'
-  | 'webp'
-  | 'avif'
-  | 'heic'
-  | 'jxl'
-  | 'bmp'
-  | 'tiff'
-  | 'mp4'
-  | 'mov'
-  | 'm4v'
-  | 'avi'
-  | 'webm'
-  | 'mkv'
-  | 'mp3'
-  | 'm4a'
-  | 'ogg'
-  | 'wav';
+  'jpeg' | 'png' | 'apng' | 'gif' | 'webp' | 'avif' | 'heic' | 'jxl' | 'bmp' | 'tiff' | 'mp4' | 'mov' | 'm4v' | 'avi' | 'webm' | 'mkv' | 'mp3' | 'm4a' | 'ogg' | 'wav';

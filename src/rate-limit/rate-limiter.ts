@@ -142,7 +142,6 @@ export class TokenBucketRateLimiter implements RateLimiter {
     }
   }
 
-
   private refill(bucket: Bucket, now: number): void {
     const elapsed = Math.max(0, now - bucket.refilledAt);
     bucket.tokens = Math.min(this.options.burst, bucket.tokens + (elapsed / 1000) * this.options.requestsPerSecond);

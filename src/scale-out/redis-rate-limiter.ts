@@ -147,7 +147,14 @@ export class RedisRateLimiter implements RateLimiter {
         let answer: [number, number, number];
         try {
           await this.sending.get(ready.host);
-          answer = await this.commands.tumblrDlTake(bucket, this.coolKey(ready.host), this.options.requestsPerSecond, this.options.burst, ready.n, ready.n === 1 ? batch.length : ready.n);
+          answer = await this.commands.tumblrDlTake(
+            bucket,
+            this.coolKey(ready.host),
+            this.options.requestsPerSecond,
+            this.options.burst,
+            ready.n,
+            ready.n === 1 ? batch.length : ready.n,
+          );
         } catch (error) {
           this.leave(queue, ready);
           ready.reject(new DownloadError('NETWORK_ERROR', `Shared rate limit unavailable (Redis): ${(error as Error).message}`, { cause: error }));

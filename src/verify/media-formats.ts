@@ -125,7 +125,7 @@ export function detectFormat(head: Uint8Array): DetectedFormat | undefined {
   if (b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3) return ascii(0, b.length).includes('webm') ? 'webm' : 'mkv';
   if (b[0] === 0xff && b[1] === 0x0a) return 'jxl';
   if (b.length >= 12 && b.readUInt32BE(0) === 12 && ascii(4, 8) === 'JXL ') return 'jxl';
-  if ((ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*')) return 'tiff';
+  if (ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*') return 'tiff';
   // "BM" alone starts plenty of text; a real bitmap header has its reserved fields zero.
   if (ascii(0, 2) === 'BM' && b.length >= 14 && b.readUInt32LE(6) === 0) return 'bmp';
   if (ascii(0, 4) === 'OggS') return 'ogg';
@@ -162,7 +162,8 @@ export function classifyNonMedia(head: Uint8Array): NonMedia {
   const trimmed = text.trimStart();
   if (trimmed.startsWith('<')) return 'markup';
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) return 'json';
-  // Printable ASCII, white space and UTF-8 lead/continuation bytes only: text.
+  // Printable ASCII, white space and UTF-8 lead/continuation bytes only: text. Tab, LF and CR are named on purpose.
+  // eslint-disable-next-line no-control-regex
   return /^[\x09\x0a\x0d\x20-\x7e\x80-\xff]*$/.test(text) && !/[\x80-\xff]{8}/.test(text) ? 'text' : 'binary';
 }
 

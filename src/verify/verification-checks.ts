@@ -45,9 +45,13 @@ export const MIN_BYTES: Readonly<Record<MediaType, number>> = {
 function refuseNonMedia(facts: { url: string; mediaType: MediaType; contentType: string | undefined; head: Uint8Array }): never {
   const looks = classifyNonMedia(facts.head);
   if (looks === 'markup') {
-    throw new IntegrityError('HTML_INSTEAD_OF_MEDIA', `A page (HTML, XML or SVG, as ${facts.contentType ?? 'no type'}), not ${facts.mediaType === 'image' ? 'an' : 'a'} ${facts.mediaType}: ${facts.url}`, {
-      url: facts.url,
-    });
+    throw new IntegrityError(
+      'HTML_INSTEAD_OF_MEDIA',
+      `A page (HTML, XML or SVG, as ${facts.contentType ?? 'no type'}), not ${facts.mediaType === 'image' ? 'an' : 'a'} ${facts.mediaType}: ${facts.url}`,
+      {
+        url: facts.url,
+      },
+    );
   }
   if (looks !== 'binary' || isNonMediaType(facts.contentType)) {
     throw new IntegrityError('MAGIC_MISMATCH', `Content is ${looks === 'binary' ? facts.contentType : looks}, not a media format: ${facts.url}`, { url: facts.url });

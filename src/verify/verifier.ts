@@ -1,15 +1,6 @@
 import { inject, injectable } from 'inversify';
 import { DownloaderConfig } from '../config/downloader-config.js';
-import {
-  declaredSize,
-  expectedChecksum,
-  extensionMatchesContent,
-  knownPlaceholders,
-  mediaSignature,
-  sizeFloor,
-  structure,
-  type VerificationCheck,
-} from './verification-checks.js';
+import { declaredSize, expectedChecksum, extensionMatchesContent, knownPlaceholders, mediaSignature, sizeFloor, structure, type VerificationCheck } from './verification-checks.js';
 import type { ContentFacts, HeadFacts, ResponseFacts } from './verification-facts.js';
 import { serviceToken, type ServiceToken } from '../service-token.js';
 

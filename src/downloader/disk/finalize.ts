@@ -12,12 +12,7 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSY
  * hard links fall back to an exists-check plus `rename()`.
  * @returns the reservation the file now lives under (may differ from the one given)
  */
-export async function finalizePart(
-  partBase: string,
-  reservation: Reservation,
-  reservations: PathReservations,
-  hasSidecar: boolean,
-): Promise<Reservation> {
+export async function finalizePart(partBase: string, reservation: Reservation, reservations: PathReservations, hasSidecar: boolean): Promise<Reservation> {
   const { part, sidecar } = partPaths(partBase);
   const { reservation: linkedAs, linked } = await linkNoClobber(part, reservation, reservations);
   let current = linkedAs;
@@ -53,11 +48,7 @@ export async function replaceWithPart(partBase: string, target: string, hasSidec
  * the name is taken. Used for finalize and for deduplication.
  * @returns the reservation now held, and whether the link exists (`false`: the file system cannot hard-link here)
  */
-export async function linkNoClobber(
-  source: string,
-  reservation: Reservation,
-  reservations: PathReservations,
-): Promise<{ reservation: Reservation; linked: boolean }> {
+export async function linkNoClobber(source: string, reservation: Reservation, reservations: PathReservations): Promise<{ reservation: Reservation; linked: boolean }> {
   let current = reservation;
   for (;;) {
     try {
@@ -80,7 +71,12 @@ export async function linkNoClobber(
 /** The reservation itself when nothing stands at its path, else the next variant under which nothing does. */
 async function firstAbsentVariant(reservation: Reservation, reservations: PathReservations): Promise<Reservation> {
   let current = reservation;
-  while (await fs.lstat(current.path).then(() => true, () => false)) {
+  while (
+    await fs.lstat(current.path).then(
+      () => true,
+      () => false,
+    )
+  ) {
     const next = reservations.reserve(current.requested, current.variant + 1);
     current.release();
     current = next;
