@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { cpSync, existsSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -8,7 +8,7 @@ import { FaultServer } from '../support/fault-server.js';
 import { listOutput, tempDir } from '../support/fixtures.js';
 import { progressiveJpeg } from '../support/media-samples.js';
 import { useRealSockets } from '../support/nock-helpers.js';
-import { readResults, runCli } from '../support/run-cli.js';
+import { readResults, runCli, type Run } from '../support/run-cli.js';
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
 
@@ -45,17 +45,26 @@ describe('tumblr-dl on an archive folder (built CLI, real server)', function () 
   const dir = (name: string): string => path.join(work.dir, name);
   const requests = (): number => server.requests.length;
 
-  it('should refuse a second run on a folder in use: exit 2 at once, one line naming the pid, the first run untouched', async () => {
-    bodies.forEach((body, i) => server.script(`/m${i}.jpg`, { body, trickle: { bytes: 2_000, everyMs: 40 } }));
+  it('should refuse a second run on a folder in use: exit 2 at once, one line naming the pid, its ledger never opened, the first run untouched', async () => {
+    // The first run's responses wait until the second has been turned away: it holds the folder all along.
+    server.holdAll();
     const list = input(['/m0.jpg', '/m1.jpg', '/m2.jpg']);
     let firstPid = 0;
     const first = runCli(['fetch', list, '-o', dir('a'), '-q'], (child) => (firstPid = child.pid!));
-    const lockPid = path.join(dir('a'), '.tumblr-dl', 'lock.pid');
-    for (let i = 0; i < 500 && !(existsSync(lockPid) && readFileSync(lockPid, 'utf8').trim() === String(firstPid)); i++) await new Promise((r) => setTimeout(r, 10));
-    const second = await runCli(['fetch', list, '-o', dir('a'), '-q']);
+    // A ledger of its own, which nothing else would create: the second run must stop before it opens one.
+    const secondLedger = path.join(work.dir, 'second-ledger.sqlite');
+    let second: Run;
+    try {
+      // The folder is locked before any request is made: once one is here, the folder is the first run's.
+      await Promise.race([server.arrived(1), first.then((run) => Promise.reject(new Error(`the first run ended before its first request: ${run.stderr}`)))]);
+      second = await runCli(['fetch', list, '-o', dir('a'), '-q', '--ledger', secondLedger]);
+    } finally {
+      server.release();
+    }
+    const done = await first;
     expect(second.code).to.equal(2);
     expect(second.stderr).to.equal(`tumblr-dl: ${dir('a')} is in use by another tumblr-dl run (pid ${firstPid})\n`);
-    const done = await first;
+    for (const file of [secondLedger, `${secondLedger}-wal`, `${secondLedger}-shm`]) expect(existsSync(file), `the refused run created ${file}`).to.equal(false);
     expect(done.code, done.stderr).to.equal(0);
     expect(readResults(path.join(dir('a'), 'results.jsonl'))).to.have.length(3);
     // The lock went with the first run: a third run gets the folder.

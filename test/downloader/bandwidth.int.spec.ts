@@ -43,16 +43,23 @@ describe('bandwidth cap against a real loopback server', function () {
     return seconds;
   };
 
-  it('should take 1.5 MiB at 1 MiB/s in about 1.5 s (less the 0.2 s it may run ahead)', async () => {
+  // Lower bounds only: a cap is a promise never to go faster, which load cannot break. How much slower a busy
+  // machine makes a run says nothing about the cap, so no upper bound on the time is asserted.
+  it('should take 1.5 MiB at 1 MiB/s no faster than the cap allows (less the 0.2 s it may run ahead)', async () => {
     const seconds = await timed({ bytesPerSecond: MiB }, [`http://127.0.0.1:${port}/a.jpg`]);
-    expect(seconds).to.be.within(1.2, 1.9);
+    expect(seconds).to.be.at.least(1.2);
   });
 
   it('should cap each host on its own: two hosts at 1 MiB/s each take no longer than one', async () => {
     // 127.0.0.1 and localhost are two hosts to the downloader, one server here.
-    const seconds = await timed({ perHostBytesPerSecond: MiB }, [`http://127.0.0.1:${port}/a.jpg`, `http://localhost:${port}/b.jpg`]);
-    expect(seconds).to.be.within(1.2, 1.9);
-    const shared = await timed({ bytesPerSecond: MiB }, [`http://127.0.0.1:${port}/a.jpg`, `http://localhost:${port}/b.jpg`]);
-    expect(shared).to.be.within(2.6, 3.6);
+    const urls = [`http://127.0.0.1:${port}/a.jpg`, `http://localhost:${port}/b.jpg`];
+    const perHost = await timed({ perHostBytesPerSecond: MiB }, urls);
+    expect(perHost).to.be.at.least(1.2);
+    // The same two files under one shared cap of 1 MiB/s: 3 MiB need 2.8 s at least, about twice the per-host run,
+    // where each host has its own 1 MiB/s. Were the per-host caps one shared cap, both runs would take the same
+    // time (a ratio near 1). Measured against each other on the same machine, not against the clock: load slows both.
+    const shared = await timed({ bytesPerSecond: MiB }, urls);
+    expect(shared).to.be.at.least(2.6);
+    expect(shared / perHost, `shared ${shared} s, per host ${perHost} s`).to.be.at.least(1.3);
   });
 });

@@ -8,6 +8,7 @@ import { sha256, listOutput } from '../support/fixtures.js';
 import { useRealSockets } from '../support/nock-helpers.js';
 import { FaultServer, type FaultScript } from '../support/fault-server.js';
 import { createTestRig, type TestRig } from '../support/test-container.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const MiB = 1024 * 1024;
 
@@ -48,22 +49,33 @@ describe('MediaDownloader against a real loopback server', function () {
   const big = (extra: Partial<FaultScript> = {}): void => server.script('/big.jpg', { body: bigBody, etag: '"big-v1"', ...extra });
 
   it('should download 50 MiB with the right SHA-256 and memory bounded well below the file size', async () => {
+    await rig.cleanup();
+    // Every chunk reported, so that memory is sampled by the bytes that came, not by the clock.
+    rig = createTestRig({ retry: { baseBackoff: 5, maxBackoff: 20 }, progressIntervalMs: 0 }, (c) => c.rebind(Clock).to(SystemClock));
     big();
     global.gc?.();
     const baseline = process.memoryUsage();
     let peakExternal = 0;
     let peakHeap = 0;
+    let samples = 0;
     // Live memory, not garbage: collect before each sample (mocha runs with --expose-gc), so the bound
-    // measures what the download holds on to, not when V8 happens to collect.
-    const sample = setInterval(() => {
+    // measures what the download holds on to, not when V8 happens to collect. One sample per 4 MiB that
+    // arrive, however fast: a collection every 20 ms on a timer left a busy machine's download so little
+    // time to run that it met the test's timeout, and a buffered body grows until its last sample.
+    const sample = ({ bytes }: { bytes: number }): void => {
+      if (bytes < (samples + 1) * 4 * MiB) return;
+      samples++;
       global.gc?.();
       const m = process.memoryUsage();
       peakExternal = Math.max(peakExternal, m.arrayBuffers - baseline.arrayBuffers);
       peakHeap = Math.max(peakHeap, m.heapUsed - baseline.heapUsed);
-    }, 20);
+    };
+    const events = rig.container.get<DownloadEvents>(DownloadEvents);
+    events.on('progress', sample);
     const result = await rig.downloader.downloadImage(`${base}/big.jpg`, '1');
-    clearInterval(sample);
+    events.off('progress', sample);
     expect(result).to.include({ status: 'success', byteSize: bigSize, checksum: bigSha });
+    expect(samples, 'memory samples, one per 4 MiB').to.equal(12);
     // Buffering the body would hold ≥ 50 MiB live; streaming holds a few chunks (3–5 MiB measured).
     expect(peakExternal + peakHeap, `peak growth ${(peakExternal + peakHeap) / MiB} MiB`).to.be.below(16 * MiB);
   });
@@ -118,11 +130,13 @@ describe('MediaDownloader against a real loopback server', function () {
   it('should keep a resumable part when the caller aborts, and finish it later with a Range request', async () => {
     big({ stallAfter: 3 * MiB });
     const controller = new AbortController();
-    const events = rig.container.get<DownloadEvents>(DownloadEvents);
-    // Abort once the server has gone silent after its 3 MiB.
-    const onProgress = (): void => void setTimeout(() => controller.abort(), 300);
-    events.once('progress', onProgress);
-    const aborted = await rig.downloader.downloadWithResume(`${base}/big.jpg`, 'big.jpg', {}, controller.signal);
+    let settled = false;
+    const download = rig.downloader.downloadWithResume(`${base}/big.jpg`, 'big.jpg', {}, controller.signal).finally(() => (settled = true));
+    // Abort once the 3 MiB the server sends before it falls silent are on disk.
+    const onDisk = (): number => (existsSync(path.join(rig.dir, 'big.jpg.part')) ? statSync(path.join(rig.dir, 'big.jpg.part')).size : 0);
+    await waitUntil(() => settled || onDisk() >= 3 * MiB, { what: '3 MiB in big.jpg.part' });
+    controller.abort();
+    const aborted = await download;
     expect(aborted).to.include({ status: 'error', errorCode: 'ABORTED' });
     expect(existsSync(path.join(rig.dir, 'big.jpg'))).to.equal(false);
     const kept = statSync(path.join(rig.dir, 'big.jpg.part')).size;

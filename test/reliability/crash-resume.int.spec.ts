@@ -9,6 +9,7 @@ import { useRealSockets } from '../support/nock-helpers.js';
 import { FaultServer } from '../support/fault-server.js';
 import { listOutput, sha256, tempDir } from '../support/fixtures.js';
 import { createTestRig, type TestRig } from '../support/test-container.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const MiB = 1024 * 1024;
 const CHILD = fileURLToPath(new URL('../support/crash-child.ts', import.meta.url));
@@ -47,15 +48,23 @@ describe('Reliability: SIGKILL mid-body, then start again', function () {
 
   /** Run the child until its .part holds at least `minBytes`, then SIGKILL it; returns the bytes kept. */
   async function killMidBody(minBytes: number): Promise<number> {
-    // 256 KiB every 10 ms: about 1.6 s for the whole file, time enough to kill it part-way.
-    server.script('/big.jpg', { body, etag: '"v1"', trickle: { bytes: 256 * 1024, everyMs: 10 } });
+    // 256 KiB every 10 ms while the kill comes, but never the whole file: the body is held after 8 MiB, so the
+    // child is killed mid-body however late the kill lands.
+    server.script('/big.jpg', { body, etag: '"v1"', trickle: { bytes: 256 * 1024, everyMs: 10 }, hold: { afterBytes: 8 * MiB } });
     const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CHILD, `${base}/big.jpg`, work.dir, 'big.jpg'], { stdio: 'ignore' });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
+    let gone = false;
+    const exited = new Promise((resolve) => child.once('exit', resolve)).then(() => (gone = true));
     const part = path.join(work.dir, 'big.jpg.part');
-    for (let i = 0; i < 1500; i++) {
-      if (existsSync(part) && statSync(part).size >= minBytes) break;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await waitUntil(
+      () => {
+        if (gone) throw new Error('the child exited before it was killed');
+        return existsSync(part) && statSync(part).size >= minBytes;
+      },
+      { timeoutMs: 30_000, what: `${minBytes} bytes in big.jpg.part` },
+    ).catch((error: unknown) => {
+      child.kill('SIGKILL');
+      throw error;
+    });
     child.kill('SIGKILL');
     await exited;
     const kept = statSync(part).size;

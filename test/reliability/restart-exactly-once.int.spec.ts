@@ -10,6 +10,7 @@ import { BUILT_CLI, ensureBuilt } from '../support/built-package.js';
 import { FaultServer } from '../support/fault-server.js';
 import { jpegBytes, sha256, tempDir } from '../support/fixtures.js';
 import { useRealSockets } from '../support/nock-helpers.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const KiB = 1024;
 const ITEMS = 24;
@@ -55,15 +56,19 @@ describe('Reliability: killed at any moment, started again, every item exactly o
   });
 
   /** Start a fetch and SIGKILL it once `when()` holds (or let it finish); resolves with the exit code. */
-  function fetch(when?: () => boolean): Promise<number | null> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [BUILT_CLI, 'fetch', input, '-o', out, '-c', '4', '-r', '0', '-q'], { stdio: 'ignore' });
-      const poll = when && setInterval(() => when() && child.kill('SIGKILL'), 5);
-      child.once('exit', (code) => {
-        if (poll) clearInterval(poll);
-        resolve(code);
-      });
-    });
+  async function fetch(when?: () => boolean): Promise<number | null> {
+    const child = spawn(process.execPath, [BUILT_CLI, 'fetch', input, '-o', out, '-c', '4', '-r', '0', '-q'], { stdio: 'ignore' });
+    let exited = false;
+    const code = new Promise<number | null>((resolve) => child.once('exit', resolve)).finally(() => (exited = true));
+    if (when) {
+      try {
+        // A run that ends first is not killed: its exit code tells the test so.
+        await waitUntil(() => exited || when(), { timeoutMs: 60_000, what: 'the moment to kill the run' });
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }
+    return code;
   }
 
   /** The state every restart must end in, however the runs before it died. */

@@ -12,17 +12,40 @@ import { jpegBytes, sha256, tempDir } from '../support/fixtures.js';
 import { useRealSockets } from '../support/nock-helpers.js';
 import { startRedis, type RedisUnderTest } from '../support/redis-server.js';
 import { runCli, type Run } from '../support/run-cli.js';
+import { waitUntil } from '../support/wait-until.js';
 
-/** A loopback origin of numbered JPEGs that notes when each request came, and can answer one with a 429. */
+/**
+ * A loopback origin of numbered JPEGs that notes when each request came, can answer one with a 429, and can
+ * hold responses until the test lets them go.
+ */
 class Origin {
   readonly arrivals: number[] = [];
   readonly hashes = new Map<string, string>();
   /** Answer request number `n` (1-based) with 429 and this Retry-After, once. */
   tooManyAt: { n: number; retryAfterS: number; at?: number } | undefined;
+  /**
+   * Hold every response to a request that arrives after this many, until {@link release}: the downloads
+   * that asked stay running for as long as the test needs, and can neither finish nor ask again.
+   */
+  holdAfter: number | undefined;
+  private parked: Array<() => void> = [];
   private server!: Server;
   base = '';
 
   constructor(private readonly delayMs: number) {}
+
+  /** Responses held right now. */
+  get held(): number {
+    return this.parked.length;
+  }
+
+  /** Send every held response, and hold no more. */
+  release(): void {
+    this.holdAfter = undefined;
+    const parked = this.parked;
+    this.parked = [];
+    for (const respond of parked) respond();
+  }
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
@@ -36,7 +59,9 @@ class Origin {
       const i = Number(/\/m\/(\d+)\.jpg$/.exec(req.url ?? '')?.[1] ?? NaN);
       if (!Number.isInteger(i)) return void res.writeHead(404).end();
       const body = jpegBytes(3_000 + i, i + 1);
-      setTimeout(() => res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': body.length }).end(body), this.delayMs);
+      const respond = (): void => void setTimeout(() => res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': body.length }).end(body), this.delayMs);
+      if (this.holdAfter !== undefined && this.arrivals.length > this.holdAfter) this.parked.push(respond);
+      else respond();
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
@@ -53,7 +78,9 @@ class Origin {
     writeFileSync(file, `${lines.join('\n')}\n`);
   }
 
+  /** Close every connection (held responses are dropped) and stop listening. */
   stop(): Promise<void> {
+    this.parked = [];
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
@@ -86,6 +113,8 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
 
   it('should finish 300 items exactly once over 3 workers when one is SIGKILLed, then add no work on a second enqueue and run', async () => {
     const origin = new Origin(15);
+    // From the 61st request on, responses wait for the test: the run cannot end, nor w2 finish what it holds, before the kill.
+    origin.holdAfter = 60;
     await origin.start();
     try {
       const list = path.join(temp.dir, 'kill.jsonl');
@@ -105,40 +134,43 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
       let exitedEarly: Run | undefined;
       for (const run of runs) void run.then((ended) => (exitedEarly ??= ended));
       const queue = queueOf(queueName);
-      // Kill w2 mid-run, while it holds jobs.
-      for (;;) {
-        const done = await queue.getCompletedCount();
-        const active = (await queue.getJobs(['active'])).filter((j) => j?.processedBy === 'w2');
-        if (done >= 60 && active.length > 0) break;
-        expect(done, 'the run ended before w2 could be killed').to.be.below(300);
-        expect(exitedEarly, `a worker exited before w2 was killed: ${exitedEarly?.stderr}`).to.equal(undefined);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      // Kill w2 mid-run, while it holds jobs: once every worker runs its 4 (-c 4) and all 12 wait at the origin,
+      // nothing can finish, so what w2 holds is known and stays so until it dies.
+      let held: Array<{ id: string; takenAt: number }> = [];
+      await waitUntil(
+        async () => {
+          if (exitedEarly) throw new Error(`a worker exited before w2 was killed: ${exitedEarly.stderr}`);
+          if (origin.held < 12) return false;
+          const active = (await queue.getJobs(['active'])).filter((j) => j?.processedBy === 'w2');
+          held = active.map((j) => ({ id: j.id!, takenAt: j.processedOn! }));
+          return held.length === 4;
+        },
+        { timeoutMs: 30_000, what: 'w2 running 4 jobs, and 12 requests held at the origin' },
+      );
       victim!.kill('SIGKILL');
-      const killedAt = Date.now();
       const killed = await runs[1]!;
       expect(killed.code).to.equal(null);
-      // What w2 held when it died: still active in its name, until the lock lapses.
-      const held = (await queue.getJobs(['active'])).filter((j) => j?.processedBy === 'w2').map((j) => j.id!);
-      expect(held).to.not.be.empty;
+      origin.release();
+      // The killed worker's jobs come back once their locks lapse: all 300 end up done by the others.
+      await waitUntil(async () => (await queue.getCompletedCount()) === 300, { timeoutMs: 60_000, what: "all 300 jobs completed, w2's included" });
       const [first, , third] = await Promise.all(runs);
       expect(first!.code, first!.stderr).to.equal(0);
       expect(third!.code, third!.stderr).to.equal(0);
 
       const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed');
       expect(counts).to.deep.equal({ waiting: 0, delayed: 0, active: 0, completed: 300, failed: 0 });
-      // The killed worker's jobs went to the others once their locks lapsed.
-      const recoveredAfter: number[] = [];
-      for (const id of held) {
+      const takenAgainAfter: number[] = [];
+      for (const { id, takenAt } of held) {
         const job = await queue.getJob(id);
         expect(job!.returnvalue.worker).to.not.equal('w2');
-        recoveredAfter.push(job!.processedOn! - killedAt);
+        takenAgainAfter.push(job!.processedOn! - takenAt);
       }
-      // The lock lapses at most lockDuration after the kill; a check marks the job, the next one moves it (BullMQ's
-      // stalled-job recovery takes two checks), and a live worker takes it at once.
-      expect(Math.max(...recoveredAfter)).to.be.at.most(lock.lockDurationMs + 2 * lock.stalledIntervalMs + 500);
+      // Not before its lock lapsed: w2 locked each job for lockDuration when it took it, and only a renewal makes
+      // that later. (Less 250 ms: the time a worker stamps on a job is read just before Redis runs its move.)
+      // Load only delays the recovery; there is no upper bound to keep.
+      expect(Math.min(...takenAgainAfter), `taken again ${takenAgainAfter.join(', ')} ms after w2 took them`).to.be.at.least(lock.lockDurationMs - 250);
       process.stdout.write(
-        `      (w2 held ${held.length} jobs when killed; taken again ${Math.min(...recoveredAfter)}–${Math.max(...recoveredAfter)} ms later, ` +
+        `      (w2 held ${held.length} jobs when killed; taken again ${Math.min(...takenAgainAfter)}–${Math.max(...takenAgainAfter)} ms after w2 took them, ` +
           `lock ${lock.lockDurationMs} ms, stalled check every ${lock.stalledIntervalMs} ms)\n`,
       );
 
@@ -183,21 +215,25 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
         startWorker(['-o', path.join(temp.dir, name), '--redis', redis.url, '--queue', 'rate', '-c', '8', '-r', '20', '-q'], (child) => stops.push(child)),
       );
       const queue = queueOf('rate');
-      while ((await queue.getWorkersCount()) < 3) await new Promise((r) => setTimeout(r, 50));
+      await waitUntil(async () => (await queue.getWorkersCount()) === 3, { timeoutMs: 30_000, what: '3 workers connected to the queue' });
+      // No grant can come before the list is enqueued: the reference the cap is measured from.
+      const enqueuedAt = Date.now();
       await runCli(['enqueue', list, '--redis', redis.url, '--queue', 'rate']);
-      while ((await queue.getCompletedCount()) < 260) await new Promise((r) => setTimeout(r, 100));
+      await waitUntil(async () => (await queue.getCompletedCount()) === 260, { timeoutMs: 60_000, what: '260 jobs completed' });
       for (const child of stops) child.kill('SIGTERM');
       const ended = await Promise.all(runs);
       for (const run of ended) expect(run.code, run.stderr).to.equal(143);
       await queue.close();
+      // The cap, as a lower bound no load can break: the shared bucket holds 20 and gains 20 a second, so the n-th
+      // grant (and its request, later still) comes no sooner than (n - 20) × 50 ms after the first, itself after
+      // the enqueue. Three workers each with a bucket of their own would get there three times as fast.
+      const early = origin.arrivals.map((t, i) => ({ n: i + 1, ms: t - enqueuedAt })).filter(({ n, ms }) => ms < (n - 20) * 50 - 1);
+      expect(early.slice(0, 5), `${early.length} requests sooner than the rate allows`).to.deep.equal([]);
+      // And the workers use the rate, not a fraction of it. Loosely: a busy machine may lag behind it.
       const start = origin.arrivals[0]!;
       const between = (from: number, to: number): number => origin.arrivals.filter((t) => t >= start + from && t < start + to).length;
-      // The grants: a full bucket of 20 at once, then 20 per second. Over 10 s after the first second (the
-      // bucket spent), 200; the origin sees them a few ms later, by delays that vary, so allow it 22/s.
       const steady = between(1_000, 11_000);
-      expect(steady / 10).to.be.within(18, 22);
-      // The first second holds at most the bucket and that second's refill.
-      expect(between(0, 1_000)).to.be.at.most(41);
+      expect(steady / 10).to.be.at.least(12);
       const firstTen = between(0, 10_000);
       process.stdout.write(`      (origin saw ${steady} requests in 10 s after the first: ${(steady / 10).toFixed(1)}/s; ${firstTen} in the first 10 s, bucket included)\n`);
     } finally {
@@ -207,7 +243,10 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
 
   it('should pause all 3 workers when one of them gets a 429 with Retry-After', async () => {
     const origin = new Origin(0);
+    // The 25th request gets the 429, and every later one waits at the origin until the pause is in Redis: what was on
+    // its way meanwhile is then at most one request per other download slot, however slow the machine.
     origin.tooManyAt = { n: 25, retryAfterS: 2 };
+    origin.holdAfter = 25;
     await origin.start();
     try {
       const list = path.join(temp.dir, 'pause.jsonl');
@@ -216,13 +255,23 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
       const runs = ['p1', 'p2', 'p3'].map((name) =>
         startWorker(['-o', path.join(temp.dir, name), '--redis', redis.url, '--queue', 'pause', '-c', '2', '-r', '20', '-q', '--exit-when-drained']),
       );
+      let pauseEnds = 0;
+      try {
+        await waitUntil(() => origin.tooManyAt!.at !== undefined, { timeoutMs: 30_000, what: 'the 429' });
+        // The pause as every worker sees it: its end on Redis's clock, the machine's clock here too.
+        await waitUntil(async () => (pauseEnds = Number((await client.get('tumblr-dl:pause:cool:127.0.0.1')) ?? 0)) > 0, { what: 'the pause in Redis' });
+      } finally {
+        origin.release();
+      }
       const ended = await Promise.all(runs);
       for (const run of ended) expect(run.code, run.stderr).to.equal(0);
       const at = origin.tooManyAt.at!;
-      // Requests already on their way may land just after the 429; then nobody asks until Retry-After has passed.
-      const duringPause = origin.arrivals.filter((t) => t > at + 150 && t < at + 1_900);
-      expect(duringPause, `requests ${duringPause.map((t) => t - at).join(', ')} ms after the 429`).to.have.length(0);
-      expect(origin.arrivals.filter((t) => t >= at + 1_900).length).to.be.greaterThan(10);
+      expect(pauseEnds).to.be.at.least(at + 2_000);
+      // Requests granted before the pause reached Redis may land after the 429: one per other slot at most
+      // (3 workers × -c 2, less the one that met the 429). Then nobody asks until the pause is over.
+      const duringPause = origin.arrivals.slice(origin.tooManyAt.n).filter((t) => t < pauseEnds);
+      expect(duringPause, `requests ${duringPause.map((t) => t - at).join(', ')} ms after the 429`).to.have.length.at.most(5);
+      expect(origin.arrivals.filter((t) => t >= pauseEnds).length).to.be.greaterThan(10);
       const queue = queueOf('pause');
       expect(await queue.getCompletedCount()).to.equal(60);
       await queue.close();
@@ -259,7 +308,7 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
     const connection = client.duplicate();
     const crashing = new Worker('crash', () => Promise.reject(new Error('disk on fire')), { connection });
     const queue = queueOf('crash');
-    while ((await queue.getFailedCount()) === 0) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(async () => (await queue.getFailedCount()) === 1, { what: 'the job to fail' });
     await crashing.close();
     await connection.quit();
     const exported = path.join(temp.dir, 'crash-results.jsonl');
@@ -271,23 +320,27 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
   });
 
   it('should put running jobs back in the queue on SIGTERM, and exit 143', async () => {
-    const origin = new Origin(3_000);
+    const origin = new Origin(0);
+    // Every response waits until the end of the test: the three jobs are running when the signal comes.
+    origin.holdAfter = 0;
     await origin.start();
     try {
       const list = path.join(temp.dir, 'term.jsonl');
       origin.writeList(list, 6);
       await runCli(['enqueue', list, '--redis', redis.url, '--queue', 'term']);
       const queue = queueOf('term');
-      const run = startWorker(['-o', path.join(temp.dir, 't1'), '--redis', redis.url, '--queue', 'term', '-c', '3', '-r', '0'], (child) => {
-        const poll = setInterval(() => {
-          void queue.getActiveCount().then((n) => {
-            if (n === 3 && origin.arrivals.length === 3) {
-              clearInterval(poll);
-              child.kill('SIGTERM');
-            }
-          });
-        }, 20);
-      });
+      let worker: ChildProcess | undefined;
+      let exited = false;
+      const run = startWorker(['-o', path.join(temp.dir, 't1'), '--redis', redis.url, '--queue', 'term', '-c', '3', '-r', '0'], (child) => (worker = child));
+      void run.then(() => (exited = true));
+      await waitUntil(
+        async () => {
+          if (exited) throw new Error(`the worker exited before the SIGTERM: ${(await run).stderr}`);
+          return origin.held === 3 && (await queue.getActiveCount()) === 3;
+        },
+        { timeoutMs: 30_000, what: '3 jobs active, their requests held at the origin' },
+      );
+      worker!.kill('SIGTERM');
       const ended = await run;
       expect(ended.code, ended.stderr).to.equal(143);
       expect(await queue.getJobCounts('waiting', 'active', 'completed', 'failed')).to.deep.equal({ waiting: 6, active: 0, completed: 0, failed: 0 });
@@ -308,7 +361,7 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
       const watcher = new Queue('tumblr-dl', { connection: { host: '127.0.0.1', port: persistent.port, maxRetriesPerRequest: null } });
       watcher.on('error', () => {}); // it loses Redis too
       const run = startWorker(['-o', path.join(temp.dir, 'restart'), '--redis', persistent.url, '-c', '4', '-r', '40', '-q', '--exit-when-drained']);
-      while ((await watcher.getCompletedCount()) < 30) await new Promise((r) => setTimeout(r, 20));
+      await waitUntil(async () => (await watcher.getCompletedCount()) >= 30, { timeoutMs: 30_000, what: '30 jobs completed before the restart' });
       await persistent.restart(500);
       const ended = await run;
       expect(ended.code, ended.stderr).to.equal(0);

@@ -42,6 +42,12 @@ export interface FaultScript {
   chunked?: boolean;
   /** Body per request number instead of `body` (a server that sends other bytes the second time). */
   bodyFor?: (request: number) => Buffer;
+  /**
+   * Hold each response to this path until {@link FaultServer.release}: before its headers (`true`), or once
+   * `afterBytes` of its body are out. Released, it is served by the rest of this script as if never held.
+   * Lets a test keep a download running (or a slot taken) for exactly as long as it needs, instead of a delay.
+   */
+  hold?: boolean | { afterBytes: number };
 }
 
 /** One request as the server saw it. */
@@ -67,6 +73,14 @@ export class FaultServer {
   private readonly server = http.createServer((req, res) => this.handle(req, res));
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Responses waiting for {@link release}, each with what serves it once let go. */
+  private parked: Array<{ res: http.ServerResponse; go: () => void }> = [];
+  /** Scripts whose `hold` a {@link release} has ended. */
+  private readonly disarmed = new WeakSet<FaultScript>();
+  private holdingAll = false;
+  /** Calls of {@link release} so far: a hold decided before one is over, even if its bytes were still on their way. */
+  private releases = 0;
+  private readonly awaitingArrivals: Array<{ count: number; resolve: () => void }> = [];
 
   /** @param now clock stamped on each request (tests pass their virtual clock) */
   constructor(private readonly now: () => number = Date.now) {}
@@ -81,6 +95,38 @@ export class FaultServer {
     return this.requests.filter((r) => r.path === path);
   }
 
+  /** Responses held right now (see {@link FaultScript.hold} and {@link holdAll}). */
+  get held(): number {
+    return this.parked.length;
+  }
+
+  /** Hold every response that arrives from now on, before its headers, until {@link release}. */
+  holdAll(): void {
+    this.holdingAll = true;
+  }
+
+  /**
+   * Let every held response go on, served by its script, and end the holds in force ({@link holdAll} and
+   * every script's `hold`): later requests are served at once until a new holdAll() or a newly set script holds.
+   */
+  release(): void {
+    this.holdingAll = false;
+    this.releases++;
+    for (const script of this.scripts.values()) this.disarmed.add(script);
+    const parked = this.parked;
+    this.parked = [];
+    for (const { res, go } of parked) if (!res.destroyed) go();
+  }
+
+  /**
+   * Resolves once `count` requests have arrived, all paths together (at once if they already have):
+   * the event "the client got this far", e.g. a download holds its slot once its request is here.
+   */
+  arrived(count: number): Promise<void> {
+    if (this.requests.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.awaitingArrivals.push({ count, resolve }));
+  }
+
   /** Listen on a random port of a loopback address (127.0.0.2 gives a second "host"); resolves with the base URL. */
   async start(address = '127.0.0.1'): Promise<string> {
     this.server.on('connection', (socket) => {
@@ -91,7 +137,9 @@ export class FaultServer {
     return `http://${address}:${(this.server.address() as AddressInfo).port}`;
   }
 
+  /** Close every connection and stop listening; held responses are dropped, never served. */
   async stop(): Promise<void> {
+    this.parked = [];
     for (const timer of this.timers) clearTimeout(timer);
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -111,14 +159,39 @@ export class FaultServer {
     const number = this.requests.filter((r) => r.path === path).length + 1;
     const seen: SeenRequest = { path, number, status: 0, range: req.headers.range, ifRange: req.headers['if-range'] as string | undefined, at: this.now() };
     this.requests.push(seen);
+    this.noteArrival();
+    const hold = this.holdFor(script);
+    const heldSince = this.releases;
     const reply = (): void => {
       if (!script) return this.send(res, seen, { status: 404, body: 'not found' });
       const scripted = script.statusFor?.(number, seen.at);
       if (scripted) return this.send(res, seen, scripted);
-      this.serveBody(res, seen, script);
+      this.serveBody(res, seen, script, typeof hold === 'object' ? { afterBytes: hold.afterBytes, heldSince } : undefined);
     };
-    if (script?.headerDelayMs) this.later(script.headerDelayMs, reply);
-    else reply();
+    const answer = (): void => (script?.headerDelayMs ? this.later(script.headerDelayMs, reply) : reply());
+    if (hold === true) this.park(res, answer, heldSince);
+    else answer();
+  }
+
+  /** How this request is held, if it is: `true` before its headers, or after some body bytes. */
+  private holdFor(script: FaultScript | undefined): FaultScript['hold'] {
+    if (this.holdingAll) return true;
+    if (!script?.hold || this.disarmed.has(script)) return undefined;
+    return script.hold;
+  }
+
+  /** Hold `go` until the next release, unless one came since the hold was decided (`heldSince`). */
+  private park(res: http.ServerResponse, go: () => void, heldSince: number): void {
+    if (heldSince < this.releases) go();
+    else this.parked.push({ res, go });
+  }
+
+  private noteArrival(): void {
+    for (const waiter of [...this.awaitingArrivals]) {
+      if (this.requests.length < waiter.count) continue;
+      this.awaitingArrivals.splice(this.awaitingArrivals.indexOf(waiter), 1);
+      waiter.resolve();
+    }
   }
 
   private send(res: http.ServerResponse, seen: SeenRequest, answer: ScriptedStatus): void {
@@ -126,7 +199,8 @@ export class FaultServer {
     res.writeHead(answer.status, answer.headers ?? {}).end(answer.body ?? '');
   }
 
-  private serveBody(res: http.ServerResponse, seen: SeenRequest, script: FaultScript): void {
+  /** Answer with the body by the script; with `hold`, park once `afterBytes` of it are out. */
+  private serveBody(res: http.ServerResponse, seen: SeenRequest, script: FaultScript, hold?: { afterBytes: number; heldSince: number }): void {
     const etag = typeof script.etag === 'function' ? script.etag(seen.number) : script.etag === undefined ? '"v1"' : script.etag;
     const body = script.bodyFor?.(seen.number) ?? script.body;
     const full = script.gzip ? gzipSync(body) : body;
@@ -160,6 +234,17 @@ export class FaultServer {
       slice = slice.subarray(0, Math.max(0, slice.length - script.shortBy));
       closeAfter = true;
     }
+    if (hold === undefined) return this.deliver(res, slice, script, closeAfter);
+    // Up to the hold as the script says (trickled or at once); the rest once released.
+    const head = slice.subarray(0, hold.afterBytes);
+    const holdRest = (): void => this.park(res, () => this.deliver(res, slice.subarray(hold.afterBytes), script, closeAfter), hold.heldSince);
+    if (script.trickle) return this.trickle(res, head, script.trickle, holdRest);
+    this.write(res, head);
+    holdRest();
+  }
+
+  /** Send (what is left of) a body as the script says: at once, trickled, stalled, or cut. */
+  private deliver(res: http.ServerResponse, slice: Buffer, script: FaultScript, closeAfter: boolean): void {
     if (script.stallAfter !== undefined) {
       this.write(res, slice.subarray(0, script.stallAfter));
       return; // silent, socket open
@@ -175,13 +260,15 @@ export class FaultServer {
     else res.end();
   }
 
-  private trickle(res: http.ServerResponse, rest: Buffer, pace: { bytes: number; everyMs: number }): void {
-    if (rest.length === 0 || res.destroyed) {
+  /** Send `rest` a few bytes at a time, then `done` (by default, end the response). */
+  private trickle(res: http.ServerResponse, rest: Buffer, pace: { bytes: number; everyMs: number }, done = (): void => void res.end()): void {
+    if (res.destroyed) {
       res.end();
       return;
     }
+    if (rest.length === 0) return done();
     this.write(res, rest.subarray(0, pace.bytes));
-    this.later(pace.everyMs, () => this.trickle(res, rest.subarray(pace.bytes), pace));
+    this.later(pace.everyMs, () => this.trickle(res, rest.subarray(pace.bytes), pace, done));
   }
 
   private write(res: http.ServerResponse, chunk: Buffer): void {
