@@ -38,7 +38,12 @@ describe('docs', () => {
     const dir = path.join(ROOT, '.tmp', 'doc-snippets');
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    const sources = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    const sources = [
+      'README.md',
+      ...readdirSync(path.join(ROOT, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
+    ];
     const written: string[] = [];
     for (const source of sources) {
       [...read(source).matchAll(/^```ts\n([\s\S]*?)^```$/gm)].forEach((match, i) => {
@@ -72,7 +77,7 @@ describe('docs', () => {
     expect(tsc.status).to.equal(0);
   });
 
-  it('the DI cookbook\'s per-blog FilenameGenerator should keep hostile blog names and post ids inside their folder', async function () {
+  it("the DI cookbook's per-blog FilenameGenerator should keep hostile blog names and post ids inside their folder", async function () {
     this.timeout(60_000);
     ensureBuilt();
     const recipe = /## FilenameGenerator[\s\S]*?^```ts\n([\s\S]*?)^```$/m.exec(read('docs/di-cookbook.md'))?.[1];

@@ -12,7 +12,6 @@ import { DownloadLedger } from '../src/ledger/download-ledger.js';
 import { SqliteDownloadLedger } from '../src/ledger/sqlite-download-ledger.js';
 import { RateLimiter, type AcquireOptions } from '../src/rate-limit/rate-limiter.js';
 import { ExponentialBackoffRetryStrategy, RetryStrategy } from '../src/retry/retry-strategy.js';
-import type { MediaType } from '../src/model/media-type.js';
 import type { ContentFacts } from '../src/verify/verification-facts.js';
 import { DefaultVerifier, Verifier } from '../src/verify/verifier.js';
 import { spawnSync } from 'node:child_process';

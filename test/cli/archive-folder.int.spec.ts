@@ -141,7 +141,7 @@ describe('tumblr-dl on an archive folder (built CLI, real server)', function () 
       db.close();
       const verified = await runCli(['verify', dir('a')]);
       expect(verified.code).to.equal(1);
-      expect(verified.stdout).to.match(/^OUTSIDE  2 recorded files are not under .*: this ledger describes another folder/m);
+      expect(verified.stdout).to.match(/^OUTSIDE {2}2 recorded files are not under .*: this ledger describes another folder/m);
       expect(verified.stdout).to.match(/^0 files checked: 0 intact, 0 damaged, 0 missing, 2 outside the folder/m);
     });
   });

@@ -80,6 +80,8 @@ describe('parseVerifyOptions', () => {
   it('should refuse a missing or extra directory, and treat --help as usage', () => {
     expect(() => parseVerifyOptions([])).to.throw(UsageError, 'missing <dir>');
     expect(() => parseVerifyOptions(['a', 'b'])).to.throw(UsageError, 'unexpected arguments: b');
-    expect(() => parseVerifyOptions(['--help'])).to.throw(UsageError).with.property('message', '');
+    expect(() => parseVerifyOptions(['--help']))
+      .to.throw(UsageError)
+      .with.property('message', '');
   });
 });

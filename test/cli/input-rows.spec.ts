@@ -23,10 +23,25 @@ describe('readInputRows', () => {
     const work = tempDir();
     try {
       const jsonl = path.join(work.dir, 'posts.jsonl');
-      writeFileSync(jsonl, ['{"url": "https://h/a.jpg", "priority": 5}', '{"url": "https://h/b.jpg", "priority": "-2"}', '{"url": "https://h/c.jpg"}', '{"url": "https://h/d.jpg", "priority": 1.5}', '{"url": "https://h/e.jpg", "priority": true}'].join('\n'));
+      writeFileSync(
+        jsonl,
+        [
+          '{"url": "https://h/a.jpg", "priority": 5}',
+          '{"url": "https://h/b.jpg", "priority": "-2"}',
+          '{"url": "https://h/c.jpg"}',
+          '{"url": "https://h/d.jpg", "priority": 1.5}',
+          '{"url": "https://h/e.jpg", "priority": true}',
+        ].join('\n'),
+      );
       const rows = [];
       for await (const row of readInputRows(jsonl)) rows.push(row);
-      expect(rows.map((r) => ('problem' in r ? r.problem : r.priority))).to.deep.equal([5, -2, undefined, '"priority" must be a string or a whole number, got 1.5', '"priority" must be a string or a whole number, got true']);
+      expect(rows.map((r) => ('problem' in r ? r.problem : r.priority))).to.deep.equal([
+        5,
+        -2,
+        undefined,
+        '"priority" must be a string or a whole number, got 1.5',
+        '"priority" must be a string or a whole number, got true',
+      ]);
       const csv = path.join(work.dir, 'media.csv');
       writeFileSync(csv, 'URL,Priority\nhttps://h/a.jpg,3\nhttps://h/b.jpg,\n');
       const fromCsv = [];
@@ -41,7 +56,15 @@ describe('readInputRows', () => {
     const work = tempDir();
     try {
       const jsonl = path.join(work.dir, 'posts.jsonl');
-      writeFileSync(jsonl, ['{"urls": ["https://h/a_2048.jpg", "https://h/a_1280.jpg"]}', '{"url": "https://h/b.jpg", "urls": ["https://h/b.jpg", "https://m/b.jpg"]}', '{"urls": "https://h/c.jpg"}', '{"urls": []}'].join('\n'));
+      writeFileSync(
+        jsonl,
+        [
+          '{"urls": ["https://h/a_2048.jpg", "https://h/a_1280.jpg"]}',
+          '{"url": "https://h/b.jpg", "urls": ["https://h/b.jpg", "https://m/b.jpg"]}',
+          '{"urls": "https://h/c.jpg"}',
+          '{"urls": []}',
+        ].join('\n'),
+      );
       const rows = [];
       for await (const row of readInputRows(jsonl)) rows.push('problem' in row ? row.problem : [row.url, row.fallbackUrls]);
       expect(rows).to.deep.equal([

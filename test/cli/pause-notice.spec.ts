@@ -36,9 +36,7 @@ describe('pause-notice', () => {
 
     it('should say the pause was capped, and by which flag, when the server asked for longer', () => {
       const capped = pause({ statusCode: 503, retryAfterMs: 3_600_000, pauseMs: 600_000, untilMs: NOW + 600_000, capped: true });
-      expect(pauseLine(capped, NOW)).to.equal(
-        'paused media.tumblr.com until 14:11:12 (in 10m 0s): HTTP 503, Retry-After 3600 s, capped at 10 min by --max-retry-after',
-      );
+      expect(pauseLine(capped, NOW)).to.equal('paused media.tumblr.com until 14:11:12 (in 10m 0s): HTTP 503, Retry-After 3600 s, capped at 10 min by --max-retry-after');
     });
 
     it('should round the time left up to whole seconds, and write hours as hours', () => {
@@ -144,6 +142,8 @@ describe('pause-notice', () => {
       // The bar is cleared, the line printed, and the bar drawn again below it.
       const line = 'paused media.tumblr.com until 14:03:12 (in 2m 0s): HTTP 429, Retry-After 120 s';
       expect(after.startsWith(`\r\x1b[K${line}\n`), JSON.stringify(after)).to.equal(true);
+      // The terminal's erase-to-end-of-line escape, ESC [ K, ends the redrawn status line.
+      // eslint-disable-next-line no-control-regex
       expect(after).to.match(/\n\r.+\x1b\[K$/);
     });
   });

@@ -18,7 +18,7 @@ class FakeTerminal extends EventEmitter {
   }
   /** What a person sees: each line as left after carriage returns and erase-to-end-of-line. */
   screen(): string[] {
-    return this.written.split('\n').map((line) => line.split('\r').at(-1)!.replace(/\x1b\[K/g, ''));
+    return this.written.split('\n').map((line) => line.split('\r').at(-1)!.replaceAll('\x1b[K', ''));
   }
 }
 
@@ -75,7 +75,7 @@ describe(ProgressDisplay.name, () => {
     display.draw(true);
     terminal.columns = 40;
     terminal.emit('resize');
-    expect(terminal.written.split('\r').at(-1)!.replace(/\x1b\[K/g, '').length).to.be.at.most(39);
+    expect(terminal.written.split('\r').at(-1)!.replaceAll('\x1b[K', '').length).to.be.at.most(39);
     display.close();
   });
 
@@ -162,7 +162,7 @@ describe('statusLine', () => {
     expect(statusLine(tally, undefined, 120)).to.match(/71%.*5\/7 files/);
   });
 
-  it("should show a worker what it did and what is left in the queue it shares, with no total or ETA of its own", () => {
+  it('should show a worker what it did and what is left in the queue it shares, with no total or ETA of its own', () => {
     const tally = newTally(0);
     tally.done = 242;
     tally.queued = 162;

@@ -319,7 +319,11 @@ describe('tumblr-dl (built CLI, end to end)', function () {
 
   for (const [why, args, said] of [
     ['-o naming a file', (dir: string) => ['-o', path.join(dir, 'afile')], /^tumblr-dl: cannot use -o .*afile as the output folder: a file stands where a folder is needed\n$/],
-    ['-o under a file', (dir: string) => ['-o', path.join(dir, 'afile', 'sub')], /^tumblr-dl: cannot use -o .*afile\/sub as the output folder: a file stands where a folder is needed\n$/],
+    [
+      '-o under a file',
+      (dir: string) => ['-o', path.join(dir, 'afile', 'sub')],
+      /^tumblr-dl: cannot use -o .*afile\/sub as the output folder: a file stands where a folder is needed\n$/,
+    ],
     ['--results naming a folder', (dir: string) => ['-o', path.join(dir, 'out'), '--results', dir], /^tumblr-dl: --results .* is a directory; give a file name\n$/],
   ] as const) {
     it(`should exit 2 with one clear line on ${why}`, async () => {
@@ -338,7 +342,10 @@ describe('tumblr-dl (built CLI, end to end)', function () {
     const bytes = readFileSync(ledger);
     bytes.fill(0x5a, 4096, Math.min(bytes.length, 3 * 4096));
     writeFileSync(ledger, bytes);
-    for (const args of [['fetch', writeJsonl(origin.inputRows.slice(0, 4)), '-o', out], ['verify', out]]) {
+    for (const args of [
+      ['fetch', writeJsonl(origin.inputRows.slice(0, 4)), '-o', out],
+      ['verify', out],
+    ]) {
       const run = await runCli(args);
       expect(run.code, args[0]).to.equal(2);
       expect(run.stderr.trim().split('\n'), args[0]).to.have.length(1);
@@ -349,7 +356,15 @@ describe('tumblr-dl (built CLI, end to end)', function () {
   it('should parse JSON lines strictly and match CSV headers whatever their case', async () => {
     const out = path.join(work.dir, 'out');
     const jsonl = path.join(work.dir, 'strict.jsonl');
-    writeFileSync(jsonl, [`{"url":"${origin.base}/photo1.jpg","index":true}`, `{"url":"${origin.base}/photo1.jpg","postId":{"a":1}}`, '{"url":null}', `{"url":"${origin.base}/photo1.jpg","postId":null}`].join('\n'));
+    writeFileSync(
+      jsonl,
+      [
+        `{"url":"${origin.base}/photo1.jpg","index":true}`,
+        `{"url":"${origin.base}/photo1.jpg","postId":{"a":1}}`,
+        '{"url":null}',
+        `{"url":"${origin.base}/photo1.jpg","postId":null}`,
+      ].join('\n'),
+    );
     const strict = await runCli(['fetch', jsonl, '-o', out]);
     expect(readResults(path.join(out, 'results.jsonl')).map((r) => r.errorCode)).to.deep.equal(['BAD_INPUT', 'BAD_INPUT', 'BAD_INPUT', 'BAD_INPUT']);
     expect(strict.stderr).to.match(/"index" must be a string or a whole number, got true/);
@@ -370,6 +385,8 @@ describe('tumblr-dl (built CLI, end to end)', function () {
       child.on('exit', (code) => resolve({ code, stderr }));
     });
     expect(run.code).to.equal(2);
-    expect(run.stderr).to.match(/^tumblr-dl: The SQLite ledger needs the native module of better-sqlite3, and it did not load \(Could not locate the bindings file\.\)\. Build it with `npm rebuild better-sqlite3`.*or run with --no-ledger\n$/);
+    expect(run.stderr).to.match(
+      /^tumblr-dl: The SQLite ledger needs the native module of better-sqlite3, and it did not load \(Could not locate the bindings file\.\)\. Build it with `npm rebuild better-sqlite3`.*or run with --no-ledger\n$/,
+    );
   });
 });

@@ -28,7 +28,14 @@ describe(Semaphore.name, () => {
       const semaphore = new Semaphore(1);
       const release = await semaphore.acquire();
       const order: string[] = [];
-      const waiters: [string, number][] = [['low', -1], ['a0', 0], ['high', 5], ['b0', 0], ['top', 9], ['c5', 5]];
+      const waiters: [string, number][] = [
+        ['low', -1],
+        ['a0', 0],
+        ['high', 5],
+        ['b0', 0],
+        ['top', 9],
+        ['c5', 5],
+      ];
       // Each waiter, once served, notes its name and gives the slot to the best one left.
       const served = waiters.map(([name, priority]) => semaphore.acquire(undefined, priority).then((next) => (order.push(name), next())));
       release();

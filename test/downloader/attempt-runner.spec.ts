@@ -53,7 +53,19 @@ describe(AttemptRunner.name, () => {
         writeSync(part.fd, step.body);
         const probe = new StructureProbe();
         probe.update(step.body);
-        return { part, sha256: sha256(step.body), byteSize: step.body.length, probe, contentType: step.contentType, declaredSize: step.body.length, resumedFrom: 0, finalUrl: request.url, hasSidecar: false, etag: undefined, lastModified: undefined };
+        return {
+          part,
+          sha256: sha256(step.body),
+          byteSize: step.body.length,
+          probe,
+          contentType: step.contentType,
+          declaredSize: step.body.length,
+          resumedFrom: 0,
+          finalUrl: request.url,
+          hasSidecar: false,
+          etag: undefined,
+          lastModified: undefined,
+        };
       },
     } as unknown as Transfer;
     const verifier = new DefaultVerifier(config);
@@ -67,7 +79,12 @@ describe(AttemptRunner.name, () => {
   describe('.run', () => {
     it('should retry what is retryable, say so before each wait, and return the verified bytes with the attempts made', async () => {
       const body = jpegBytes(4096);
-      const fetched = await runnerPlaying([reset(), reset(), { body, contentType: 'image/jpeg' }]).run(requestFor(dir, URL, 'a.jpg'), source(), target(), new AbortController().signal);
+      const fetched = await runnerPlaying([reset(), reset(), { body, contentType: 'image/jpeg' }]).run(
+        requestFor(dir, URL, 'a.jpg'),
+        source(),
+        target(),
+        new AbortController().signal,
+      );
       expect(fetched.ok && fetched.outcome.sha256).to.equal(sha256(body));
       if (fetched.ok) await fetched.outcome.part.seal();
       expect(fetched).to.include({ ok: true, attempts: 3 });

@@ -14,7 +14,7 @@ describe('bandwidth cap against a real loopback server', function () {
   this.timeout(20_000);
   useRealSockets();
   const MiB = 1024 * 1024;
-  const body = jpegBytes(3 * MiB / 2, 5);
+  const body = jpegBytes((3 * MiB) / 2, 5);
   let server: Server;
   let port = 0;
   const temp = tempDir('tdl-cap-');

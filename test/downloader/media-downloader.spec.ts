@@ -75,7 +75,7 @@ describe(DefaultMediaDownloader.name, () => {
       expect(existsSync(path.join(rig.dir, '..', '..', 'etc', 'passwd_0.jpg'))).to.equal(false);
     });
 
-    it('should give a FilenameGenerator the item\'s metadata, so a blog folder needs no smuggling', async () => {
+    it("should give a FilenameGenerator the item's metadata, so a blog folder needs no smuggling", async () => {
       await rig.cleanup();
       rig = createTestRig({}, (c) =>
         c.rebind(FilenameGenerator).toConstantValue({
@@ -146,10 +146,7 @@ describe(DefaultMediaDownloader.name, () => {
       const gif = gifBytes(600);
       nock(TUMBLR).get('/v/tumblr_v.mp4').reply(200, video, mediaHeaders(video, 'video/mp4'));
       nock(TUMBLR).get('/g/tumblr_g.gif').reply(200, gif, mediaHeaders(gif, 'image/gif'));
-      const [v, g] = await Promise.all([
-        rig.downloader.downloadVideo(`${TUMBLR}/v/tumblr_v.mp4`, '1'),
-        rig.downloader.downloadGif(`${TUMBLR}/g/tumblr_g.gif`, '1'),
-      ]);
+      const [v, g] = await Promise.all([rig.downloader.downloadVideo(`${TUMBLR}/v/tumblr_v.mp4`, '1'), rig.downloader.downloadGif(`${TUMBLR}/g/tumblr_g.gif`, '1')]);
       expect(v).to.include({ status: 'success', checksum: sha256(video) });
       expect(g).to.include({ status: 'success', checksum: sha256(gif) });
     });
@@ -226,7 +223,9 @@ describe(DefaultMediaDownloader.name, () => {
       rig = createTestRig({ maxFileSize: 5000 });
       const body = jpegBytes(6000);
       // No Content-Length: the cap must hold while streaming, not just on the header.
-      nock(TUMBLR).get(IMAGE_PATH).reply(200, () => body, { 'content-type': 'image/jpeg', etag: '"e"' });
+      nock(TUMBLR)
+        .get(IMAGE_PATH)
+        .reply(200, () => body, { 'content-type': 'image/jpeg', etag: '"e"' });
       const result = await rig.downloader.downloadImage(IMAGE_URL, '1');
       expect(result).to.include({ status: 'error', errorCode: 'FILE_TOO_LARGE' });
       expect(files()).to.deep.equal([]);
@@ -339,7 +338,6 @@ describe(DefaultMediaDownloader.name, () => {
       expect(rig.recorder.of('retrying')[0]?.delayMs).to.equal(2000);
       expect(rig.recorder.names()).to.deep.equal(['queued', 'started', 'rate-limited', 'retrying', 'verified', 'completed']);
     });
-
   });
 
   describe('resume from an earlier run', () => {
@@ -388,7 +386,9 @@ describe(DefaultMediaDownloader.name, () => {
       nock(TUMBLR)
         .get(IMAGE_PATH)
         .reply(206, body.subarray(5000), { ...mediaHeaders(body.subarray(5000)), 'content-range': 'bytes 5000-9999/10000' });
-      nock(TUMBLR, { badheaders: ['range'] }).get(IMAGE_PATH).reply(200, body, mediaHeaders(body));
+      nock(TUMBLR, { badheaders: ['range'] })
+        .get(IMAGE_PATH)
+        .reply(200, body, mediaHeaders(body));
       const result = await rig.downloader.downloadWithResume(IMAGE_URL, 'a.jpg');
       expect(result).to.include({ status: 'success', checksum: sha256(body), attempts: 2 });
       expect(rig.recorder.of('retrying')[0]?.code).to.equal('RANGE_MISMATCH');
@@ -397,7 +397,9 @@ describe(DefaultMediaDownloader.name, () => {
     it('should not resume a part whose sidecar names another URL', async () => {
       const body = jpegBytes(10_000);
       leavePart(body, 6000, { url: 'https://elsewhere.test/x.jpg' });
-      nock(TUMBLR, { badheaders: ['range', 'if-range'] }).get(IMAGE_PATH).reply(200, body, mediaHeaders(body));
+      nock(TUMBLR, { badheaders: ['range', 'if-range'] })
+        .get(IMAGE_PATH)
+        .reply(200, body, mediaHeaders(body));
       const result = await rig.downloader.downloadWithResume(IMAGE_URL, 'a.jpg');
       expect(result).to.include({ status: 'success', checksum: sha256(body) });
     });
@@ -405,7 +407,9 @@ describe(DefaultMediaDownloader.name, () => {
     it('should not resume when resume is off, and drop the stale part', async () => {
       const body = jpegBytes(10_000);
       leavePart(body, 6000);
-      nock(TUMBLR, { badheaders: ['range'] }).get(IMAGE_PATH).reply(200, body, mediaHeaders(body));
+      nock(TUMBLR, { badheaders: ['range'] })
+        .get(IMAGE_PATH)
+        .reply(200, body, mediaHeaders(body));
       const result = await rig.downloader.downloadFile(IMAGE_URL, 'a.jpg', { resume: false });
       expect(result.checksum).to.equal(sha256(body));
       expect(files()).to.deep.equal(['a.jpg']);
@@ -416,7 +420,11 @@ describe(DefaultMediaDownloader.name, () => {
     /** Run `count` downloads from one host and return the most that ran at once. */
     async function peakConcurrency(count: number): Promise<number> {
       const body = jpegBytes(1000);
-      nock(TUMBLR).get(/\/many\/\d+\.jpg/).times(count).delay(5).reply(200, body, mediaHeaders(body));
+      nock(TUMBLR)
+        .get(/\/many\/\d+\.jpg/)
+        .times(count)
+        .delay(5)
+        .reply(200, body, mediaHeaders(body));
       let running = 0;
       let peak = 0;
       const events = rig.container.get<DownloadEvents>(DownloadEvents);

@@ -60,7 +60,13 @@ describe('priorities against a real loopback server', () => {
       const first = downloader.downloadImage(`${base}/first.jpg`, '1');
       // Its request is here, so it holds the one slot (taken before any request), and keeps it while held.
       await server.arrived(1);
-      const asked: [string, number | undefined][] = [['video-1.jpg', -1], ['plain-a.jpg', undefined], ['image-1.jpg', 10], ['plain-b.jpg', 0], ['image-2.jpg', 10]];
+      const asked: [string, number | undefined][] = [
+        ['video-1.jpg', -1],
+        ['plain-a.jpg', undefined],
+        ['image-1.jpg', 10],
+        ['plain-b.jpg', 0],
+        ['image-2.jpg', 10],
+      ];
       const rest = asked.map(([name, priority]) => downloader.downloadImage(`${base}/${name}`, name, priority === undefined ? {} : { priority }));
       // Let the first finish only once all five wait for its slot: the order is then the queue's alone.
       await waitUntil(() => slots.waiting() === asked.length, { what: `${asked.length} downloads waiting for the slot` });

@@ -84,7 +84,9 @@ describe('MediaDownloader against a real loopback server', function () {
     big({ cutAfter: { bytes: 10 * MiB } });
     const result = await rig.downloader.downloadImage(`${base}/big.jpg`, '1');
     expect(result).to.include({ status: 'success', checksum: bigSha, attempts: 2 });
-    expect(result.resumedFromByte).to.be.greaterThan(0).and.at.most(10 * MiB);
+    expect(result.resumedFromByte)
+      .to.be.greaterThan(0)
+      .and.at.most(10 * MiB);
     const [first, second] = server.requests;
     expect(first).to.include({ status: 200 });
     expect(second).to.include({ status: 206, ifRange: '"big-v1"', range: `bytes=${result.resumedFromByte}-` });
@@ -105,9 +107,7 @@ describe('MediaDownloader against a real loopback server', function () {
 
   it('should abort a stalled transfer and retry it', async () => {
     await rig.cleanup();
-    rig = createTestRig({ retry: { baseBackoff: 5, maxBackoff: 20, maxRetries: 1 }, stall: { minBytes: 1, windowMs: 100 } }, (c) =>
-      c.rebind(Clock).to(SystemClock),
-    );
+    rig = createTestRig({ retry: { baseBackoff: 5, maxBackoff: 20, maxRetries: 1 }, stall: { minBytes: 1, windowMs: 100 } }, (c) => c.rebind(Clock).to(SystemClock));
     server.script('/small.jpg', { body: smallBody, stallAfter: 1000 });
     const result = await rig.downloader.downloadImage(`${base}/small.jpg`, '1');
     expect(result).to.include({ status: 'error', errorCode: 'STALLED', attempts: 2 });

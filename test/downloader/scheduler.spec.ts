@@ -37,7 +37,12 @@ describe(SlotScheduler.name, () => {
       const controller = new AbortController();
       const aborted = scheduler.enter('b', controller.signal);
       controller.abort(new Error('stop'));
-      expect(await aborted.then(() => 'entered', (error: Error) => error.message)).to.equal('stop');
+      expect(
+        await aborted.then(
+          () => 'entered',
+          (error: Error) => error.message,
+        ),
+      ).to.equal('stop');
       leave();
       expect(scheduler.trackedHosts).to.equal(0);
       const again = await scheduler.enter('b', never);

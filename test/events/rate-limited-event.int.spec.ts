@@ -36,7 +36,10 @@ describe("the 'rate-limited' event (real origin, virtual clock)", () => {
     const payload = JSON.parse(JSON.stringify(pauses[0])) as Record<string, unknown>;
     const validate = new Ajv2020({ strict: false }).compile(schema);
     expect(validate(payload), JSON.stringify(validate.errors)).to.equal(true);
-    expect(Object.keys(payload).filter((key) => !(key in schema.properties)), 'keys the schema does not describe').to.deep.equal([]);
+    expect(
+      Object.keys(payload).filter((key) => !(key in schema.properties)),
+      'keys the schema does not describe',
+    ).to.deep.equal([]);
     return pauses[0]!;
   }
 
@@ -57,6 +60,8 @@ describe("the 'rate-limited' event (real origin, virtual clock)", () => {
     expect(result).to.include({ status: 'error', attempts: 1 });
     const pause = onlyPause();
     expect(pause).to.include({ host: '127.0.0.1', statusCode: 503, retryAfterMs: 3_600_000, pauseMs: 600_000, capped: true });
-    expect(pause.untilMs - before).to.be.at.least(600_000).and.below(3_600_000);
+    expect(pause.untilMs - before)
+      .to.be.at.least(600_000)
+      .and.below(3_600_000);
   });
 });

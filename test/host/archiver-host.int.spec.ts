@@ -45,16 +45,20 @@ describe('createArchiverHost (plugin loaded through its manifest from dist/)', f
     host.events.on('plugin-event', (e) => forwarded.push(e));
     const acquiredKeys: string[] = [];
     const ledgerPath = path.join(work.dir, '.ledger', 'ledger.sqlite');
-    await host.loadPlugin(MANIFEST, { outputDir: work.dir, ledger: { path: ledgerPath } }, {
-      configure: (container) => {
-        container.rebind(token('FilenameGenerator')).toConstantValue({ generateFilename: ({ postId }: { postId: string }) => `host-${postId}.jpg` });
-        container.rebind(token('RateLimiter')).toConstantValue({
-          acquire: async (_n: number, options: { key: string }) => void acquiredKeys.push(options.key),
-          cooldown: () => {},
-          cooldownUntil: () => undefined,
-        });
+    await host.loadPlugin(
+      MANIFEST,
+      { outputDir: work.dir, ledger: { path: ledgerPath } },
+      {
+        configure: (container) => {
+          container.rebind(token('FilenameGenerator')).toConstantValue({ generateFilename: ({ postId }: { postId: string }) => `host-${postId}.jpg` });
+          container.rebind(token('RateLimiter')).toConstantValue({
+            acquire: async (_n: number, options: { key: string }) => void acquiredKeys.push(options.key),
+            cooldown: () => {},
+            cooldownUntil: () => undefined,
+          });
+        },
       },
-    });
+    );
     server.script('/a.jpg', { body: jpegBytes(5000) });
     server.script('/reblog.jpg', { body: jpegBytes(5000) });
     const downloader = host.container.get<Downloader>(token('MediaDownloader'));
@@ -101,7 +105,9 @@ describe('createArchiverHost (plugin loaded through its manifest from dist/)', f
     const file = path.join(work.dir, 'future.manifest.json');
     writeFileSync(file, JSON.stringify({ ...manifest, apiVersion: 99 }));
     let error: unknown;
-    await createArchiverHost().loadPlugin(file, { outputDir: work.dir }).catch((e: unknown) => (error = e));
+    await createArchiverHost()
+      .loadPlugin(file, { outputDir: work.dir })
+      .catch((e: unknown) => (error = e));
     expect((error as Error).message).to.equal('Plugin tumblr-media-downloader needs host API version 99; this host supports version 1');
   });
 });

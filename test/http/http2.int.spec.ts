@@ -42,7 +42,9 @@ describe('HTTP/2 over TLS against real servers (node:http2, self-signed certific
   /** The downloader as `--http2` builds it, trusting the test's certificate. */
   const open = (dir: string, http2Enabled = true) => {
     const container = new Container();
-    container.load(downloaderModule({ outputDir: `${temp.dir}/${dir}`, maxConcurrent: 8, rateLimit: { requestsPerSecond: 0 }, retry: { maxRetries: 2, baseBackoff: 10 }, http2: http2Enabled }));
+    container.load(
+      downloaderModule({ outputDir: `${temp.dir}/${dir}`, maxConcurrent: 8, rateLimit: { requestsPerSecond: 0 }, retry: { maxRetries: 2, baseBackoff: 10 }, http2: http2Enabled }),
+    );
     container.rebind(HttpClient).toConstantValue(createHttpClient({ userAgent: 'test', maxSockets: 8, http2: http2Enabled }).extend({ https: { certificateAuthority: tls.cert } }));
     return {
       downloader: container.get(MediaDownloader),

@@ -154,7 +154,12 @@ describe('DownloadLedger', () => {
         const bad = ledger.record({ ...saved('https://x/bad.jpg'), mediaType: null as unknown as 'image' });
         expect(committed(), 'nothing is committed before the group is').to.equal(0);
         await Promise.all(good);
-        expect(await bad.then(() => 'recorded', (error: DownloadError) => error.code)).to.equal('LEDGER');
+        expect(
+          await bad.then(
+            () => 'recorded',
+            (error: DownloadError) => error.code,
+          ),
+        ).to.equal('LEDGER');
         expect(committed()).to.equal(3);
         reader.close();
         await ledger.close();

@@ -10,7 +10,14 @@ describe(DefaultFilenameGenerator.name, () => {
   const generator = new DefaultFilenameGenerator();
   /** The generator asked as the downloader asks it: one context object. */
   const generate = (url: string, postId: string, mediaType: MediaType, index = 0, contentType?: string, detectedFormat?: DetectedFormat): string =>
-    generator.generateFilename({ url, postId, mediaType, index, ...(contentType === undefined ? {} : { contentType }), ...(detectedFormat === undefined ? {} : { detectedFormat }) });
+    generator.generateFilename({
+      url,
+      postId,
+      mediaType,
+      index,
+      ...(contentType === undefined ? {} : { contentType }),
+      ...(detectedFormat === undefined ? {} : { detectedFormat }),
+    });
   const url = 'https://64.media.tumblr.com/abc/tumblr_xyz_1280.jpg';
 
   describe('.generateFilename', () => {
@@ -61,7 +68,9 @@ describe(DefaultFilenameGenerator.name, () => {
     });
 
     it('should refuse a negative or fractional index', () => {
-      expect(() => generate(url, '1', 'image', -1)).to.throw(DownloadError).with.property('code', 'UNSAFE_PATH');
+      expect(() => generate(url, '1', 'image', -1))
+        .to.throw(DownloadError)
+        .with.property('code', 'UNSAFE_PATH');
       expect(() => generate(url, '1', 'image', 1.5)).to.throw(DownloadError);
     });
   });
@@ -94,7 +103,9 @@ describe('resolveInside', () => {
 
   for (const hostile of ['../x.jpg', 'a/../../x.jpg', '/etc/passwd', '.', 'a\u0000b.jpg', '', '.tumblr-dl/ledger.sqlite', '.tumblr-dl', 'a/../.TUMBLR-DL/lock']) {
     it(`should refuse ${JSON.stringify(hostile)} because it leaves the output dir, enters its state folder or names nothing`, () => {
-      expect(() => resolveInside(root, hostile)).to.throw(DownloadError).with.property('code', 'UNSAFE_PATH');
+      expect(() => resolveInside(root, hostile))
+        .to.throw(DownloadError)
+        .with.property('code', 'UNSAFE_PATH');
     });
   }
 

@@ -22,7 +22,10 @@ async function read(limiter: SmoothBandwidthLimiter, clock: ManualClock, readers
 function busiest(passed: { at: number; bytes: number }[], windowMs: number): number {
   let most = 0;
   for (const start of passed.map((p) => p.at)) {
-    most = Math.max(most, passed.filter((p) => p.at >= start && p.at < start + windowMs).reduce((sum, p) => sum + p.bytes, 0));
+    most = Math.max(
+      most,
+      passed.filter((p) => p.at >= start && p.at < start + windowMs).reduce((sum, p) => sum + p.bytes, 0),
+    );
   }
   return most;
 }
@@ -43,7 +46,15 @@ describe(SmoothBandwidthLimiter.name, () => {
   it('should give each host its own cap', async () => {
     const clock = new ManualClock(0);
     const limiter = new SmoothBandwidthLimiter({ bytesPerSecond: 0, perHostBytesPerSecond: 200_000 }, clock);
-    const passed = await read(limiter, clock, [{ key: 'a', chunks: 40, size: 64 * 1024 }, { key: 'b', chunks: 40, size: 64 * 1024 }], 15_000);
+    const passed = await read(
+      limiter,
+      clock,
+      [
+        { key: 'a', chunks: 40, size: 64 * 1024 },
+        { key: 'b', chunks: 40, size: 64 * 1024 },
+      ],
+      15_000,
+    );
     for (const key of ['a', 'b']) {
       const bytes = passed.filter((p) => p.key === key && p.at < 10_000).reduce((sum, p) => sum + p.bytes, 0);
       expect(bytes / 10 / 200_000, key).to.be.within(0.95, 1.05);
@@ -66,7 +77,9 @@ describe(SmoothBandwidthLimiter.name, () => {
   });
 
   it('should refuse a negative cap, and lift the default attempt timeout under a cap unless one is given', () => {
-    expect(() => new SmoothBandwidthLimiter({ bytesPerSecond: -1, perHostBytesPerSecond: 0 }, new ManualClock(0))).to.throw(DownloadError).with.property('code', 'INVALID_CONFIG');
+    expect(() => new SmoothBandwidthLimiter({ bytesPerSecond: -1, perHostBytesPerSecond: 0 }, new ManualClock(0)))
+      .to.throw(DownloadError)
+      .with.property('code', 'INVALID_CONFIG');
     expect(resolveDownloaderConfig({ outputDir: 'x' }).timeout).to.equal(300_000);
     expect(resolveDownloaderConfig({ outputDir: 'x', bandwidth: { bytesPerSecond: 1024 } }).timeout).to.equal(0);
     expect(resolveDownloaderConfig({ outputDir: 'x', bandwidth: { perHostBytesPerSecond: 1024 }, timeout: 60_000 }).timeout).to.equal(60_000);

@@ -64,19 +64,25 @@ describe('Reliability: a re-run never launders damage (real server, SQLite ledge
 
   const damages: Array<[string, (file: string) => void]> = [
     ['truncated', (file) => truncateSync(file, 1000)],
-    ['rewritten in place with the same size (one byte flipped)', (file) => {
-      const bytes = readFileSync(file);
-      bytes[20_000] = bytes[20_000]! ^ 0x01;
-      writeFileSync(file, bytes);
-      utimesSync(file, new Date(), new Date(Date.now() + 5_000));
-    }],
+    [
+      'rewritten in place with the same size (one byte flipped)',
+      (file) => {
+        const bytes = readFileSync(file);
+        bytes[20_000] = bytes[20_000]! ^ 0x01;
+        writeFileSync(file, bytes);
+        utimesSync(file, new Date(), new Date(Date.now() + 5_000));
+      },
+    ],
     ['replaced by an HTML page', (file) => writeFileSync(file, '<!doctype html><h1>Not found</h1>')],
-    ['replaced by a symlink to a text file outside the archive', (file) => {
-      const outside = path.join(path.dirname(work.dir), `${path.basename(work.dir)}-outside.txt`);
-      writeFileSync(outside, 'x'.repeat(BODY.length));
-      unlinkSync(file);
-      symlinkSync(outside, file);
-    }],
+    [
+      'replaced by a symlink to a text file outside the archive',
+      (file) => {
+        const outside = path.join(path.dirname(work.dir), `${path.basename(work.dir)}-outside.txt`);
+        writeFileSync(outside, 'x'.repeat(BODY.length));
+        unlinkSync(file);
+        symlinkSync(outside, file);
+      },
+    ],
     ['deleted', (file) => unlinkSync(file)],
   ];
 
@@ -154,11 +160,14 @@ describe('Reliability: a re-run never launders damage (real server, SQLite ledge
       ['an HTML page', (f) => writeFileSync(f, `<html>${' '.repeat(5000)}</html>`)],
       ['a JPEG cut short', (f) => writeFileSync(f, BODY.subarray(0, 20_000))],
       ['a known placeholder pixel', (f) => writeFileSync(f, Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64'))],
-      ['a symlink to a good JPEG outside the archive', (f) => {
-        const outside = path.join(path.dirname(work.dir), `${path.basename(work.dir)}-outside.jpg`);
-        writeFileSync(outside, BODY);
-        symlinkSync(outside, f);
-      }],
+      [
+        'a symlink to a good JPEG outside the archive',
+        (f) => {
+          const outside = path.join(path.dirname(work.dir), `${path.basename(work.dir)}-outside.jpg`);
+          writeFileSync(outside, BODY);
+          symlinkSync(outside, f);
+        },
+      ],
     ];
     for (const [what, write] of untrusted) {
       it(`should replace ${what} with a verified download, never hash or link through it`, async () => {

@@ -246,7 +246,9 @@ describe('Reliability: scripted origin faults through the real container', funct
       if (result.status === 'success') {
         // The one invariant: a file under its final name has exactly the origin's bytes.
         expect(onDisk).to.deep.equal([finalName]);
-        expect(sha256(readFileSync(result.filename))).to.equal(sha256(scenario.script.body)).and.to.equal(result.checksum);
+        expect(sha256(readFileSync(result.filename)))
+          .to.equal(sha256(scenario.script.body))
+          .and.to.equal(result.checksum);
         expect(rig.recorder.names().at(-1)).to.equal('completed');
       } else {
         expect(onDisk, 'nothing under the final name').to.not.include(finalName);

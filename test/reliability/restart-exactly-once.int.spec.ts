@@ -73,10 +73,16 @@ describe('Reliability: killed at any moment, started again, every item exactly o
 
   /** The state every restart must end in, however the runs before it died. */
   async function expectExactlyOnce(): Promise<void> {
-    const results = readFileSync(path.join(out, 'results.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as DownloadResult);
+    const results = readFileSync(path.join(out, 'results.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as DownloadResult);
     expect(results, 'one result line per item').to.have.length(ITEMS);
     expect(new Set(results.map((r) => r.url)).size).to.equal(ITEMS);
-    expect(results.every((r) => r.status === 'success'), JSON.stringify(results.filter((r) => r.status !== 'success'))).to.equal(true);
+    expect(
+      results.every((r) => r.status === 'success'),
+      JSON.stringify(results.filter((r) => r.status !== 'success')),
+    ).to.equal(true);
 
     const ledger = new SqliteDownloadLedger(resolveDownloaderConfig({ outputDir: out, ledger: { path: path.join(out, '.tumblr-dl', 'ledger.sqlite') } }));
     const rows: LedgerRecord[] = [];
@@ -87,7 +93,10 @@ describe('Reliability: killed at any moment, started again, every item exactly o
     expect(rows.every((r) => r.status === 'success')).to.equal(true);
 
     const names = readdirSync(out).filter((f) => !f.startsWith('.') && f !== 'results.jsonl');
-    expect(names.filter((f) => f.includes('.part')), 'no .part or sidecar left').to.deep.equal([]);
+    expect(
+      names.filter((f) => f.includes('.part')),
+      'no .part or sidecar left',
+    ).to.deep.equal([]);
     expect(names, 'one file per item, no name_1 duplicates').to.have.length(ITEMS);
     for (const row of rows) {
       expect(path.dirname(row.filename)).to.equal(out);
@@ -127,7 +136,12 @@ describe('Reliability: killed at any moment, started again, every item exactly o
     await fetch(() => existsSync(writing) && lines(writing) >= 10);
     expect(await fetch()).to.equal(0);
     await expectExactlyOnce();
-    const firstByUrl = new Map(readFileSync(results, 'utf8').split('\n').filter(Boolean).map((l) => [JSON.parse(l).url as string, l]));
+    const firstByUrl = new Map(
+      readFileSync(results, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => [JSON.parse(l).url as string, l]),
+    );
     // A run after a clean finish is all skips and changes nothing.
     expect(await fetch()).to.equal(0);
     await expectExactlyOnce();

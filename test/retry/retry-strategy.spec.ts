@@ -90,10 +90,13 @@ describe(ExponentialBackoffRetryStrategy.name, () => {
       const strategy = new ExponentialBackoffRetryStrategy({ baseBackoff: 10_000, maxBackoff: 10_000 }, clock);
       const controller = new AbortController();
       let attempts = 0;
-      const running = strategy.run(async () => {
-        attempts++;
-        throw transient;
-      }, { signal: controller.signal });
+      const running = strategy.run(
+        async () => {
+          attempts++;
+          throw transient;
+        },
+        { signal: controller.signal },
+      );
       await clock.advance(1);
       controller.abort(new Error('stop'));
       let error: unknown;

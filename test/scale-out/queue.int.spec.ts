@@ -126,8 +126,24 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
 
       const lock = { lockDurationMs: 2_000, stalledIntervalMs: 500 };
       const args = (name: string): string[] => [
-        '-o', path.join(temp.dir, name), '--redis', redis.url, '--queue', queueName, '--name', name, '-c', '4', '-r', '0', '-q',
-        '--exit-when-drained', '--lock-duration', String(lock.lockDurationMs), '--stalled-interval', String(lock.stalledIntervalMs),
+        '-o',
+        path.join(temp.dir, name),
+        '--redis',
+        redis.url,
+        '--queue',
+        queueName,
+        '--name',
+        name,
+        '-c',
+        '4',
+        '-r',
+        '0',
+        '-q',
+        '--exit-when-drained',
+        '--lock-duration',
+        String(lock.lockDurationMs),
+        '--stalled-interval',
+        String(lock.stalledIntervalMs),
       ];
       let victim: ChildProcess | undefined;
       const runs = ['w1', 'w2', 'w3'].map((name) => startWorker(args(name), (child) => name === 'w2' && (victim = child)));
@@ -178,7 +194,10 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
       const status = await runCli(['status', '--redis', redis.url, '--queue', queueName, '--results', exported]);
       expect(status.code, status.stderr).to.equal(0);
       expect(status.stdout).to.match(/waiting 0, delayed 0, active 0, completed 300, failed 0/);
-      const results = readFileSync(exported, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as WorkerResult);
+      const results = readFileSync(exported, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as WorkerResult);
       expect(results).to.have.length(300);
       expect(new Set(results.map((r) => r.url)).size).to.equal(300);
       for (const result of results) {
@@ -280,7 +299,7 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
     }
   });
 
-  it('should serve a queue by the items\' priorities, higher first, then in list order', async () => {
+  it("should serve a queue by the items' priorities, higher first, then in list order", async () => {
     const origin = new Origin(10); // each job takes a while: finishing times never tie
     await origin.start();
     try {
@@ -314,7 +333,10 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
     const exported = path.join(temp.dir, 'crash-results.jsonl');
     const status = await runCli(['status', '--redis', redis.url, '--queue', 'crash', '--results', exported]);
     expect(status.stdout).to.match(/completed 0, failed 1/);
-    const [line] = readFileSync(exported, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as WorkerResult);
+    const [line] = readFileSync(exported, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as WorkerResult);
     expect(line).to.include({ url: 'http://127.0.0.1:9/a.jpg', postId: '7', status: 'error', errorCode: 'JOB_FAILED', errorMessage: 'disk on fire' });
     await queue.close();
   });
@@ -366,7 +388,10 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
       const ended = await run;
       expect(ended.code, ended.stderr).to.equal(0);
       const lines = ended.stderr.trim().split('\n');
-      expect(lines.filter((l) => /reconnecting$/.test(l)), ended.stderr).to.have.length(1);
+      expect(
+        lines.filter((l) => /reconnecting$/.test(l)),
+        ended.stderr,
+      ).to.have.length(1);
       expect(lines.filter((l) => / is back$/.test(l))).to.have.length(1);
       expect(ended.stderr).to.not.match(/^\s+at /m); // no stack traces
       expect(await watcher.getJobCounts('waiting', 'active', 'completed', 'failed')).to.deep.equal({ waiting: 0, active: 0, completed: 120, failed: 0 });

@@ -54,9 +54,7 @@ describe(RedisRateLimiter.name, () => {
     const b = limiter({ prefix: shared, requestsPerSecond: 40 });
     const grants: number[] = [];
     const start = Date.now();
-    await Promise.all(
-      Array.from({ length: 21 }, (_, i) => (i % 2 ? a : b).acquire(1, { key: 'media.tumblr.com' }).then(() => grants.push(Date.now() - start))),
-    );
+    await Promise.all(Array.from({ length: 21 }, (_, i) => (i % 2 ? a : b).acquire(1, { key: 'media.tumblr.com' }).then(() => grants.push(Date.now() - start))));
     // One at once (burst 1), then 20 more at 40/s: 500 ms at least, whichever process asked. (No upper bound:
     // a slow machine makes the grants late, never early.)
     expect(Math.max(...grants)).to.be.at.least(475);
@@ -74,7 +72,7 @@ describe(RedisRateLimiter.name, () => {
     await nextOfA;
   });
 
-  it("should pause every process for a host when one of them sees a Retry-After", async () => {
+  it('should pause every process for a host when one of them sees a Retry-After', async () => {
     const shared = `t${++prefix}`;
     const a = limiter({ prefix: shared, requestsPerSecond: 100 });
     const b = limiter({ prefix: shared, requestsPerSecond: 100 });
@@ -167,7 +165,11 @@ describe(RedisRateLimiter.name, () => {
   });
 
   it('should refuse bad options as INVALID_CONFIG', () => {
-    expect(() => limiter({ prefix: 'x', requestsPerSecond: -1 })).to.throw(DownloadError).with.property('code', 'INVALID_CONFIG');
-    expect(() => limiter({ prefix: 'x', burst: 0 })).to.throw(DownloadError).with.property('code', 'INVALID_CONFIG');
+    expect(() => limiter({ prefix: 'x', requestsPerSecond: -1 }))
+      .to.throw(DownloadError)
+      .with.property('code', 'INVALID_CONFIG');
+    expect(() => limiter({ prefix: 'x', burst: 0 }))
+      .to.throw(DownloadError)
+      .with.property('code', 'INVALID_CONFIG');
   });
 });

@@ -9,7 +9,9 @@ import { jobIdFor } from '../../src/scale-out/media-job.js';
 describe('scale-out options and jobs', () => {
   it('should give the same item the same job id, and any difference of url, postId or index another', () => {
     const item = { url: 'https://64.media.tumblr.com/a/tumblr_x_1280.jpg', postId: '42', index: 0 };
-    expect(jobIdFor(item)).to.equal(jobIdFor({ ...item })).and.match(/^[0-9a-f]{32}$/);
+    expect(jobIdFor(item))
+      .to.equal(jobIdFor({ ...item }))
+      .and.match(/^[0-9a-f]{32}$/);
     expect(jobIdFor({ ...item, index: 1 })).to.not.equal(jobIdFor(item));
     expect(jobIdFor({ ...item, postId: '43' })).to.not.equal(jobIdFor(item));
     // The separator keeps fields apart: ("a", "1b") is not ("a1", "b").
@@ -17,7 +19,13 @@ describe('scale-out options and jobs', () => {
   });
 
   it('should check job data as it checks an input line', () => {
-    expect(checkJobData({ url: 'http://h/a.jpg', postId: 'p', mediaType: 'gif', index: 2, line: 7 })).to.deep.equal({ url: 'http://h/a.jpg', postId: 'p', mediaType: 'gif', index: 2, line: 7 });
+    expect(checkJobData({ url: 'http://h/a.jpg', postId: 'p', mediaType: 'gif', index: 2, line: 7 })).to.deep.equal({
+      url: 'http://h/a.jpg',
+      postId: 'p',
+      mediaType: 'gif',
+      index: 2,
+      line: 7,
+    });
     expect(checkJobData(null)).to.equal('job data is not an object');
     expect(checkJobData({ url: 5 })).to.equal('job data has no "url"');
     expect(checkJobData({ url: 'u', postId: 'p', mediaType: 'pdf', index: 0 })).to.match(/unknown mediaType "pdf"/);
@@ -39,7 +47,27 @@ describe('scale-out options and jobs', () => {
   });
 
   it('should take every fetch download flag in worker mode, plus the queue flags', () => {
-    const options = parseWorkerOptions(['-o', 'out', '--redis', 'redis://h:1', '--queue', 'blogs', '-c', '8', '-r', '2', '--retries', '5', '--lock-duration', '5000', '--stalled-interval', '2000', '--exit-when-drained', '--name', 'box-1']);
+    const options = parseWorkerOptions([
+      '-o',
+      'out',
+      '--redis',
+      'redis://h:1',
+      '--queue',
+      'blogs',
+      '-c',
+      '8',
+      '-r',
+      '2',
+      '--retries',
+      '5',
+      '--lock-duration',
+      '5000',
+      '--stalled-interval',
+      '2000',
+      '--exit-when-drained',
+      '--name',
+      'box-1',
+    ]);
     expect(options.config).to.include({ outputDir: 'out', maxConcurrent: 8 });
     expect(options.config.rateLimit).to.deep.equal({ requestsPerSecond: 2 });
     expect(options.config.retry).to.deep.equal({ maxRetries: 5 });

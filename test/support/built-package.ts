@@ -10,5 +10,9 @@ export const BUILT_CLI = fileURLToPath(new URL('../../dist/cli/tumblr-dl.js', im
 
 /** Build `dist/` unless `npm test` already did (it builds first). */
 export function ensureBuilt(): void {
-  if (!existsSync(BUILT_CLI)) execFileSync(process.execPath, [fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  if (!existsSync(BUILT_CLI))
+    execFileSync(process.execPath, [fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.build.json'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
 }

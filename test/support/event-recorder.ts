@@ -1,7 +1,6 @@
 import { DOWNLOAD_EVENT_NAMES, type DownloadEventMap, type DownloadEventName } from '../../src/events/download-event-map.js';
 import type { DownloadEvents } from '../../src/events/download-events.js';
 
-
 /** One recorded event. */
 export interface Recorded {
   name: DownloadEventName;

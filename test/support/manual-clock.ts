@@ -16,7 +16,10 @@ export class ManualClock implements Clock {
   private current: number;
   private sleepers: Sleeper[] = [];
 
-  constructor(start = 1_700_000_000_000, private readonly autoAdvance = false) {
+  constructor(
+    start = 1_700_000_000_000,
+    private readonly autoAdvance = false,
+  ) {
     this.current = start;
   }
 

@@ -26,7 +26,13 @@ const EOI = Buffer.from([0xff, 0xd9]);
 
 /** A progressive JPEG: SOF2 and three scans, each behind its own SOS, then EOI; with `trailer`, vendor bytes after EOI. */
 export function progressiveJpeg(scanSize = 20_000, trailer?: Buffer): Buffer {
-  const parts = [SOI, segment(0xe0, Buffer.from('JFIF\0\x01\x01\0\0\x01\0\x01\0\0', 'latin1')), segment(0xdb, filler(65, 9)), segment(0xc2, filler(15, 10)), segment(0xc4, filler(30, 11))];
+  const parts = [
+    SOI,
+    segment(0xe0, Buffer.from('JFIF\0\x01\x01\0\0\x01\0\x01\0\0', 'latin1')),
+    segment(0xdb, filler(65, 9)),
+    segment(0xc2, filler(15, 10)),
+    segment(0xc4, filler(30, 11)),
+  ];
   for (let scan = 0; scan < 3; scan++) parts.push(segment(0xda, filler(10, 12 + scan)), scanData(scanSize, 20 + scan));
   parts.push(EOI);
   if (trailer) parts.push(trailer);
@@ -70,7 +76,13 @@ export function animatedWebp(frameSize = 6_000): Buffer {
   };
   const vp8x = Buffer.alloc(10);
   vp8x[0] = 0x02; // animation
-  const body = Buffer.concat([Buffer.from('WEBP'), riffChunk('VP8X', vp8x), riffChunk('ANIM', filler(6, 60)), riffChunk('ANMF', filler(frameSize, 61)), riffChunk('ANMF', filler(frameSize, 62))]);
+  const body = Buffer.concat([
+    Buffer.from('WEBP'),
+    riffChunk('VP8X', vp8x),
+    riffChunk('ANIM', filler(6, 60)),
+    riffChunk('ANMF', filler(frameSize, 61)),
+    riffChunk('ANMF', filler(frameSize, 62)),
+  ]);
   const head = Buffer.alloc(8);
   head.write('RIFF', 0, 'latin1');
   head.writeUInt32LE(body.length, 4);
@@ -149,15 +161,18 @@ function ebmlString(id: number, text: string): Buffer {
  * all-ones "unknown" of a live stream.
  */
 export function matroska(docType: 'webm' | 'matroska' = 'webm', frameSize = 1_500, unknownSize = false): Buffer {
-  const header = ebml(0x1a45dfa3, Buffer.concat([
-    ebmlUint(0x4286, 1), // EBMLVersion
-    ebmlUint(0x42f7, 1), // EBMLReadVersion
-    ebmlUint(0x42f2, 4), // EBMLMaxIDLength
-    ebmlUint(0x42f3, 8), // EBMLMaxSizeLength
-    ebmlString(0x4282, docType),
-    ebmlUint(0x4287, 4), // DocTypeVersion
-    ebmlUint(0x4285, 2), // DocTypeReadVersion
-  ]));
+  const header = ebml(
+    0x1a45dfa3,
+    Buffer.concat([
+      ebmlUint(0x4286, 1), // EBMLVersion
+      ebmlUint(0x42f7, 1), // EBMLReadVersion
+      ebmlUint(0x42f2, 4), // EBMLMaxIDLength
+      ebmlUint(0x42f3, 8), // EBMLMaxSizeLength
+      ebmlString(0x4282, docType),
+      ebmlUint(0x4287, 4), // DocTypeVersion
+      ebmlUint(0x4285, 2), // DocTypeReadVersion
+    ]),
+  );
   const info = ebml(0x1549a966, Buffer.concat([ebmlUint(0x2ad7b1, 1_000_000, 3), ebmlString(0x4d80, 'test-muxer'), ebmlString(0x5741, 'test-writer')]));
   const video = ebml(0xe0, Buffer.concat([ebmlUint(0xb0, 640, 2), ebmlUint(0xba, 360, 2)]));
   const tracks = ebml(0x1654ae6b, ebml(0xae, Buffer.concat([ebmlUint(0xd7, 1), ebmlUint(0x73c5, 0x5eed, 2), ebmlUint(0x83, 1), ebmlString(0x86, 'V_VP9'), video])));

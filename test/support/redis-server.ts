@@ -40,7 +40,16 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisUnder
     const port = await freePort();
     const dir = mkdtempSync(path.join(tmpdir(), 'tdl-redis-'));
     const args = [
-      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--maxmemory-policy', 'noeviction',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--dir',
+      dir,
+      '--maxmemory-policy',
+      'noeviction',
       ...(options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
     ];
     let child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });

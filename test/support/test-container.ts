@@ -24,11 +24,7 @@ export interface TestRig {
  * Tests that replace services pass `configure`, which runs before the first `get`;
  * tests that step time themselves pass a non-advancing `clock`.
  */
-export function createTestRig(
-  config: Partial<DownloaderConfigInput> = {},
-  configure?: (container: Container) => void,
-  clock = new ManualClock(1_700_000_000_000, true),
-): TestRig {
+export function createTestRig(config: Partial<DownloaderConfigInput> = {}, configure?: (container: Container) => void, clock = new ManualClock(1_700_000_000_000, true)): TestRig {
   const { dir, cleanup } = tempDir();
   const container = new Container();
   container.load(

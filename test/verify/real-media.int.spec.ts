@@ -23,9 +23,30 @@ interface Served {
 }
 
 const cases: Served[] = [
-  { name: 'a PNG under .jpg, as image/png', path: '/tumblr_a_1280.jpg', kind: 'image', script: { body: pngBytes(5000), contentType: 'image/png' }, keptAs: 'png', detectedFormat: 'png' },
-  { name: 'a WebP under .jpg, as image/jpeg', path: '/tumblr_b_1280.jpg', kind: 'image', script: { body: webpBytes(5000), contentType: 'image/jpeg' }, keptAs: 'webp', detectedFormat: 'webp' },
-  { name: 'an animated WebP under .gifv', path: '/tumblr_c.gifv', kind: 'gif', script: { body: animatedWebp(), contentType: 'image/webp' }, keptAs: 'webp', detectedFormat: 'webp' },
+  {
+    name: 'a PNG under .jpg, as image/png',
+    path: '/tumblr_a_1280.jpg',
+    kind: 'image',
+    script: { body: pngBytes(5000), contentType: 'image/png' },
+    keptAs: 'png',
+    detectedFormat: 'png',
+  },
+  {
+    name: 'a WebP under .jpg, as image/jpeg',
+    path: '/tumblr_b_1280.jpg',
+    kind: 'image',
+    script: { body: webpBytes(5000), contentType: 'image/jpeg' },
+    keptAs: 'webp',
+    detectedFormat: 'webp',
+  },
+  {
+    name: 'an animated WebP under .gifv',
+    path: '/tumblr_c.gifv',
+    kind: 'gif',
+    script: { body: animatedWebp(), contentType: 'image/webp' },
+    keptAs: 'webp',
+    detectedFormat: 'webp',
+  },
   {
     name: 'an MP4 under .gifv, asked for as a GIF (Tumblr GIF-to-video)',
     path: '/tumblr_d.gifv',
@@ -74,7 +95,14 @@ const cases: Served[] = [
     keptAs: 'mkv',
     detectedFormat: 'mkv',
   },
-  { name: 'an Ogg Opus stream as audio/ogg', path: '/tumblr_s.ogg', kind: 'video', script: { body: oggOpus({ audioPages: 4 }), contentType: 'audio/ogg' }, keptAs: 'ogg', detectedFormat: 'ogg' },
+  {
+    name: 'an Ogg Opus stream as audio/ogg',
+    path: '/tumblr_s.ogg',
+    kind: 'video',
+    script: { body: oggOpus({ audioPages: 4 }), contentType: 'audio/ogg' },
+    keptAs: 'ogg',
+    detectedFormat: 'ogg',
+  },
   {
     name: 'HTML as application/octet-stream',
     path: '/tumblr_m_1280.jpg',

@@ -58,7 +58,9 @@ describe(DefaultVerifier.name, () => {
           .with.property('failure', 'HTML_INSTEAD_OF_MEDIA');
       }
       expect(() => verifier.checkHead(headFacts(head('\ufeff  <svg xmlns="http://www.w3.org/2000/svg">')))).to.throw(IntegrityError);
-      expect(() => verifier.checkHead(headFacts(head('{"errors":[{"code":404}]}')))).to.throw(IntegrityError).with.property('failure', 'MAGIC_MISMATCH');
+      expect(() => verifier.checkHead(headFacts(head('{"errors":[{"code":404}]}'))))
+        .to.throw(IntegrityError)
+        .with.property('failure', 'MAGIC_MISMATCH');
     });
 
     it('should let real media through under any Content-Type, text/html included', () => {

@@ -26,8 +26,12 @@ describe(SqliteFolderLock.name, () => {
     const downloader = first.get(MediaDownloader);
     const otherLedger = path.join(work.dir, 'other-ledger.sqlite');
     const second = containerFor(folder, otherLedger);
-    expect(() => second.get(DownloadLedger)).to.throw(`${folder} is in use by another tumblr-dl run (pid ${process.pid})`).with.property('code', 'LOCKED');
-    expect(() => second.get(MediaDownloader)).to.throw().with.property('code', 'LOCKED');
+    expect(() => second.get(DownloadLedger))
+      .to.throw(`${folder} is in use by another tumblr-dl run (pid ${process.pid})`)
+      .with.property('code', 'LOCKED');
+    expect(() => second.get(MediaDownloader))
+      .to.throw()
+      .with.property('code', 'LOCKED');
     for (const file of [otherLedger, `${otherLedger}-wal`, `${otherLedger}-shm`]) expect(existsSync(file), file).to.equal(false);
     await downloader.close();
     // Released with the downloader: the next one gets the folder and opens its ledger.
@@ -41,7 +45,9 @@ describe(SqliteFolderLock.name, () => {
     const downloader = containerFor(folder, ':memory:').get(MediaDownloader);
     const garbage = path.join(work.dir, 'garbage.sqlite');
     writeFileSync(garbage, 'not a database');
-    expect(() => containerFor(folder, garbage).get(DownloadLedger)).to.throw().with.property('code', 'LOCKED');
+    expect(() => containerFor(folder, garbage).get(DownloadLedger))
+      .to.throw()
+      .with.property('code', 'LOCKED');
     expect(readFileSync(garbage, 'utf8')).to.equal('not a database');
     await downloader.close();
   });

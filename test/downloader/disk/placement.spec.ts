@@ -25,7 +25,21 @@ describe(Placement.name, () => {
   afterEach(() => cleanup());
 
   function verified(body: Buffer, nameByContent?: string): VerifiedOutcome {
-    return { part: undefined as unknown as OpenPart, sha256: sha256(body), byteSize: body.length, contentType: 'image/jpeg', declaredSize: body.length, resumedFrom: 0, finalUrl: '', hasSidecar: false, etag: undefined, lastModified: undefined, detectedFormat: 'jpeg', warnings: [], nameByContent };
+    return {
+      part: undefined as unknown as OpenPart,
+      sha256: sha256(body),
+      byteSize: body.length,
+      contentType: 'image/jpeg',
+      declaredSize: body.length,
+      resumedFrom: 0,
+      finalUrl: '',
+      hasSidecar: false,
+      etag: undefined,
+      lastModified: undefined,
+      detectedFormat: 'jpeg',
+      warnings: [],
+      nameByContent,
+    };
   }
 
   /** Reserve a name for `name`, write the `.part` there as a transfer would, and place it. */
@@ -35,7 +49,16 @@ describe(Placement.name, () => {
     writeFileSync(`${reservation.path}.part`, body);
     const sealed = { outcome: verified(body, nameByContent), mtimeMs: statSync(`${reservation.path}.part`).mtimeMs };
     return placement.place(reservation, { partBase: reservation.path, replaces: undefined }, sealed, async (placed) => {
-      await ledger.record({ url: request.url, mediaType: 'image', filename: placed.filename, sha256: sha256(body), bytes: body.length, source: 'origin', status: 'success', recordedAt: 1 });
+      await ledger.record({
+        url: request.url,
+        mediaType: 'image',
+        filename: placed.filename,
+        sha256: sha256(body),
+        bytes: body.length,
+        source: 'origin',
+        status: 'success',
+        recordedAt: 1,
+      });
       return placed;
     });
   }

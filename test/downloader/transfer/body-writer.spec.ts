@@ -30,7 +30,9 @@ describe(writeBody.name, () => {
     const temp = tempDir();
     try {
       const silent = new Readable({ read() {} }); // never sends a byte
-      const writing = writeBody(silent, { part: path.join(temp.dir, 'b.part'), offset: 0, encoding: undefined }, meter(), { minBytes: 1, windowMs: 50 }, 'http://h/b', () => Promise.resolve());
+      const writing = writeBody(silent, { part: path.join(temp.dir, 'b.part'), offset: 0, encoding: undefined }, meter(), { minBytes: 1, windowMs: 50 }, 'http://h/b', () =>
+        Promise.resolve(),
+      );
       await writing.then(
         () => expect.fail('a silent body was written'),
         (error: Error & { code?: string }) => expect(error.code).to.equal('STALLED'),

@@ -15,14 +15,22 @@ describe('planWrite', () => {
   it('should append only a 206 that starts at the kept offset and names the same total', () => {
     expect(planWrite(response(206, { 'content-range': 'bytes 1000-4999/5000' }), kept, URL, 0)).to.deep.equal({ offset: 1000, declaredSize: 5000, encoding: undefined });
     for (const range of ['bytes 0-4999/5000', 'bytes 1000-5999/6000', '']) {
-      expect(() => planWrite(response(206, { 'content-range': range }), kept, URL, 0), range).to.throw().with.property('code', 'RANGE_MISMATCH');
+      expect(() => planWrite(response(206, { 'content-range': range }), kept, URL, 0), range)
+        .to.throw()
+        .with.property('code', 'RANGE_MISMATCH');
     }
   });
 
   it('should refuse every status that brings no usable body with its typed error', () => {
-    expect(() => planWrite(response(404), undefined, URL, 0)).to.throw().with.property('code', 'MEDIA_NOT_FOUND');
-    expect(() => planWrite(response(416), kept, URL, 0)).to.throw().with.property('code', 'RANGE_MISMATCH');
-    expect(() => planWrite(response(503, { 'retry-after': '3' }), undefined, URL, 0)).to.throw().with.property('retryAfterMs', 3000);
+    expect(() => planWrite(response(404), undefined, URL, 0))
+      .to.throw()
+      .with.property('code', 'MEDIA_NOT_FOUND');
+    expect(() => planWrite(response(416), kept, URL, 0))
+      .to.throw()
+      .with.property('code', 'RANGE_MISMATCH');
+    expect(() => planWrite(response(503, { 'retry-after': '3' }), undefined, URL, 0))
+      .to.throw()
+      .with.property('retryAfterMs', 3000);
   });
 });
 
