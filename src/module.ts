@@ -57,12 +57,17 @@ export function downloaderModule(input: DownloaderConfigInput): ContainerModule 
     bind(DownloadLedger)
       .toDynamicValue((context) => {
         // The folder is ours before its ledger is opened, checked or migrated: a second run stops at the lock.
-        context.get(FolderLock);
+        const lock = context.get(FolderLock);
+        lock.acquire();
         try {
           return context.get(SqliteDownloadLedger);
         } catch (error) {
           const missing = findNativeModuleMissing(error);
-          if (!missing) throw error;
+          if (!missing) {
+            // A ledger that cannot be opened (damaged, unwritable) must not keep the folder from the next attempt.
+            lock.release();
+            throw error;
+          }
           process.emitWarning(`${missing.message}. Keeping the ledger in memory for this process.`, 'LedgerWarning');
           return new MemoryDownloadLedger();
         }

@@ -8,7 +8,7 @@ import { SqliteDownloadLedger } from '../ledger/sqlite-download-ledger.js';
 import { downloaderModule } from '../module.js';
 import { countLines } from './count-lines.js';
 import type { FetchOptions } from './fetch-options.js';
-import { failer, configOrProblem, downloadRunProblem, inputProblem } from './run-setup.js';
+import { failer, configOrProblem, downloadRunProblem, inputProblem, releaseFolder } from './run-setup.js';
 import { readInputRows, type BadRow } from './input-rows.js';
 import { announcePauses } from './pause-notice.js';
 import { ProgressDisplay, type DisplayStream } from './progress-display.js';
@@ -56,9 +56,10 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
     // Written beside the old results and renamed at the end: a failed run never destroys the last one's.
     results = await ResultsFile.open(options.resultsFile);
   } catch (error) {
-    // Let go of the folder's lock and the ledger before saying why.
-    await downloader?.close();
+    // Let go of the ledger and the folder's lock before saying why.
     await ledger?.close();
+    await downloader?.close();
+    releaseFolder(container);
     return fail((error as Error).message);
   }
   const tally = newTally(Date.now());
@@ -122,8 +123,9 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   if (tally.inputComplete) tally.expected = tally.total;
   display.draw(true);
   await Promise.all(pending);
-  await downloader.close();
+  // Every result is committed: the ledger closes while the folder is still ours, then the downloader lets it go.
   await ledger.close();
+  await downloader.close();
   stopLiveBytes();
   const committed = await results.commit().then(
     () => undefined,

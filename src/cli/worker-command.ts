@@ -19,7 +19,7 @@ import { noSuchQueue, queueExists } from '../scale-out/known-queues.js';
 import { downloadRow, errorResult, refusedResult } from './download-row.js';
 import { EXIT } from './exit-codes.js';
 import { trackLiveBytes, type CommandIo } from './fetch-command.js';
-import { failer, configOrProblem, downloadRunProblem } from './run-setup.js';
+import { failer, configOrProblem, downloadRunProblem, releaseFolder } from './run-setup.js';
 import { announcePauses } from './pause-notice.js';
 import { ProgressDisplay } from './progress-display.js';
 import type { WorkerOptions } from './scale-out-options.js';
@@ -67,8 +67,9 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
     if (ledger instanceof SqliteDownloadLedger) ledger.assertIntact();
     downloader = container.get(MediaDownloader);
   } catch (error) {
-    await downloader?.close();
     await ledger?.close();
+    await downloader?.close();
+    releaseFolder(container);
     redis.disconnect();
     return fail((error as Error).message);
   }
@@ -126,8 +127,9 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
   const closing = worker.close();
   if (stoppedBy) await downloader.close({ abort: true });
   await closing;
-  await downloader.close();
+  // Every job is done: the ledger closes while the folder is still ours, then the downloader lets it go.
   await ledger.close();
+  await downloader.close();
   await queue.close();
   await redis.quit();
   display.summary(stoppedBy !== undefined, 'tumblr-dl status --results <file>');

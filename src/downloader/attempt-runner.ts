@@ -32,8 +32,8 @@ interface AttemptMemory {
   contentType: string | undefined;
   /** SHA-256 of an earlier attempt's body that failed the structure check. */
   truncatedSha256: string | undefined;
-  /** Whether the last attempt left its `.part` on disk for a later attempt or run. */
-  partKept: boolean;
+  /** Whether the last transfer left its `.part` on disk for a later attempt or run; `undefined` until a transfer has said. */
+  partKept: boolean | undefined;
 }
 
 /**
@@ -53,7 +53,7 @@ export class AttemptRunner {
   ) {}
 
   async run(request: DownloadRequest, source: AttemptSource, target: DownloadTarget, signal: AbortSignal): Promise<Fetched> {
-    const memory: AttemptMemory = { attempt: source.attemptsBefore, resumedFrom: 0, contentType: undefined, truncatedSha256: undefined, partKept: false };
+    const memory: AttemptMemory = { attempt: source.attemptsBefore, resumedFrom: 0, contentType: undefined, truncatedSha256: undefined, partKept: undefined };
     try {
       const outcome = await this.retryStrategy.run(
         (attempt) => {
@@ -97,9 +97,10 @@ export class AttemptRunner {
   private async verify(request: DownloadRequest, source: AttemptSource, target: DownloadTarget, outcome: TransferOutcome, memory: AttemptMemory): Promise<VerifiedOutcome> {
     const bytes = bytesFacts(outcome.probe, outcome.sha256, outcome.byteSize);
     const { detectedFormat } = bytes;
-    const nameByContent = request.nameFor?.(detectedFormat, outcome.contentType);
-    const name = target.replaces ?? nameByContent ?? request.target;
     try {
+      // Inside the try: a host's generator that throws, or a name refused by resolveInside, drops the bytes like a refusal.
+      const nameByContent = request.nameFor?.(detectedFormat, outcome.contentType);
+      const name = target.replaces ?? nameByContent ?? request.intendedPath;
       const verdict = await this.verifier.verify({
         url: source.url,
         mediaType: request.mediaType,

@@ -10,7 +10,7 @@ import { DownloadError } from '../errors/download-error.js';
 /** Where a call's file goes: a fixed name (`downloadFile`), or a name that follows the bytes (media calls). */
 export interface Destination {
   /** Absolute path inside `outputDir`. */
-  target: string;
+  intendedPath: string;
   /** The name once the bytes' format is known (media calls only). */
   nameFor?: (format: DetectedFormat | undefined, contentType: string | undefined) => string;
 }
@@ -56,7 +56,7 @@ export function acceptCall(call: DownloadCall, locate: () => Destination): Downl
     Object.freeze({ index, requestUrl, host: parseMediaUrl(requestUrl).hostname.toLowerCase() }),
   );
   const destination = locate();
-  return Object.freeze({ ...call, host: candidates[0]!.host, candidates: Object.freeze(candidates), target: destination.target, nameFor: destination.nameFor });
+  return Object.freeze({ ...call, host: candidates[0]!.host, candidates: Object.freeze(candidates), intendedPath: destination.intendedPath, nameFor: destination.nameFor });
 }
 
 /** Where a media item goes: the generated name, which follows the bytes' real format once it is known. */
@@ -69,5 +69,5 @@ export function mediaDestination(outputDir: string, generator: FilenameGenerator
     if (contentType !== undefined) context.contentType = contentType;
     return resolveInside(outputDir, generator.generateFilename(context), named.url);
   };
-  return { target: nameFor(), nameFor };
+  return { intendedPath: nameFor(), nameFor };
 }

@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import type { DownloaderConfig } from '../config/downloader-config.js';
 import type { DownloadError } from '../errors/download-error.js';
 import type { DownloadEvents } from '../events/download-events.js';
@@ -14,7 +15,7 @@ import { toDownloadError } from '../errors/classify-error.js';
 import { Fallbacks } from './fallbacks.js';
 import type { FetchSucceeded } from './fetch-outcome.js';
 import { KeyedTurns } from '../concurrency/keyed-turns.js';
-import { discardPart } from './disk/part-file.js';
+import { discardPart, partPaths } from './disk/part-file.js';
 import type { DownloadTarget } from './download-target.js';
 import type { Reservation } from './disk/path-reservations.js';
 import { PartIndex } from './disk/part-index.js';
@@ -100,7 +101,7 @@ export class DownloadPipeline {
         await this.stages.placement.clearLeftovers(onDisk.filename);
         return await reporter.skipped(request, onDisk);
       }
-      return await this.download(request, onDisk.kind === 'damaged' ? onDisk.replace : undefined, signal);
+      return await this.download(request, onDisk.kind === 'damaged' ? onDisk.replaces : undefined, signal);
     } finally {
       endTurn();
     }
@@ -117,7 +118,9 @@ export class DownloadPipeline {
       const target: DownloadTarget = { partBase: reservation.path, replaces };
       const fetched = await fallbacks.fetch(request, target, signal);
       if (!fetched.ok) {
-        const { attempts, resumedFrom, contentType, partKept } = fetched;
+        const { attempts, resumedFrom, contentType } = fetched;
+        // No transfer ran (aborted while waiting for the rate limiter): a .part an earlier run left is still there.
+        const partKept = fetched.partKept ?? (await fileExists(partPaths(target.partBase).part));
         return await this.fail(request, fetched.error, signal, { attempts, resumedFrom, contentType, partKept });
       }
       reporter.verified(request, fetched);
@@ -177,4 +180,12 @@ export class DownloadPipeline {
   private fail(request: DownloadRequest, error: unknown, signal: AbortSignal, trail: Omit<Failure, 'error'>): Promise<DownloadResult> {
     return this.stages.reporter.failed(request, { ...trail, error: toDownloadError(error, request.requestUrl, signal) });
   }
+}
+
+/** Whether a file exists (asked only on the rare failure that no transfer decided). */
+function fileExists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }

@@ -52,6 +52,8 @@ export class Fallbacks {
   private async fromWayback(request: DownloadRequest, candidates: Candidate[], target: DownloadTarget, signal: AbortSignal, missing: FetchFailed): Promise<Fetched> {
     const notes: string[] = [];
     let attempts = missing.attempts;
+    // The captures write to the same .part: what the last one that ran left there is what the failure reports.
+    let partKept = missing.partKept;
     for (const candidate of candidates) {
       try {
         const lookup = (): ReturnType<typeof findCaptures> =>
@@ -61,16 +63,17 @@ export class Fallbacks {
         for (const capture of captures) {
           const fetched = await this.runner.run(request, { url: capture.rawUrl, host: capture.host, attemptsBefore: attempts }, target, signal);
           if (fetched.ok) return { ...fetched, captureTimestamp: capture.timestamp, candidate };
-          if (signal.aborted) return fetched;
+          partKept = fetched.partKept ?? partKept;
+          if (signal.aborted) return { ...fetched, partKept };
           attempts = fetched.attempts;
           notes.push(`Wayback capture ${capture.timestamp} refused: ${toDownloadError(fetched.error, capture.rawUrl).message}`);
         }
       } catch (lookupError) {
-        if (signal.aborted) return { ...missing, error: lookupError, attempts };
+        if (signal.aborted) return { ...missing, error: lookupError, attempts, partKept };
         notes.push(`Wayback lookup failed: ${(lookupError as Error).message}`);
       }
     }
-    return withNote({ ...missing, attempts }, notes.join('; '));
+    return withNote({ ...missing, attempts, partKept }, notes.join('; '));
   }
 }
 

@@ -39,6 +39,10 @@ export interface FetchFailed {
   resumedFrom: number;
   /** Content-Type of the last response whose body arrived, if any. */
   contentType?: string;
-  /** Whether a resumable `.part` stays on disk for the next attempt or run (an interrupted transfer that can be continued). */
-  partKept: boolean;
+  /**
+   * Whether a resumable `.part` stays on disk for the next attempt or run (an interrupted transfer that can be
+   * continued), as the last transfer decided; `undefined` when no transfer ran (aborted while waiting for the rate
+   * limiter): whatever an earlier run left is still there.
+   */
+  partKept: boolean | undefined;
 }

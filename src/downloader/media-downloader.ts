@@ -85,7 +85,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
 
   downloadFile(url: string, filename: string, options: DownloadFileOptions = {}, signal?: AbortSignal): Promise<DownloadResult> {
     const mediaType = options.mediaType ?? mediaTypeForExtension(path.extname(String(filename)).slice(1));
-    return this.track(url, mediaType, options.postId, options, signal, () => ({ target: resolveInside(this.config.outputDir, filename, url) }));
+    return this.track(url, mediaType, options.postId, options, signal, () => ({ intendedPath: resolveInside(this.config.outputDir, filename, url) }));
   }
 
   downloadWithResume(url: string, filename: string, options: DownloadFileOptions = {}, signal?: AbortSignal): Promise<DownloadResult> {
@@ -120,7 +120,8 @@ export class DefaultMediaDownloader implements MediaDownloader {
   }
 
   private downloadMedia(url: string, postId: string, mediaType: MediaType, options: DownloadMediaOptions, signal?: AbortSignal): Promise<DownloadResult> {
-    const media: FilenameContext = { url, postId, mediaType, index: options.index ?? 0 };
+    // A JavaScript host may pass a numeric id: names are built from strings.
+    const media: FilenameContext = { url, postId: String(postId), mediaType, index: options.index ?? 0 };
     if (options.metadata !== undefined) media.metadata = options.metadata;
     return this.track(url, mediaType, postId, { ...options, index: media.index }, signal, () => mediaDestination(this.config.outputDir, this.filenameGenerator, media));
   }

@@ -38,7 +38,7 @@ export class Reporter {
 
   queued(request: DownloadRequest): void {
     if (this.events.hasListeners('queued'))
-      this.events.publish('queued', { ...eventBase(request, 0), filename: request.target, ...(request.priority === undefined ? {} : { priority: request.priority }) });
+      this.events.publish('queued', { ...eventBase(request, 0), filename: request.intendedPath, ...(request.priority === undefined ? {} : { priority: request.priority }) });
   }
 
   started(request: DownloadRequest): void {
@@ -121,7 +121,7 @@ export class Reporter {
     const missing = error instanceof MediaNotFoundError;
     const request = 'host' in call ? call : undefined;
     const facts: ResultFacts = {
-      filename: request?.target ?? '',
+      filename: request?.intendedPath ?? '',
       byteSize: 0,
       checksum: '',
       status: missing ? 'missing' : 'error',

@@ -44,7 +44,7 @@ export class SkipPolicy {
       }
     }
     if (this.config.onExisting !== 'skip') return { kind: 'absent' };
-    return judgeUnknown(request.target, this.verifier, { url: request.url, mediaType: request.mediaType });
+    return judgeUnknown(request.intendedPath, this.verifier, { url: request.url, mediaType: request.mediaType });
   }
 
   /** Note a URL saved by this downloader, so a repeat is found even with skipping off. */

@@ -52,8 +52,8 @@ export interface DownloadRequest extends DownloadCall {
   readonly host: string;
   /** The call's URL, then each of its `fallbackUrls`, best first. */
   readonly candidates: readonly Candidate[];
-  /** Absolute path the file is meant to get (inside `outputDir`). */
-  readonly target: string;
+  /** Absolute path the file is meant to get (inside `outputDir`); a media call's name may follow the bytes' format. */
+  readonly intendedPath: string;
   /**
    * For media calls, the name once the bytes' format (else their Content-Type) is known; absent for
    * `downloadFile`, whose caller chose the name.

@@ -34,7 +34,7 @@ describe(DownloadPipeline.name, () => {
         skipPolicy: { decide: async () => ({ kind: 'absent' }), saved: () => {} },
         fallbacks: { fetch: async (request: { url: string }) => (fetchesStarted.push(request.url), fetchedFor()) },
         placement: {
-          reserve: async (request: { target: string }) => ({ path: request.target, requested: request.target, variant: 0, release: () => {} }),
+          reserve: async (request: { intendedPath: string }) => ({ path: request.intendedPath, requested: request.intendedPath, variant: 0, release: () => {} }),
           place: async (_r: unknown, _s: unknown, _x: unknown, record: (placed: { filename: string }) => Promise<DownloadResult>) => record({ filename: 'f' }),
         },
         reporter: {

@@ -23,6 +23,12 @@ export interface FolderLock {
   readonly folder: string;
   /** False when the folder could not be locked at all (read-only, no permission): nothing can be written there either. */
   readonly held: boolean;
+  /**
+   * Take the folder: a no-op while held, and taken again after a {@link release} (a container whose ledger failed to
+   * open lets the folder go; a later resolution takes it back before it opens anything).
+   * @throws DownloadError `LOCKED` when another run (or another downloader in this process) holds it
+   */
+  acquire(): void;
   /** Let another run have the folder. Idempotent. */
   release(): void;
 }
@@ -44,11 +50,19 @@ const lockedHere = new Set<string>();
 @injectable()
 export class SqliteFolderLock implements FolderLock {
   readonly folder: string;
-  private readonly db: BetterSqlite3.Database | undefined;
+  private db: BetterSqlite3.Database | undefined;
+  /** The folder cannot be locked at all (warned once): asking again would only warn again. */
+  private unlockable = false;
 
   constructor(@inject(DownloaderConfig) config: Pick<DownloaderConfig, 'outputDir'>) {
     this.folder = path.resolve(config.outputDir);
+    this.acquire();
+  }
+
+  acquire(): void {
+    if (this.held || this.unlockable) return;
     this.db = takeLock(this.folder);
+    this.unlockable = this.db === undefined;
   }
 
   get held(): boolean {
@@ -57,10 +71,13 @@ export class SqliteFolderLock implements FolderLock {
 
   release(): void {
     if (!this.held) return;
-    // The pid file first: once the lock is free, a new holder may already be writing its own.
-    rmSync(pidFile(this.folder), { force: true });
-    this.db!.close();
-    lockedHere.delete(this.folder);
+    try {
+      // The pid file first: once the lock is free, a new holder may already be writing its own.
+      rmSync(pidFile(this.folder), { force: true });
+    } finally {
+      this.db!.close();
+      lockedHere.delete(this.folder);
+    }
   }
 }
 

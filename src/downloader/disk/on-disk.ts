@@ -11,8 +11,8 @@ import { analyseFile } from '../../verify/file-digest.js';
 export type OnDisk =
   /** The file is there and verified: no request. */
   | { kind: 'kept'; filename: string; byteSize: number; checksum: string; mtimeMs: number; verifiedBy: KeptBy; detectedFormat?: DetectedFormat }
-  /** Something is at `replace` that must not be trusted: download again and put the verified bytes in its place. */
-  | { kind: 'damaged'; replace: string; reason: string }
+  /** Something is at `replaces` that must not be trusted: download again and put the verified bytes in its place. */
+  | { kind: 'damaged'; replaces: string; reason: string }
   /** Nothing to go on: an ordinary download. */
   | { kind: 'absent' };
 
@@ -27,7 +27,7 @@ export type KeptBy = 'size-and-time' | 'sha256' | 'verifier';
  */
 export async function judgeRecorded(record: LedgerRecord): Promise<OnDisk> {
   const check = await checkRecordedFile(record, { hash: true, trustMtime: true });
-  if (check.state !== 'intact') return { kind: 'damaged', replace: record.filename, reason: describeCheck(check, record) };
+  if (check.state !== 'intact') return { kind: 'damaged', replaces: record.filename, reason: describeCheck(check, record) };
   return {
     kind: 'kept',
     filename: record.filename,
@@ -46,7 +46,7 @@ export async function judgeRecorded(record: LedgerRecord): Promise<OnDisk> {
 export async function judgeUnknown(target: string, verifier: Verifier, request: { url: string; mediaType: MediaType }): Promise<OnDisk> {
   const stat = await fs.lstat(target).catch(() => undefined);
   if (!stat) return { kind: 'absent' };
-  if (!stat.isFile()) return { kind: 'damaged', replace: target, reason: 'not a regular file' };
+  if (!stat.isFile()) return { kind: 'damaged', replaces: target, reason: 'not a regular file' };
   try {
     const { sha256, probe } = await analyseFile(target, stat.size);
     const bytes = bytesFacts(probe, sha256, stat.size);
@@ -66,6 +66,6 @@ export async function judgeUnknown(target: string, verifier: Verifier, request: 
     const kept: OnDisk = { kind: 'kept', filename: target, byteSize: stat.size, checksum: sha256, mtimeMs: stat.mtimeMs, verifiedBy: 'verifier' };
     return bytes.detectedFormat === undefined ? kept : { ...kept, detectedFormat: bytes.detectedFormat };
   } catch (error) {
-    return { kind: 'damaged', replace: target, reason: `the file there fails verification: ${(error as Error).message}` };
+    return { kind: 'damaged', replaces: target, reason: `the file there fails verification: ${(error as Error).message}` };
   }
 }

@@ -4,6 +4,7 @@ import { checkRecordedFile } from '../../ledger/check-recorded-file.js';
 import { finalizePart, linkNoClobber, replaceWithPart } from './finalize.js';
 import { discardPart } from './part-file.js';
 import type { PathReservations, Reservation } from './path-reservations.js';
+import type { DownloadTarget } from '../download-target.js';
 
 /** The name a verified download ended up under. */
 export interface FinalName {
@@ -19,14 +20,12 @@ export interface FinalName {
 
 /** What {@link placeFile} needs to know about the verified `.part`. */
 export interface PlaceRequest {
-  /** Path the `.part` and sidecar are named after. */
-  partBase: string;
+  /** The `.part`, and the damaged file it repairs (the bytes then replace it, atomically, with no dedupe). */
+  target: DownloadTarget;
   reservation: Reservation;
   sha256: string;
   byteSize: number;
   hasSidecar: boolean;
-  /** A repair: the bytes replace the file at the reservation's path, atomically, with no dedupe. */
-  replace?: boolean;
 }
 
 /**
@@ -45,27 +44,28 @@ export async function placeFile(
   mode: LedgerConfig['dedupe'],
   reservations: PathReservations,
 ): Promise<FinalName> {
-  if (request.replace) {
-    await replaceWithPart(request.partBase, request.reservation.path, request.hasSidecar);
+  const { partBase } = request.target;
+  if (request.target.replaces !== undefined) {
+    await replaceWithPart(partBase, request.reservation.path, request.hasSidecar);
     return { reservation: request.reservation, filename: request.reservation.path, ownBytes: true };
   }
   const original = mode === 'off' ? undefined : await findIntactTwin(ledger, request);
   const twin = original ? { deduplicatedFrom: original.filename } : {};
   let reservation = request.reservation;
   if (original && mode === 'reference') {
-    await discardPart(request.partBase);
+    await discardPart(partBase);
     return { reservation, filename: original.filename, ownBytes: false, ...twin };
   }
   if (original && mode === 'hardlink') {
     const linked = await linkNoClobber(original.filename, reservation, reservations);
     reservation = linked.reservation;
     if (linked.linked) {
-      await discardPart(request.partBase);
+      await discardPart(partBase);
       return { reservation, filename: reservation.path, ownBytes: false, ...twin };
     }
   }
   // No twin, dedupe 'copy', or no hard links on this file system: the downloaded bytes get the name.
-  reservation = await finalizePart(request.partBase, reservation, reservations, request.hasSidecar);
+  reservation = await finalizePart(partBase, reservation, reservations, request.hasSidecar);
   return { reservation, filename: reservation.path, ownBytes: true, ...twin };
 }
 

@@ -58,8 +58,8 @@ export class Placement {
 
   /** A name for the `.part` (the damaged file's own for a repair); release it if the download fails. */
   async reserve(request: DownloadRequest, replaces: string | undefined): Promise<Reservation> {
-    await this.ensureDirectory(path.dirname(request.target));
-    return replaces === undefined ? this.reservations.reserve(request.target) : { path: replaces, requested: replaces, variant: 0, release: () => {} };
+    await this.ensureDirectory(path.dirname(request.intendedPath));
+    return replaces === undefined ? this.reservations.reserve(request.intendedPath) : { path: replaces, requested: replaces, variant: 0, release: () => {} };
   }
 
   /**
@@ -70,12 +70,12 @@ export class Placement {
   async place<T>(reservation: Reservation, target: DownloadTarget, sealed: SealedOutcome, record: (placed: Placed) => Promise<T>): Promise<T> {
     const { outcome } = sealed;
     let held = reservation;
-    const repair = target.replaces !== undefined;
     const endTurn = await this.turns.take(outcome.sha256);
     try {
-      if (!repair) held = await this.renamed(held, outcome.nameByContent);
+      // A repair keeps the damaged file's name; a new file gets the one its bytes' format asks for.
+      if (target.replaces === undefined) held = await this.renamed(held, outcome.nameByContent);
       const finalName = await placeFile(
-        { partBase: target.partBase, reservation: held, sha256: outcome.sha256, byteSize: outcome.byteSize, hasSidecar: outcome.hasSidecar, replace: repair },
+        { target, reservation: held, sha256: outcome.sha256, byteSize: outcome.byteSize, hasSidecar: outcome.hasSidecar },
         this.ledger,
         this.dedupe,
         this.reservations,

@@ -52,6 +52,18 @@ describe(SqliteFolderLock.name, () => {
     await downloader.close();
   });
 
+  it('should let the folder go when its ledger cannot be opened, so the next attempt in this process gets it', async () => {
+    const folder = path.join(work.dir, 'archive');
+    const garbage = path.join(work.dir, 'garbage.sqlite');
+    writeFileSync(garbage, 'not a database');
+    expect(() => containerFor(folder, garbage).get(DownloadLedger))
+      .to.throw()
+      .with.property('code', 'LEDGER');
+    expect(existsSync(path.join(folder, '.tumblr-dl', 'lock.pid')), 'lock.pid after the failure').to.equal(false);
+    const next = containerFor(folder, path.join(work.dir, 'good.sqlite')).get(MediaDownloader);
+    await next.close();
+  });
+
   it('should name the holder in lock.pid while held, and remove it on release', () => {
     const folder = path.join(work.dir, 'archive');
     const lock = new SqliteFolderLock({ outputDir: folder });
@@ -71,7 +83,7 @@ describe(SqliteFolderLock.name, () => {
     const folder = path.join(work.dir, 'archive');
     const container = containerFor(folder, ':memory:');
     const released: string[] = [];
-    container.rebind(FolderLock).toConstantValue({ folder, held: true, release: () => released.push(folder) });
+    container.rebind(FolderLock).toConstantValue({ folder, held: true, acquire: () => {}, release: () => released.push(folder) });
     await container.get(MediaDownloader).close();
     expect(released).to.deep.equal([folder]);
     expect(existsSync(path.join(folder, '.tumblr-dl', 'lock'))).to.equal(false);
