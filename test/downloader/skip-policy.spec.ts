@@ -57,7 +57,7 @@ describe(SkipPolicy.name, () => {
     it('should call a recorded file that was cut damaged, to be replaced under its own name', async () => {
       const file = await recordSaved('a.jpg', jpegBytes(4096));
       writeFileSync(file, jpegBytes(4096).subarray(0, 1000));
-      expect(await policy().decide(requestFor(dir, URL, 'a.jpg'))).to.include({ kind: 'damaged', replace: file });
+      expect(await policy().decide(requestFor(dir, URL, 'a.jpg'))).to.include({ kind: 'damaged', replaces: file });
     });
 
     it("should adopt an unknown file only with onExisting 'skip' and only when it verifies", async () => {
