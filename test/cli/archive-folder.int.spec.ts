@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { cpSync, existsSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -53,15 +53,25 @@ describe('tumblr-dl on an archive folder (built CLI, real server)', function () 
     const first = runCli(['fetch', list, '-o', dir('a'), '-q'], (child) => (firstPid = child.pid!));
     // A ledger of its own, which nothing else would create: the second run must stop before it opens one.
     const secondLedger = path.join(work.dir, 'second-ledger.sqlite');
+    // The holder's pid, there while the folder is held and removed when it is let go: "locked now", not "was locked once".
+    const lockPid = path.join(dir('a'), '.tumblr-dl', 'lock.pid');
+    const readPid = (): string | undefined => (existsSync(lockPid) ? readFileSync(lockPid, 'utf8') : undefined);
     let second: Run;
+    let pidWhileHeld: string | undefined;
+    let pidAfterRefusal: string | undefined;
     try {
       // The folder is locked before any request is made: once one is here, the folder is the first run's.
       await Promise.race([server.arrived(1), first.then((run) => Promise.reject(new Error(`the first run ended before its first request: ${run.stderr}`)))]);
+      pidWhileHeld = readPid();
       second = await runCli(['fetch', list, '-o', dir('a'), '-q', '--ledger', secondLedger]);
+      pidAfterRefusal = readPid();
     } finally {
       server.release();
     }
     const done = await first;
+    expect(pidWhileHeld, `${lockPid} while the first run held the folder`).to.equal(`${firstPid}\n`);
+    expect(pidAfterRefusal, `${lockPid} once the second run was refused`).to.equal(`${firstPid}\n`);
+    expect(existsSync(lockPid), `${lockPid} after the first run let the folder go`).to.equal(false);
     expect(second.code).to.equal(2);
     expect(second.stderr).to.equal(`tumblr-dl: ${dir('a')} is in use by another tumblr-dl run (pid ${firstPid})\n`);
     for (const file of [secondLedger, `${secondLedger}-wal`, `${secondLedger}-shm`]) expect(existsSync(file), `the refused run created ${file}`).to.equal(false);

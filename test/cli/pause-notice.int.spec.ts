@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { ensureBuilt } from '../support/built-package.js';
+import { FaultServer } from '../support/fault-server.js';
 import { jpegBytes, tempDir } from '../support/fixtures.js';
 import { useRealSockets } from '../support/nock-helpers.js';
 import { startRedis, type RedisUnderTest } from '../support/redis-server.js';
@@ -26,43 +25,25 @@ const pauseLines = (stdout: string): string[] => stdout.split('\n').filter((line
  * ones with a JPEG. The 429s are held until every path has asked, so all the items are in flight when the
  * host says 429, and each of them reports the same pause: the case the announcement must say once.
  */
-class RateLimitingOrigin {
-  /** Requests seen, per path. */
-  readonly seen = new Map<string, number>();
-  private readonly held: http.ServerResponse[] = [];
-  private readonly server = http.createServer((req, res) => this.handle(req, res));
-
-  constructor(private readonly retryAfterSeconds: number) {}
-
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+function rateLimitingOrigin(retryAfterSeconds: number): FaultServer {
+  const server = new FaultServer();
+  for (const [i, item] of ITEMS.entries()) {
+    const tooMany = { status: 429, headers: { 'retry-after': String(retryAfterSeconds) }, body: 'slow down' };
+    server.script(item, { body: jpegBytes(64 * 1024, i + 1), statusFor: (n) => (n === 1 ? tooMany : undefined), hold: true });
   }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const file = req.url ?? '/';
-    const number = (this.seen.get(file) ?? 0) + 1;
-    this.seen.set(file, number);
-    if (number > 1) {
-      res.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpegBytes(64 * 1024, ITEMS.indexOf(file) + 1));
-      return;
-    }
-    this.held.push(res);
-    if (this.held.length < ITEMS.length) return;
-    for (const waiting of this.held.splice(0)) waiting.writeHead(429, { 'retry-after': String(this.retryAfterSeconds) }).end('slow down');
-  }
+  // The release also ends the holds: the second requests are served at once.
+  void server.arrived(ITEMS.length).then(() => server.release());
+  return server;
 }
+
+/** Requests the origin saw for each item, in the order of ITEMS. */
+const requestsPerItem = (server: FaultServer): number[] => ITEMS.map((item) => server.requestsFor(item).length);
 
 describe('tumblr-dl fetch: a paused host (built CLI)', function () {
   this.timeout(60_000);
   useRealSockets();
   let work: { dir: string; cleanup: () => void };
-  let origin: RateLimitingOrigin | undefined;
+  let origin: FaultServer | undefined;
 
   before(() => ensureBuilt());
   beforeEach(() => (work = tempDir('mdl-pause-')));
@@ -74,7 +55,7 @@ describe('tumblr-dl fetch: a paused host (built CLI)', function () {
 
   /** Start an origin that asks for `retryAfterSeconds`, and fetch every item from it, all at once. */
   async function fetchAll(retryAfterSeconds: number, flags: string[]): Promise<{ stdout: string; code: number | null; out: string }> {
-    origin = new RateLimitingOrigin(retryAfterSeconds);
+    origin = rateLimitingOrigin(retryAfterSeconds);
     const input = writeInput(work.dir, await origin.start());
     const out = path.join(work.dir, 'out');
     const run = await runCli(['fetch', input, '-o', out, '-c', String(ITEMS.length), '-r', '0', ...flags]);
@@ -85,7 +66,7 @@ describe('tumblr-dl fetch: a paused host (built CLI)', function () {
     const run = await fetchAll(1, []);
     expect(run.code, run.stdout).to.equal(0);
     // Every item was answered 429 once, then served: each of them reported the pause.
-    expect([...origin!.seen.values()], 'requests per item').to.deep.equal(ITEMS.map(() => 2));
+    expect(requestsPerItem(origin!), 'requests per item').to.deep.equal(ITEMS.map(() => 2));
     expect(pauseLines(run.stdout), run.stdout).to.have.length(1);
     expect(pauseLines(run.stdout)[0]).to.match(/^paused 127\.0\.0\.1 until \d\d:\d\d:\d\d \(in \d+s\): HTTP 429, Retry-After 1 s$/);
     expect(readResults(path.join(run.out, 'results.jsonl')).map((r) => r.status)).to.deep.equal(ITEMS.map(() => 'success'));
@@ -103,7 +84,7 @@ describe('tumblr-dl fetch: a paused host (built CLI)', function () {
   it('should keep quiet about pauses under -q, as about retries', async () => {
     const run = await fetchAll(3600, ['--max-retry-after', '500', '-q']);
     expect(run.code, run.stdout).to.equal(1);
-    expect([...origin!.seen.values()]).to.deep.equal(ITEMS.map(() => 1));
+    expect(requestsPerItem(origin!)).to.deep.equal(ITEMS.map(() => 1));
     expect(pauseLines(run.stdout), run.stdout).to.deep.equal([]);
   });
 });
@@ -113,7 +94,7 @@ describe('tumblr-dl worker: a paused host (built CLI, real Redis)', function () 
   useRealSockets();
   let redis: RedisUnderTest;
   let work: { dir: string; cleanup: () => void };
-  let origin: RateLimitingOrigin;
+  let origin: FaultServer;
 
   before(async () => {
     ensureBuilt();
@@ -127,13 +108,13 @@ describe('tumblr-dl worker: a paused host (built CLI, real Redis)', function () 
   });
 
   it('should announce its own pause once, capped, though every job of the host hit it', async () => {
-    origin = new RateLimitingOrigin(3600);
+    origin = rateLimitingOrigin(3600);
     const input = writeInput(work.dir, await origin.start());
     const queue = ['--redis', redis.url, '--queue', 'pause-notice'];
     expect((await runCli(['enqueue', input, ...queue])).code).to.equal(0);
     const run = await runCli(['worker', '-o', path.join(work.dir, 'out'), ...queue, '-c', String(ITEMS.length), '-r', '0', '--max-retry-after', '500', '--exit-when-drained']);
     expect(run.code, run.stderr).to.equal(0);
-    expect([...origin.seen.values()], 'requests per item').to.deep.equal(ITEMS.map(() => 1));
+    expect(requestsPerItem(origin), 'requests per item').to.deep.equal(ITEMS.map(() => 1));
     expect(pauseLines(run.stdout), run.stdout).to.have.length(1);
     expect(pauseLines(run.stdout)[0]).to.match(/^paused 127\.0\.0\.1 until \d\d:\d\d:\d\d \(in \d+s\): HTTP 429, Retry-After 3600 s, capped at 500 ms by --max-retry-after$/);
   });

@@ -6,16 +6,35 @@ import { SystemClock } from '../../src/time/clock.js';
 import { startRedis, type RedisUnderTest } from '../support/redis-server.js';
 import { waitUntil } from '../support/wait-until.js';
 
-// Real Redis, real time: the bucket lives on Redis's clock. Rates are high so that each test waits well under a second.
+/**
+ * The real clock, whose sleeps all end when this file's tests do. A test that shows a host waiting gives it a wait far
+ * longer than the test (a token 100 s away, a 60 s pause) and aborts the waiter; the limiter's loop, asleep until then
+ * with nobody left to serve, would otherwise keep mocha's process alive as long.
+ */
+class EndingClock extends SystemClock {
+  constructor(private readonly ended: AbortSignal) {
+    super();
+  }
+
+  override sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return super.sleep(ms, signal ? AbortSignal.any([signal, this.ended]) : this.ended);
+  }
+}
+
+// Real Redis, real time: the bucket lives on Redis's clock. Where a test proves one waiter is served while another still
+// waits, the other's wait is far longer than any test (a rate of one per 100 s, a 60 s pause): told apart by order, not by
+// how fast a busy machine gets there.
 describe(RedisRateLimiter.name, () => {
   let server: RedisUnderTest;
   const clients: Redis[] = [];
+  const ended = new AbortController();
   let prefix = 0;
 
   before(async () => {
     server = await startRedis();
   });
   after(async () => {
+    ended.abort();
     await Promise.all(clients.map((c) => c.quit()));
     await server.stop();
   });
@@ -24,8 +43,11 @@ describe(RedisRateLimiter.name, () => {
   const limiter = (options: Partial<RedisRateLimiterOptions> & { prefix: string }): RedisRateLimiter => {
     const redis = new Redis(server.url, { maxRetriesPerRequest: null });
     clients.push(redis);
-    return new RedisRateLimiter({ redis, requestsPerSecond: 20, burst: 1, scope: 'host', ...options }, new SystemClock());
+    return new RedisRateLimiter({ redis, requestsPerSecond: 20, burst: 1, scope: 'host', ...options }, new EndingClock(ended.signal));
   };
+
+  /** Calls of the bucket script Redis has run so far, every client together. */
+  const scriptCalls = async (): Promise<number> => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await clients[0]!.info('commandstats'))?.[1] ?? 0);
 
   /**
    * Wait until a cooldown sent with `cooldown()` (which does not wait for Redis) is in Redis, where the other
@@ -48,6 +70,15 @@ describe(RedisRateLimiter.name, () => {
     return () => settled;
   };
 
+  /** Abort a waiter that must not have been granted, and check that it ends rejected, not granted. */
+  const abortWaiter = async (waiter: Promise<unknown>, stop: AbortController): Promise<void> => {
+    stop.abort(new Error('stopped'));
+    await waiter.then(
+      () => expect.fail('a waiter that should still wait was granted'),
+      (error: Error) => expect(error.message).to.equal('stopped'),
+    );
+  };
+
   it('should hold two processes to one rate per host between them', async () => {
     const shared = `t${++prefix}`;
     const a = limiter({ prefix: shared, requestsPerSecond: 40 });
@@ -62,30 +93,38 @@ describe(RedisRateLimiter.name, () => {
 
   it('should give each host its own bucket', async () => {
     const shared = `t${++prefix}`;
-    const a = limiter({ prefix: shared, requestsPerSecond: 1 });
+    // One token per 100 s: a.example's next is far beyond any test, however slow the machine. Were the bucket
+    // shared, b and c would wait for it too (and time out).
+    const a = limiter({ prefix: shared, requestsPerSecond: 0.01 });
     await a.acquire(1, { key: 'a.example' });
-    // a.example's bucket is empty for a second; b and c, each with a bucket of its own, go first.
-    const nextOfA = a.acquire(1, { key: 'a.example' });
+    const stop = new AbortController();
+    const nextOfA = a.acquire(1, { key: 'a.example', signal: stop.signal });
     const aGranted = settledYet(nextOfA);
     await Promise.all(['b.example', 'c.example'].map((host) => a.acquire(1, { key: host })));
-    expect(aGranted(), "b and c waited for a's token").to.equal(false);
-    await nextOfA;
+    expect(aGranted(), "a's second token came before b's and c's first").to.equal(false);
+    await abortWaiter(nextOfA, stop);
   });
 
   it('should pause every process for a host when one of them sees a Retry-After', async () => {
     const shared = `t${++prefix}`;
     const a = limiter({ prefix: shared, requestsPerSecond: 100 });
     const b = limiter({ prefix: shared, requestsPerSecond: 100 });
-    const until = Date.now() + 1_000;
+    // A pause far longer than the test: h.example cannot be granted in it, however slow the machine.
+    const until = Date.now() + 60_000;
     a.cooldown('h.example', until);
     await cooldownInRedis(shared, 'h.example');
-    const paused = b.acquire(1, { key: 'h.example' }).then(() => Date.now());
+    const stop = new AbortController();
+    const paused = b.acquire(1, { key: 'h.example', signal: stop.signal });
     const pausedGranted = settledYet(paused);
-    // Another host is not held: granted while h.example still waits.
+    // Another host is not held: granted while h.example still waits. (b asked for h.example first: had it not
+    // been paused, it would have been granted first.)
     await b.acquire(1, { key: 'other.example' });
-    expect(pausedGranted(), 'the paused host was granted before the other').to.equal(false);
-    // Redis counts the pause from when it got it, so it ends no earlier than `until` (a few ms for rounding).
-    expect(await paused).to.be.at.least(until - 5);
+    expect(pausedGranted(), 'the paused host was granted').to.equal(false);
+    // b learnt the pause from Redis, to its end: Redis counts it from when it got it, so no earlier than `until`
+    // (a few ms for rounding).
+    await waitUntil(() => b.cooldownUntil('h.example') !== undefined, { what: "b to learn of h.example's pause from Redis" });
+    expect(b.cooldownUntil('h.example')).to.be.at.least(until - 5);
+    await abortWaiter(paused, stop);
   });
 
   it('should never shorten a pause with an earlier deadline', async () => {
@@ -105,18 +144,15 @@ describe(RedisRateLimiter.name, () => {
   it('should let other hosts through a shared bucket while one host cools down', async () => {
     const shared = `t${++prefix}`;
     const a = limiter({ prefix: shared, requestsPerSecond: 100, burst: 5, scope: 'global' });
-    a.cooldown('slow.example', Date.now() + 2_000);
+    // A pause far longer than the test: fast.example cannot be waiting for its end, however slow the machine.
+    a.cooldown('slow.example', Date.now() + 60_000);
     const stop = new AbortController();
     const held = a.acquire(1, { key: 'slow.example', signal: stop.signal });
     const heldSettled = settledYet(held);
     await a.acquire(1, { key: 'fast.example' });
     // The paused host, first in the shared queue, was passed over, not granted and not in the way.
     expect(heldSettled(), 'the paused host was let through').to.equal(false);
-    stop.abort(new Error('stopped'));
-    await held.then(
-      () => expect.fail('the paused host was let through'),
-      (error: Error) => expect(error.message).to.equal('stopped'),
-    );
+    await abortWaiter(held, stop);
   });
 
   it('should reject a waiter whose signal aborts, and serve the next', async () => {
@@ -137,11 +173,13 @@ describe(RedisRateLimiter.name, () => {
   it('should keep the rate off at 0 but still honour cooldowns', async () => {
     const shared = `t${++prefix}`;
     const a = limiter({ prefix: shared, requestsPerSecond: 0 });
-    const start = Date.now();
+    await a.acquire(1, { key: 'h' }); // the script is loaded
+    const before = await scriptCalls();
     await Promise.all(Array.from({ length: 50 }, () => a.acquire(1, { key: 'h' })));
-    // With burst 1, any rate at all would spread 50 grants over 49 refills; with the rate off they need no
-    // wait, only round trips. Generous: an upper bound only a rate that is not off can break, not a busy machine.
-    expect(Date.now() - start).to.be.below(5_000);
+    // Counted in calls to Redis, not in time: with any rate at all, a bucket of one (burst 1) gives one token a
+    // call, so 50 waiters take 50 calls at least (and 49 refills). With the rate off, the script grants every
+    // waiter there is: one call for the first, one for the 49 that queued behind it.
+    expect((await scriptCalls()) - before, 'calls to Redis for 50 grants').to.be.at.most(3);
     const until = Date.now() + 500;
     a.cooldown('h', until);
     await cooldownInRedis(shared, 'h');
@@ -151,17 +189,16 @@ describe(RedisRateLimiter.name, () => {
 
   it('should serve every waiter of a process in one call to Redis when the bucket holds enough', async () => {
     const shared = `t${++prefix}`;
-    const stats = async (): Promise<number> => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await clients[0]!.info('commandstats'))?.[1] ?? 0);
     const a = limiter({ prefix: shared, requestsPerSecond: 0 });
     await a.acquire(1, { key: 'h' }); // the script is loaded
-    const before = await stats();
+    const before = await scriptCalls();
     await Promise.all(Array.from({ length: 16 }, () => a.acquire(1, { key: 'h' })));
     // One call for the first waiter, one for the fifteen that queued behind it: not sixteen.
-    expect((await stats()) - before).to.be.at.most(3);
+    expect((await scriptCalls()) - before).to.be.at.most(3);
     const b = limiter({ prefix: shared, requestsPerSecond: 100, burst: 8 });
-    const limited = await stats();
+    const limited = await scriptCalls();
     await Promise.all(Array.from({ length: 8 }, () => b.acquire(1, { key: 'h' })));
-    expect((await stats()) - limited).to.be.at.most(4);
+    expect((await scriptCalls()) - limited).to.be.at.most(4);
   });
 
   it('should refuse bad options as INVALID_CONFIG', () => {
