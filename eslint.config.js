@@ -21,9 +21,8 @@ import globals from 'globals';
 import tseslint from 'tumblr-media-downloader-lint';
 
 export default defineConfig(
-  // node_modules/ (at any depth) is ignored by default; these are built or generated, and scratch/ is a
-  // developer's throwaway folder (git-excluded locally).
-  globalIgnores(['dist/', 'docs/api/', '.tmp/', 'sample-output/', 'scratch/']),
+  // node_modules/ (at any depth) is ignored by default; these are built or generated.
+  globalIgnores(['dist/', 'docs/api/', '.tmp/', 'sample-output/']),
   {
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     languageOptions: {
