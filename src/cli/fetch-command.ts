@@ -1,14 +1,12 @@
 import { Container } from 'inversify';
 import { resolveDownloaderConfig } from '../config/downloader-config.js';
 import type { DownloadResult } from '../model/download-result.js';
-import { MediaDownloader } from '../downloader/media-downloader.js';
 import { DownloadEvents } from '../events/download-events.js';
-import { DownloadLedger } from '../ledger/download-ledger.js';
-import { SqliteDownloadLedger } from '../ledger/sqlite-download-ledger.js';
 import { downloaderModule } from '../module.js';
 import { countLines } from './count-lines.js';
 import type { FetchOptions } from './fetch-options.js';
-import { failer, configOrProblem, downloadRunProblem, inputProblem, releaseFolder } from './run-setup.js';
+import { failer, configOrProblem, downloadRunProblem, inputProblem } from './run-setup.js';
+import { closeRun, openRun, type OpenRun } from './open-run.js';
 import { readInputRows, type BadRow } from './input-rows.js';
 import { announcePauses } from './pause-notice.js';
 import { ProgressDisplay, type DisplayStream } from './progress-display.js';
@@ -44,22 +42,20 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   if (problem) return fail(problem);
   const container = new Container();
   container.load(downloaderModule(config));
-  let ledger: DownloadLedger | undefined;
-  let downloader: MediaDownloader | undefined;
+  let opened: OpenRun;
+  try {
+    opened = await openRun(container);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  const { downloader } = opened;
   let results: ResultsFile;
   try {
-    // The container takes the folder's lock before it opens the ledger: a second run on the same folder
-    // stops here, before it reads, checks or migrates anything in <dir>/.tumblr-dl/.
-    ledger = container.get<DownloadLedger>(DownloadLedger);
-    if (ledger instanceof SqliteDownloadLedger) ledger.assertIntact();
-    downloader = container.get<MediaDownloader>(MediaDownloader);
     // Written beside the old results and renamed at the end: a failed run never destroys the last one's.
     results = await ResultsFile.open(options.resultsFile);
   } catch (error) {
     // Let go of the ledger and the folder's lock before saying why.
-    await ledger?.close();
-    await downloader?.close();
-    releaseFolder(container);
+    await closeRun(opened);
     return fail((error as Error).message);
   }
   const tally = newTally(Date.now());
@@ -123,9 +119,7 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   if (tally.inputComplete) tally.expected = tally.total;
   display.draw(true);
   await Promise.all(pending);
-  // Every result is committed: the ledger closes while the folder is still ours, then the downloader lets it go.
-  await ledger.close();
-  await downloader.close();
+  await closeRun(opened);
   stopLiveBytes();
   const committed = await results.commit().then(
     () => undefined,

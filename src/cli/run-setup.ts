@@ -1,5 +1,3 @@
-import type { Container } from 'inversify';
-import { FolderLock } from '../downloader/disk/folder-lock.js';
 import { stat } from 'node:fs/promises';
 import type { DownloaderConfig } from '../config/downloader-config.js';
 import { EXIT } from './exit-codes.js';
@@ -56,16 +54,4 @@ export async function inputProblem(input: string): Promise<string | undefined> {
   const found = await stat(input).catch((error: unknown) => error as Error);
   if (found instanceof Error) return `cannot read ${input}: ${explain(found)}`;
   return found.isFile() ? undefined : `cannot read ${input}: it is a folder, not a file`;
-}
-
-/**
- * Let go of the output folder after a start that failed once the lock was taken (a damaged ledger, a results file
- * that cannot be written): the downloader, which releases it on close, may never have been built.
- */
-export function releaseFolder(container: Container): void {
-  try {
-    container.get(FolderLock).release();
-  } catch {
-    // Never taken: another run holds the folder, and that was the failure.
-  }
 }

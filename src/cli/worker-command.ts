@@ -3,10 +3,7 @@ import * as path from 'node:path';
 import { WaitingError, Worker, type Job } from 'bullmq';
 import { Container } from 'inversify';
 import { resolveDownloaderConfig } from '../config/downloader-config.js';
-import { MediaDownloader } from '../downloader/media-downloader.js';
-import { DownloadLedger } from '../ledger/download-ledger.js';
 import { DownloadEvents } from '../events/download-events.js';
-import { SqliteDownloadLedger } from '../ledger/sqlite-download-ledger.js';
 import type { DownloadResult } from '../model/download-result.js';
 import { downloaderModule } from '../module.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
@@ -19,7 +16,8 @@ import { noSuchQueue, queueExists } from '../scale-out/known-queues.js';
 import { downloadRow, errorResult, refusedResult } from './download-row.js';
 import { EXIT } from './exit-codes.js';
 import { trackLiveBytes, type CommandIo } from './fetch-command.js';
-import { failer, configOrProblem, downloadRunProblem, releaseFolder } from './run-setup.js';
+import { failer, configOrProblem, downloadRunProblem } from './run-setup.js';
+import { closeRun, openRun, type OpenRun } from './open-run.js';
 import { announcePauses } from './pause-notice.js';
 import { ProgressDisplay } from './progress-display.js';
 import type { WorkerOptions } from './scale-out-options.js';
@@ -59,20 +57,15 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
   // The DI swap the plugin exists for: one rate and one 429 pause per host for every worker of the queue.
   container.bind(RedisRateLimiterOptions).toConstantValue({ redis, prefix: `tumblr-dl:${scaleOut.queueName}`, ...config.rateLimit });
   container.rebind(RateLimiter).to(RedisRateLimiter).inSingletonScope();
-  let ledger: DownloadLedger | undefined;
-  let downloader: MediaDownloader | undefined;
+  let opened: OpenRun;
   try {
     // The folder's lock comes first, as in fetch: a second worker on this folder never opens its ledger.
-    ledger = container.get(DownloadLedger);
-    if (ledger instanceof SqliteDownloadLedger) ledger.assertIntact();
-    downloader = container.get(MediaDownloader);
+    opened = await openRun(container);
   } catch (error) {
-    await ledger?.close();
-    await downloader?.close();
-    releaseFolder(container);
     redis.disconnect();
     return fail((error as Error).message);
   }
+  const { downloader } = opened;
 
   let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
   const run = async (job: Job<MediaJob, WorkerResult>, token?: string): Promise<WorkerResult> => {
@@ -127,9 +120,7 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
   const closing = worker.close();
   if (stoppedBy) await downloader.close({ abort: true });
   await closing;
-  // Every job is done: the ledger closes while the folder is still ours, then the downloader lets it go.
-  await ledger.close();
-  await downloader.close();
+  await closeRun(opened);
   await queue.close();
   await redis.quit();
   display.summary(stoppedBy !== undefined, 'tumblr-dl status --results <file>');
