@@ -192,7 +192,8 @@ export function summaryText(tally: Tally, seconds: number, interrupted: boolean,
     `${tally.interrupted > 0 ? `, ${tally.interrupted} interrupted (the next run resumes them)` : ''}` +
     `${tally.notStarted > 0 ? `, ${tally.notStarted} not started` : ''}`;
   const rate = formatBytes(tally.bytes / Math.max(seconds, 0.001));
-  return `${interrupted ? 'Interrupted after' : 'Done in'} ${seconds.toFixed(1)} s: ${counts}.\n` + `${formatBytes(tally.bytes)} downloaded (${rate}/s). Results: ${resultsFile}\n`;
+  const first = `${interrupted ? 'Interrupted after' : 'Done in'} ${seconds.toFixed(1)} s: ${counts}.`;
+  return `${first}\n${formatBytes(tally.bytes)} downloaded (${rate}/s). Results: ${resultsFile}\n`;
 }
 
 /** Break each line of `text` at the last space that keeps it within `width`; continuation lines are indented. */
