@@ -5,6 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { selfSigned } from '../test/support/self-signed.js';
 
 const MiB = 1024 * 1024;
 
@@ -73,32 +74,8 @@ export async function startOrigin(root: string, work: string): Promise<Origin> {
     const port = 18000 + Math.floor(Math.random() * 2000);
     const tlsPort = port + 2000;
     const conf = path.join(work, 'nginx.conf');
-    const key = path.join(work, 'tls-key.pem');
-    const caFile = path.join(work, 'tls-cert.pem');
     const connectionLog = path.join(work, 'tls-connections.log');
-    spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        key,
-        '-out',
-        caFile,
-      ],
-      { stdio: 'ignore' },
-    );
+    const { keyFile: key, certFile: caFile } = selfSigned(work);
     writeFileSync(
       conf,
       `daemon off; worker_processes 1; pid ${work}/nginx.pid; error_log ${work}/nginx-error.log;

@@ -6,10 +6,11 @@ import * as path from 'node:path';
 export interface SelfSigned {
   key: Buffer;
   cert: Buffer;
+  keyFile: string;
   certFile: string;
 }
 
-/** Make one with openssl (Debian's package) in `dir`: no certificate is committed, none outlives the suite. */
+/** Make one with openssl (Debian's package) in `dir`: no certificate is committed, none outlives the suite or the bench. */
 export function selfSigned(dir: string): SelfSigned {
   const keyFile = path.join(dir, 'key.pem');
   const certFile = path.join(dir, 'cert.pem');
@@ -36,5 +37,5 @@ export function selfSigned(dir: string): SelfSigned {
     ],
     { stdio: 'ignore' },
   );
-  return { key: readFileSync(keyFile), cert: readFileSync(certFile), certFile };
+  return { key: readFileSync(keyFile), cert: readFileSync(certFile), keyFile, certFile };
 }
