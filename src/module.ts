@@ -9,6 +9,8 @@ import { MemoryDownloadLedger } from './ledger/memory-download-ledger.js';
 import { NativeModuleMissingError } from './ledger/open-sqlite.js';
 import { SqliteDownloadLedger } from './ledger/sqlite-download-ledger.js';
 import { DefaultFilenameGenerator, FilenameGenerator } from './naming/filename-generator.js';
+import { FilenameTemplate, parseFilenameTemplate } from './naming/filename-template.js';
+import { TemplateFilenameGenerator } from './naming/template-filename-generator.js';
 import { BandwidthLimiter, BandwidthOptions, SmoothBandwidthLimiter } from './rate-limit/bandwidth-limiter.js';
 import { RateLimiterOptions } from './rate-limit/rate-limiter-options.js';
 import { RateLimiter, TokenBucketRateLimiter } from './rate-limit/rate-limiter.js';
@@ -49,7 +51,10 @@ export function downloaderModule(input: DownloaderConfigInput): ContainerModule 
     bindDefault<BandwidthLimiter>(BandwidthLimiter, SmoothBandwidthLimiter);
     bindDefault<RetryStrategy>(RetryStrategy, ExponentialBackoffRetryStrategy);
     bindDefault<Verifier>(Verifier, DefaultVerifier);
-    bindDefault<FilenameGenerator>(FilenameGenerator, DefaultFilenameGenerator);
+    // Names follow config.filenameTemplate; DefaultFilenameGenerator (today's names, whatever the config) stays bound for hosts that ask for it.
+    bind(FilenameTemplate).toConstantValue(parseFilenameTemplate(config.filenameTemplate));
+    bind(DefaultFilenameGenerator).toSelf().inSingletonScope();
+    bindDefault<FilenameGenerator>(FilenameGenerator, TemplateFilenameGenerator);
     bindDefault<FolderLock>(FolderLock, SqliteFolderLock);
     // SQLite, unless its native module cannot load (installed with --ignore-scripts, no compiler): then the
     // ledger lives in memory for this process, with one warning, and downloads work as before.

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { DownloadError } from '../errors/download-error.js';
+import { DEFAULT_FILENAME_TEMPLATE, filenameTemplateProblem, parseFilenameTemplate } from '../naming/filename-template.js';
 import { DEFAULT_PLACEHOLDER_SHA256 } from '../verify/known-placeholders.js';
 import { rejectUnknownKeys } from './config-schema.js';
 import { serviceToken, type ServiceToken } from '../service-token.js';
@@ -132,6 +133,19 @@ export interface DownloaderConfig {
    * of an archive wants: the name holds the URL's hash). @default 'rename'
    */
   onExisting: 'rename' | 'skip';
+  /**
+   * How the default {@link FilenameGenerator} names files, relative to `outputDir`: literal text and the
+   * fields `{blog}` (`metadata.blog`), `{postId}`, `{index}`, `{mediaType}`, `{date}` (`YYYY-MM-DD`, UTC, of
+   * `metadata.timestamp` in seconds, else of a `metadata.date` starting with one), `{hash8}` (first 8 hex
+   * digits of the MD5 of the URL) and `{ext}` (from the bytes), `/` between folders (at most 8), the file
+   * name ending in `.{ext}`: `'{blog}/{postId}_{index}.{ext}'`. Each value becomes one segment of
+   * `[A-Za-z0-9_-]` (`unknown-blog`, `post`, `media`, `undated` when nothing usable is left), so no value
+   * can add a folder or leave `outputDir`. A template without `{hash8}` that also lacks `{postId}` or
+   * `{index}` can give two media one name: the later ones are saved as `name_1.ext`, `name_2.ext`…, and
+   * `onExisting: 'skip'` is refused with it (the file of one media would be taken for another's).
+   * @default '{postId}_{index}_{hash8}.{ext}'
+   */
+  filenameTemplate: string;
   /** SHA-256 (hex) of images that stand in for removed media; such files are rejected. @default 1×1 pixel GIFs */
   placeholderSha256: string[];
   /** Hosts whose 404/403/410 mean "media removed from Tumblr". @default ['tumblr.com'] (and subdomains) */
@@ -183,6 +197,7 @@ export const DOWNLOADER_DEFAULTS = deepFreeze({
   maxFileSize: 4 * 1024 ** 3,
   resume: true,
   onExisting: 'rename' as DownloaderConfig['onExisting'],
+  filenameTemplate: DEFAULT_FILENAME_TEMPLATE,
   placeholderSha256: DEFAULT_PLACEHOLDER_SHA256,
   tumblrHosts: ['tumblr.com'],
   progressIntervalMs: 100,
@@ -226,6 +241,7 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
     maxFileSize: input.maxFileSize ?? d.maxFileSize,
     resume: input.resume ?? d.resume,
     onExisting: input.onExisting ?? d.onExisting,
+    filenameTemplate: input.filenameTemplate ?? d.filenameTemplate,
     placeholderSha256: (input.placeholderSha256 ?? d.placeholderSha256).map((h) => String(h).toLowerCase()),
     tumblrHosts: input.tumblrHosts ?? [...d.tumblrHosts],
     progressIntervalMs: input.progressIntervalMs ?? d.progressIntervalMs,
@@ -257,6 +273,14 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
   integer('maxRedirects', config.maxRedirects, 0, 100);
   if (typeof config.resume !== 'boolean') fail('resume', 'must be a boolean');
   if (config.onExisting !== 'rename' && config.onExisting !== 'skip') fail('onExisting', "must be 'rename' or 'skip'");
+  const templateProblem = filenameTemplateProblem(config.filenameTemplate);
+  if (templateProblem !== undefined) fail('filenameTemplate', templateProblem);
+  if (config.onExisting === 'skip' && parseFilenameTemplate(config.filenameTemplate).mayCollide) {
+    fail(
+      'filenameTemplate',
+      `${JSON.stringify(config.filenameTemplate)} can give two media one name, and onExisting 'skip' would take the file of one for the other: add {hash8} (or {postId} and {index}), or use onExisting 'rename'`,
+    );
+  }
   if (typeof config.userAgent !== 'string') fail('userAgent', 'must be a string');
   if (typeof config.http2 !== 'boolean') fail('http2', 'must be a boolean');
   if (!Array.isArray(config.tumblrHosts) || config.tumblrHosts.some((h) => typeof h !== 'string' || h === '')) {

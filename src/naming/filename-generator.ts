@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { injectable } from 'inversify';
-import { DownloadError } from '../errors/download-error.js';
 import type { DetectedFormat, MediaType } from '../model/media-type.js';
 import { DEFAULT_EXTENSION, extensionForContentType, FORMAT_INFO, MEDIA_EXTENSIONS } from '../verify/media-formats.js';
-import { sanitizeExtension, sanitizeSegment } from './sanitize.js';
+import { DEFAULT_FILENAME_TEMPLATE, parseFilenameTemplate } from './filename-template.js';
+import { sanitizeExtension } from './sanitize.js';
 import { serviceToken, type ServiceToken } from '../service-token.js';
 
 /** Token of the {@link FilenameGenerator} service. */
@@ -45,20 +44,19 @@ export interface FilenameGenerator {
   generateFilename(context: FilenameContext): string;
 }
 
+/** Today's names, parsed once. */
+const DEFAULT_TEMPLATE = parseFilenameTemplate(DEFAULT_FILENAME_TEMPLATE);
+
 /**
- * `{postId}_{index}_{md5(url)[0:8]}.{ext}`: stable across runs, unique per URL
- * within a post, and safe whatever the post id contains.
+ * `{postId}_{index}_{md5(url)[0:8]}.{ext}` (the template {@link DEFAULT_FILENAME_TEMPLATE}): stable across
+ * runs, unique per URL within a post, and safe whatever the post id contains. Whatever `filenameTemplate`
+ * the config names, this class keeps these names; the module binds {@link FilenameGenerator} to
+ * `TemplateFilenameGenerator`, which follows the config.
  */
 @injectable()
 export class DefaultFilenameGenerator implements FilenameGenerator {
   generateFilename(context: FilenameContext): string {
-    const { url, index } = context;
-    if (!Number.isSafeInteger(index) || index < 0) {
-      throw new DownloadError('UNSAFE_PATH', `Media index must be a whole number ≥ 0, got ${String(index)}`, { url });
-    }
-    const urlHash = createHash('md5').update(url).digest('hex').slice(0, 8);
-    const post = sanitizeSegment(String(context.postId), 'post');
-    return `${post}_${index}_${urlHash}.${this.extensionFor(context)}`;
+    return DEFAULT_TEMPLATE.render(context, this.extensionFor(context));
   }
 
   /** The extension of a name: {@link extensionFor} unless a subclass decides otherwise. */
