@@ -80,7 +80,8 @@ export class DownloadPipeline {
       scheduler: new SlotScheduler(config.maxConcurrent, config.perHostConcurrency),
       skipPolicy: new SkipPolicy(config, ledger, verifier),
       fallbacks: new Fallbacks(config, http, retryStrategy, clock, runner),
-      placement: new Placement(config.ledger.dedupe, ledger, parts),
+      // `--force` (skipCompleted off) asks for a second copy even of bytes already at the name.
+      placement: new Placement(config.ledger.dedupe, ledger, parts, config.ledger.skipCompleted),
       reporter,
       sealConcurrency: config.maxConcurrent,
     });

@@ -6,17 +6,30 @@ import type { PathReservations, Reservation } from './path-reservations.js';
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSYS', 'EMLINK']);
 
 /**
+ * Asked of a file found at a taken name: whether it already holds the very bytes being placed. Then it is
+ * this download's file, and no `name_1.ext` copy is made.
+ */
+export type SameBytes = (existing: string) => Promise<boolean>;
+
+/**
  * Give a verified `.part` its final name without ever replacing a file another
  * process put there meanwhile: `link()` fails with EEXIST instead of
- * overwriting, and we move on to the next free suffix. File systems without
- * hard links fall back to an exists-check plus `rename()`.
- * @returns the reservation the file now lives under (may differ from the one given)
+ * overwriting, and we move on to the next free suffix, unless `sameBytes` says
+ * the file there holds these bytes already (the `.part` then goes). File
+ * systems without hard links fall back to an exists-check plus `rename()`.
+ * @returns the reservation the file now lives under (may differ from the one given), and whether it was there already
  */
-export async function finalizePart(partBase: string, reservation: Reservation, reservations: PathReservations, hasSidecar: boolean): Promise<Reservation> {
+export async function finalizePart(
+  partBase: string,
+  reservation: Reservation,
+  reservations: PathReservations,
+  hasSidecar: boolean,
+  sameBytes?: SameBytes,
+): Promise<{ reservation: Reservation; alreadyThere: boolean }> {
   const { part, sidecar } = partPaths(partBase);
-  const { reservation: linkedAs, linked } = await linkNoClobber(part, reservation, reservations);
+  const { reservation: linkedAs, outcome } = await linkNoClobber(part, reservation, reservations, sameBytes);
   let current = linkedAs;
-  if (linked) await fs.unlink(part);
+  if (outcome !== 'no-hard-links') await fs.unlink(part);
   else {
     // No hard links here: rename() would replace a file, so look first (a narrow race the link closes elsewhere).
     current = await firstAbsentVariant(current, reservations);
@@ -26,7 +39,7 @@ export async function finalizePart(partBase: string, reservation: Reservation, r
   // No directory fsync: the file's bytes are fsynced before the link, so a crash can lose the new name
   // (the next run fetches the file again) but never expose a name with wrong bytes; and a directory
   // fsync per file cost more than the transfer of a small one.
-  return current;
+  return { reservation: current, alreadyThere: outcome === 'already-there' };
 }
 
 /**
@@ -43,26 +56,36 @@ export async function replaceWithPart(partBase: string, target: string, hasSidec
   if (hasSidecar) await fs.rm(sidecar, { force: true });
 }
 
+/** How {@link linkNoClobber} ended: linked, refused by a file system without hard links, or a file with the same bytes found at the name. */
+export type LinkOutcome = 'linked' | 'no-hard-links' | 'already-there';
+
 /**
  * Hard-link `source` under the reserved name, taking the next free suffix while
- * the name is taken. Used for finalize and for deduplication.
- * @returns the reservation now held, and whether the link exists (`false`: the file system cannot hard-link here)
+ * the name is taken by other bytes (`sameBytes` tells; without it, by any file).
+ * Used for finalize and for deduplication.
+ * @returns the reservation now held, and how it ended
  */
-export async function linkNoClobber(source: string, reservation: Reservation, reservations: PathReservations): Promise<{ reservation: Reservation; linked: boolean }> {
+export async function linkNoClobber(
+  source: string,
+  reservation: Reservation,
+  reservations: PathReservations,
+  sameBytes?: SameBytes,
+): Promise<{ reservation: Reservation; outcome: LinkOutcome }> {
   let current = reservation;
   for (;;) {
     try {
       await fs.link(source, current.path);
-      return { reservation: current, linked: true };
+      return { reservation: current, outcome: 'linked' };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? '';
       if (code === 'EEXIST') {
+        if (sameBytes && (await sameBytes(current.path))) return { reservation: current, outcome: 'already-there' };
         const next = reservations.reserve(current.requested, current.variant + 1);
         current.release();
         current = next;
         continue;
       }
-      if (NO_HARD_LINKS.has(code)) return { reservation: current, linked: false };
+      if (NO_HARD_LINKS.has(code)) return { reservation: current, outcome: 'no-hard-links' };
       throw error;
     }
   }

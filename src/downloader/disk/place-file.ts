@@ -5,6 +5,8 @@ import { finalizePart, linkNoClobber, replaceWithPart } from './finalize.js';
 import { discardPart } from './part-file.js';
 import type { PathReservations, Reservation } from './path-reservations.js';
 import type { DownloadTarget } from '../download-target.js';
+import { promises as fs } from 'node:fs';
+import { sha256OfFile } from '../../verify/file-digest.js';
 
 /** The name a verified download ended up under. */
 export interface FinalName {
@@ -26,6 +28,11 @@ export interface PlaceRequest {
   sha256: string;
   byteSize: number;
   hasSidecar: boolean;
+  /**
+   * A file found at the name with these very bytes is this download's (a re-run whose URL changed, or with no
+   * ledger): no `name_1.ext` copy. Off under `--force`, which asks for a second copy.
+   */
+  adoptIdentical: boolean;
 }
 
 /**
@@ -49,24 +56,39 @@ export async function placeFile(
     await replaceWithPart(partBase, request.reservation.path, request.hasSidecar);
     return { reservation: request.reservation, filename: request.reservation.path, ownBytes: true };
   }
-  const original = mode === 'off' ? undefined : await findIntactTwin(ledger, request);
-  const twin = original ? { deduplicatedFrom: original.filename } : {};
   let reservation = request.reservation;
+  const sameBytes = request.adoptIdentical ? (existing: string) => holdsBytes(existing, request) : undefined;
+  const original = mode === 'off' ? undefined : await findIntactTwin(ledger, request);
+  if (original && original.filename === reservation.path && request.adoptIdentical) {
+    // The ledger's file with these bytes is at this very name: it is this item's file already.
+    await discardPart(partBase);
+    return { reservation, filename: reservation.path, ownBytes: false };
+  }
+  const twin = original ? { deduplicatedFrom: original.filename } : {};
   if (original && mode === 'reference') {
     await discardPart(partBase);
     return { reservation, filename: original.filename, ownBytes: false, ...twin };
   }
   if (original && mode === 'hardlink') {
-    const linked = await linkNoClobber(original.filename, reservation, reservations);
+    const linked = await linkNoClobber(original.filename, reservation, reservations, sameBytes);
     reservation = linked.reservation;
-    if (linked.linked) {
+    if (linked.outcome !== 'no-hard-links') {
       await discardPart(partBase);
-      return { reservation, filename: reservation.path, ownBytes: false, ...twin };
+      return { reservation, filename: reservation.path, ownBytes: false, ...(linked.outcome === 'linked' ? twin : {}) };
     }
   }
   // No twin, dedupe 'copy', or no hard links on this file system: the downloaded bytes get the name.
-  reservation = await finalizePart(partBase, reservation, reservations, request.hasSidecar);
+  const finalized = await finalizePart(partBase, reservation, reservations, request.hasSidecar, sameBytes);
+  reservation = finalized.reservation;
+  if (finalized.alreadyThere) return { reservation, filename: reservation.path, ownBytes: false };
   return { reservation, filename: reservation.path, ownBytes: true, ...twin };
+}
+
+/** Whether the regular file at `existing` holds exactly the bytes being placed (read only when a name is taken). */
+async function holdsBytes(existing: string, request: Pick<PlaceRequest, 'sha256' | 'byteSize'>): Promise<boolean> {
+  const found = await fs.lstat(existing).catch(() => undefined);
+  if (!found?.isFile() || found.size !== request.byteSize) return false;
+  return (await sha256OfFile(existing, found.size).catch(() => undefined)) === request.sha256;
 }
 
 /** The oldest recorded file with these bytes that still holds them. */

@@ -39,10 +39,15 @@ export class Placement {
   /** One placement per SHA-256 at a time, so identical bytes finishing together become one file and a link. */
   private readonly turns = new KeyedTurns();
 
+  /**
+   * @param adoptIdentical a file already at the name with the same bytes is the download's own (see
+   * `PlaceRequest.adoptIdentical` of {@link placeFile}); false when the caller forces a second copy
+   */
   constructor(
     private readonly dedupe: LedgerConfig['dedupe'],
     private readonly ledger: TolerantLedger,
     private readonly parts: PartIndex,
+    private readonly adoptIdentical = true,
   ) {}
 
   /**
@@ -75,7 +80,7 @@ export class Placement {
       // A repair keeps the damaged file's name; a new file gets the one its bytes' format asks for.
       if (target.replaces === undefined) held = await this.renamed(held, outcome.nameByContent);
       const finalName = await placeFile(
-        { target, reservation: held, sha256: outcome.sha256, byteSize: outcome.byteSize, hasSidecar: outcome.hasSidecar },
+        { target, reservation: held, sha256: outcome.sha256, byteSize: outcome.byteSize, hasSidecar: outcome.hasSidecar, adoptIdentical: this.adoptIdentical },
         this.ledger,
         this.dedupe,
         this.reservations,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { linkNoClobber } from '../../../src/downloader/disk/finalize.js';
 import { PathReservations, withSuffix } from '../../../src/downloader/disk/path-reservations.js';
@@ -35,11 +35,26 @@ describe(PathReservations.name, () => {
       writeFileSync(target, 'old');
       writeFileSync(withSuffix(target, 1), 'older');
       writeFileSync(path.join(dir, 'new.part'), 'new');
-      const { reservation, linked } = await linkNoClobber(path.join(dir, 'new.part'), reservations.reserve(target), reservations);
-      expect(linked).to.equal(true);
+      const { reservation, outcome } = await linkNoClobber(path.join(dir, 'new.part'), reservations.reserve(target), reservations);
+      expect(outcome).to.equal('linked');
       expect(path.basename(reservation.path)).to.equal('a_2.jpg');
       expect([target, withSuffix(target, 1), reservation.path].map((f) => readFileSync(f, 'utf8'))).to.deep.equal(['old', 'older', 'new']);
       expect(reservations.isHeld(target) || reservations.isHeld(withSuffix(target, 1)), 'the names tried are given back').to.equal(false);
+      cleanup();
+    });
+
+    it('should stop at a taken name whose file the caller says holds the same bytes, linking nothing', async () => {
+      const { dir, cleanup } = tempDir();
+      const reservations = new PathReservations();
+      const target = path.join(dir, 'a.jpg');
+      writeFileSync(target, 'other bytes');
+      writeFileSync(withSuffix(target, 1), 'same');
+      writeFileSync(path.join(dir, 'new.part'), 'same');
+      const same = async (file: string): Promise<boolean> => readFileSync(file, 'utf8') === 'same';
+      const { reservation, outcome } = await linkNoClobber(path.join(dir, 'new.part'), reservations.reserve(target), reservations, same);
+      expect(outcome).to.equal('already-there');
+      expect(path.basename(reservation.path)).to.equal('a_1.jpg');
+      expect(readdirSync(dir).sort()).to.deep.equal(['a.jpg', 'a_1.jpg', 'new.part']);
       cleanup();
     });
   });
