@@ -41,7 +41,7 @@ export interface DownloadFileOptions extends CommonDownloadOptions {
   resume?: boolean;
 }
 
-/** Options of `downloadImage`, `downloadVideo` and `downloadGif`. */
+/** Options of `downloadImage`, `downloadVideo`, `downloadGif` and `downloadAudio`. */
 export interface DownloadMediaOptions extends CommonDownloadOptions {
   /** Position of the media within its post; part of the file name. @default 0 */
   index?: number;

@@ -49,6 +49,8 @@ export interface MediaDownloader extends AsyncDisposable {
   downloadVideo(url: string, postId: string, options?: DownloadMediaOptions, signal?: AbortSignal): Promise<DownloadResult>;
   /** Download a GIF of a post under the generated name. */
   downloadGif(url: string, postId: string, options?: DownloadMediaOptions, signal?: AbortSignal): Promise<DownloadResult>;
+  /** Download the audio of a post (a Tumblr-hosted MP3 or M4A) under the generated name. */
+  downloadAudio(url: string, postId: string, options?: DownloadMediaOptions, signal?: AbortSignal): Promise<DownloadResult>;
   /** The name a media item would get before its bytes are known (delegates to the {@link FilenameGenerator}). */
   generateFilename(url: string, postId: string, mediaType: MediaType, index?: number): string;
   /** Refuse new work, then wait for (or abort) running downloads. */
@@ -102,6 +104,10 @@ export class DefaultMediaDownloader implements MediaDownloader {
 
   downloadGif(url: string, postId: string, options: DownloadMediaOptions = {}, signal?: AbortSignal): Promise<DownloadResult> {
     return this.downloadMedia(url, postId, 'gif', options, signal);
+  }
+
+  downloadAudio(url: string, postId: string, options: DownloadMediaOptions = {}, signal?: AbortSignal): Promise<DownloadResult> {
+    return this.downloadMedia(url, postId, 'audio', options, signal);
   }
 
   generateFilename(url: string, postId: string, mediaType: MediaType, index = 0): string {

@@ -23,6 +23,8 @@ export type DownloadErrorCode =
   | 'LEDGER'
   | 'LOCKED'
   | 'BAD_INPUT'
+  // A medium of a post hosted by a provider this tool does not fetch from (YouTube, Vimeo, Spotify…): never requested.
+  | 'UNSUPPORTED_PROVIDER'
   // A queued job BullMQ gave up on: its worker threw `attempts` times, or died more than `maxStalledCount` times.
   | 'JOB_FAILED';
 

@@ -4,8 +4,11 @@ import type { DetectedFormat, DetectedMediaType } from './media-type.js';
 /** Where the bytes came from. */
 export type DownloadSource = 'tumblr' | 'internet_archive' | 'origin';
 
-/** Outcome class: `missing` means the origin says the media is gone. */
-export type DownloadStatus = 'success' | 'missing' | 'error';
+/**
+ * Outcome class: `missing` means the origin says the media is gone; `unsupported` that it was never
+ * requested, being hosted where this tool does not fetch from (a YouTube or Spotify embed of a post).
+ */
+export type DownloadStatus = 'success' | 'missing' | 'unsupported' | 'error';
 
 /** What a download call returns. Per-item failures are results, not exceptions. */
 export interface DownloadResult {

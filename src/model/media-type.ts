@@ -1,8 +1,8 @@
 /** What the host asked for. `file` is anything else: no media checks apply. */
-export type MediaType = 'image' | 'video' | 'gif' | 'file';
+export type MediaType = 'image' | 'video' | 'gif' | 'audio' | 'file';
 
-/** What the bytes turned out to be, as reported in results: the host's {@link MediaType} plus audio. */
-export type DetectedMediaType = MediaType | 'audio';
+/** What the bytes turned out to be, as reported in results: an "image" that is an MP4 is a `video`. */
+export type DetectedMediaType = MediaType;
 
 /** Media formats recognised from their first bytes (see {@link detectFormat}). */
 export type DetectedFormat =

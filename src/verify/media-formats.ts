@@ -87,6 +87,7 @@ export const DEFAULT_EXTENSION: Readonly<Record<MediaType, string>> = {
   image: 'jpg',
   video: 'mp4',
   gif: 'gif',
+  audio: 'mp3',
   file: 'bin',
 };
 
@@ -179,10 +180,9 @@ export function extensionForContentType(contentType: string | undefined): string
   return essence === undefined ? undefined : EXTENSION_BY_CONTENT_TYPE[essence];
 }
 
-/** Media type implied by a file extension (`file` when it is not an image, video or GIF extension). */
+/** Media type implied by a file extension (`file` when it is no media extension). */
 export function mediaTypeForExtension(extension: string): MediaType {
-  const family = FAMILY_BY_EXTENSION.get(extension.toLowerCase());
-  return family === undefined || family === 'audio' ? 'file' : family;
+  return FAMILY_BY_EXTENSION.get(extension.toLowerCase()) ?? 'file';
 }
 
 /** Content types that say nothing about the bytes. */
@@ -203,6 +203,8 @@ export function contentTypeInFamily(mediaType: MediaType, contentType: string | 
       return (essence.startsWith('image/') && essence !== 'image/svg+xml') || essence.startsWith('video/');
     case 'video':
       return essence.startsWith('video/');
+    case 'audio':
+      return essence.startsWith('audio/');
     case 'file':
       return true;
   }

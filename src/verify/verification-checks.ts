@@ -38,6 +38,8 @@ export const MIN_BYTES: Readonly<Record<MediaType, number>> = {
   image: 100,
   gif: ABSOLUTE_MIN_BYTES,
   video: 1024,
+  // The shortest real MP3 (a second of silence at 8 kbit/s) is about a kilobyte; less is an error stub.
+  audio: 1024,
   file: 1,
 };
 

@@ -17,7 +17,7 @@ describe('DownloadEventMap types', () => {
       // @ts-expect-error there is no such event
       events.on('finished', () => {});
       // @ts-expect-error mediaType is a closed set
-      events.publish('started', { id: 'x', url: 'u', mediaType: 'audio', attempt: 1 });
+      events.publish('started', { id: 'x', url: 'u', mediaType: 'podcast', attempt: 1 });
       events.on('resumed', (e) => {
         const fromByte: number = e.fromByte;
         // @ts-expect-error resumed payloads carry no sha256
