@@ -62,6 +62,19 @@ export { detectFormat, classifyNonMedia, type NonMedia } from './verify/media-fo
 
 // Names: the service, and the guards every name built from crawled values goes through.
 export { FilenameGenerator, DefaultFilenameGenerator, extensionFor, type FilenameContext } from './naming/filename-generator.js';
+export { TemplateFilenameGenerator } from './naming/template-filename-generator.js';
+export {
+  FilenameTemplate,
+  parseFilenameTemplate,
+  filenameTemplateProblem,
+  collisionWarning,
+  DEFAULT_FILENAME_TEMPLATE,
+  FILENAME_TEMPLATE_FIELDS,
+  FILENAME_TEMPLATE_FALLBACKS,
+  MAX_TEMPLATE_FOLDERS,
+  type FilenameTemplateField,
+  type FilenameTemplateItem,
+} from './naming/filename-template.js';
 export { sanitizeSegment } from './naming/sanitize.js';
 export { resolveInside, STATE_FOLDER } from './naming/safe-path.js';
 
@@ -70,6 +83,12 @@ export { DownloadLedger, type LedgerRecord, type LedgerEntry, type PartRecord, t
 export { SqliteDownloadLedger } from './ledger/sqlite-download-ledger.js';
 export { MemoryDownloadLedger } from './ledger/memory-download-ledger.js';
 export { checkRecordedFile, describeCheck, type FileCheck, type CheckOptions } from './ledger/check-recorded-file.js';
+
+// Tumblr posts in (API v2 JSON, NPF and legacy: pure functions), metadata files out.
+export { expandPost } from './tumblr/expand-post.js';
+export { isPost, postsIn } from './tumblr/post-shape.js';
+export type { PostMedia, PostMediaItem, PostEmbed, PostMediaType, PostMetadata } from './tumblr/post-media.js';
+export { writeMetadataSidecar, metadataSidecarOf, metadataSidecarPath, type MetadataSidecar, type SidecarItem, type SidecarOutcome } from './sidecar/metadata-sidecar.js';
 
 export { HttpClient, createHttpClient, type HttpClientOptions } from './http/http-client.js';
 export { Clock, SystemClock } from './time/clock.js';

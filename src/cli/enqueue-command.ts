@@ -6,7 +6,8 @@ import { EXIT } from './exit-codes.js';
 import { explain } from './explain-fs-error.js';
 import type { CommandIo } from './fetch-command.js';
 import { failer, configOrProblem, inputProblem } from './run-setup.js';
-import { readInputRows } from './input-rows.js';
+import { readInput } from './input/read-input.js';
+import { describePosition } from './input/input-entry.js';
 import type { EnqueueOptions } from './scale-out-options.js';
 
 /** Items sent to Redis in one round trip: large enough that 100k items take seconds, small enough to stream. */
@@ -36,7 +37,7 @@ export async function enqueueCommand(options: EnqueueOptions, io: CommandIo): Pr
     stopped = signal;
     reading.abort();
   });
-  const counts = { added: 0, alreadyQueued: 0, bad: 0 };
+  const counts = { added: 0, alreadyQueued: 0, bad: 0, embeds: 0 };
   let batch: MediaJob[] = [];
   // Redis refusing a batch (a full `maxmemory`, a lost password) stops the enqueue; what was added stays added.
   let refused: Error | undefined;
@@ -52,13 +53,24 @@ export async function enqueueCommand(options: EnqueueOptions, io: CommandIo): Pr
   };
   let unreadable: Error | undefined;
   try {
-    for await (const row of readInputRows(options.input, reading.signal)) {
-      if ('problem' in row) {
-        counts.bad++;
-        io.stderr.write(`tumblr-dl: input line ${row.line}: ${row.problem}\n`);
+    for await (const entry of readInput(options.input, reading.signal)) {
+      if ('warning' in entry) {
+        io.stderr.write(`tumblr-dl: ${entry.warning}\n`);
         continue;
       }
-      batch.push(row);
+      if ('problem' in entry) {
+        counts.bad++;
+        io.stderr.write(`tumblr-dl: ${describePosition(entry.at)}: ${entry.problem}\n`);
+        continue;
+      }
+      if ('embed' in entry) {
+        // A YouTube or Spotify embed is never fetched: nothing for a worker to do.
+        counts.embeds++;
+        continue;
+      }
+      // The post's JSON stays here: a job carries the item and its metadata, not the whole post, into Redis.
+      const { post: _post, ...job } = entry;
+      batch.push(job);
       if (batch.length >= BATCH) await flush();
     }
   } catch (error) {
@@ -69,7 +81,8 @@ export async function enqueueCommand(options: EnqueueOptions, io: CommandIo): Pr
   await redis.quit();
   io.stdout.write(
     `${stopped ? 'Interrupted: ' : ''}${counts.added} added to queue "${config.queueName}" at ${redactRedisUrl(config.redisUrl)}, ` +
-      `${counts.alreadyQueued} already queued${counts.bad > 0 ? `, ${counts.bad} bad input line${counts.bad === 1 ? '' : 's'}` : ''}.\n`,
+      `${counts.alreadyQueued} already queued${counts.bad > 0 ? `, ${counts.bad} bad input line${counts.bad === 1 ? '' : 's'}` : ''}` +
+      `${counts.embeds > 0 ? `, ${counts.embeds} embed${counts.embeds === 1 ? '' : 's'} from other sites not queued` : ''}.\n`,
   );
   if (unreadable) return fail(`cannot read ${options.input}: ${explain(unreadable)}`);
   if (refused) return fail(`Redis refused jobs for queue "${config.queueName}": ${refused.message}`, EXIT.someFailed);

@@ -5,9 +5,13 @@ import { DownloadEvents } from '../events/download-events.js';
 import { downloaderModule } from '../module.js';
 import { countLines } from './count-lines.js';
 import type { FetchOptions } from './fetch-options.js';
+import { collisionWarning, parseFilenameTemplate } from '../naming/filename-template.js';
 import { failer, configOrProblem, downloadRunProblem, inputProblem } from './run-setup.js';
 import { closeRun, openRun, type OpenRun } from './open-run.js';
-import { readInputRows, type BadRow } from './input-rows.js';
+import { inputKind, readInput } from './input/read-input.js';
+import { describePosition, lineOf, type BadRow, type MediaRow } from './input/input-entry.js';
+import { resultRow } from './result-row.js';
+import { writeMetadataSidecar } from '../sidecar/metadata-sidecar.js';
 import { announcePauses } from './pause-notice.js';
 import { ProgressDisplay, type DisplayStream } from './progress-display.js';
 import { ResultsFile, ResultsFileError } from './results-file.js';
@@ -15,7 +19,7 @@ import { countResult, newTally, type Tally } from './tally.js';
 import { withoutUrl } from './without-url.js';
 import { explain } from './explain-fs-error.js';
 import { EXIT } from './exit-codes.js';
-import { downloadRow, errorResult, refusedResult } from './download-row.js';
+import { downloadRow, errorResult, refusedResult, unsupportedResult } from './download-row.js';
 
 /** Where the command talks to. */
 export interface CommandIo {
@@ -35,6 +39,8 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   const fail = failer(io.stderr);
   const config = configOrProblem(() => resolveDownloaderConfig(options.config));
   if (typeof config === 'string') return fail(config);
+  const collides = collisionWarning(parseFilenameTemplate(config.filenameTemplate));
+  if (collides) io.stderr.write(`${collides}\n`);
   // Before anything is locked, opened or replaced: an input that cannot be read is a usage error.
   const badInput = await inputProblem(options.input);
   if (badInput) return fail(badInput);
@@ -67,7 +73,8 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   // A 429/503 that pauses a whole host is said once, with when it resumes: silence would look like a hang.
   if (!options.quiet) announcePauses(events, display);
   const reading = new AbortController();
-  void countLines(options.input, reading.signal).then((lines) => (tally.expected ??= lines));
+  // A line count is a total only for line-based input; posts hold any number of media each.
+  if ((await inputKind(options.input)) === 'lines') void countLines(options.input, reading.signal).then((lines) => (tally.expected ??= lines));
   let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
   void io.interrupted.then((signal) => {
     stoppedBy = signal;
@@ -81,12 +88,14 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   // Enough queued work to keep every slot busy, few enough that a 100k-line input is never all in memory.
   const maxPending = config.maxConcurrent * 4;
   let writeFailure: ResultsFileError | undefined;
-  const report = async (result: DownloadResult): Promise<void> => {
+  const report = async (result: DownloadResult, item?: MediaRow): Promise<void> => {
     countResult(tally, result);
+    const row = resultRow(result, config.outputDir, item);
     // A bad input line was said on stderr as it was read; its result line is for the results file.
-    if (result.errorCode !== 'BAD_INPUT') display.item(result);
+    if (result.errorCode !== 'BAD_INPUT') display.item(row);
+    if (options.writeMetadata && item) await writeSidecar(result, item, display);
     try {
-      await results.write(result);
+      await results.write(row);
     } catch (error) {
       // A full disk under the results file: stop starting work; what is running finishes and is in the ledger.
       writeFailure ??= error as ResultsFileError;
@@ -96,17 +105,26 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
 
   let unreadable: Error | undefined;
   try {
-    for await (const row of readInputRows(options.input, reading.signal)) {
+    for await (const entry of readInput(options.input, reading.signal)) {
       if (stoppedBy || writeFailure) break;
-      tally.total++;
-      if ('problem' in row) {
-        display.problem(`tumblr-dl: input line ${row.line}: ${row.problem}`);
-        await report(badInputResult(row));
+      if ('warning' in entry) {
+        display.problem(`tumblr-dl: ${entry.warning}`);
         continue;
       }
+      tally.total++;
+      if ('problem' in entry) {
+        display.problem(`tumblr-dl: ${describePosition(entry.at)}: ${entry.problem}`);
+        await report(badInputResult(entry));
+        continue;
+      }
+      if ('embed' in entry) {
+        await report(unsupportedResult(entry.embed, entry.at));
+        continue;
+      }
+      const row = entry;
       const task = downloadRow(downloader, row)
         .catch((error: unknown) => refusedResult(row, error))
-        .then(report)
+        .then((result) => report(result, row))
         .finally(() => pending.delete(task));
       pending.add(task);
       if (pending.size >= maxPending) await Promise.race(pending);
@@ -166,7 +184,16 @@ function retryLine(url: string, delayMs: number, attempt: number, reason: string
   return `retry ${url} in ${(delayMs / 1000).toFixed(1)} s (after attempt ${attempt}): ${withoutUrl(reason, url)}`;
 }
 
-/** The result line of an input line that could not be understood: every input item gets one. */
+/** The result line of an input entry that could not be understood: every input item gets one. */
 function badInputResult(row: BadRow): DownloadResult {
-  return errorResult('', 'BAD_INPUT', row.problem, { line: row.line });
+  return errorResult('', 'BAD_INPUT', row.problem, { line: lineOf(row.at), ...(row.at.file === undefined ? {} : { file: row.at.file }) });
+}
+
+/** Write an item's `<file>.json`; a disk that refuses it is said, and the run goes on (the media is saved). */
+async function writeSidecar(result: DownloadResult, item: MediaRow, display: ProgressDisplay): Promise<void> {
+  try {
+    await writeMetadataSidecar(result, { index: item.index, mediaType: item.mediaType, metadata: item.metadata, post: item.post });
+  } catch (error) {
+    display.problem(`tumblr-dl: cannot write the metadata file of ${result.filename}: ${explain(error)}`);
+  }
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DEDUPE_MODES, type DownloaderConfigInput, type LedgerConfig } from '../config/downloader-config.js';
+import { parseFilenameTemplate } from '../naming/filename-template.js';
 import { STATE_FOLDER } from '../naming/safe-path.js';
 import { DEFAULT_PLACEHOLDER_SHA256 } from '../verify/known-placeholders.js';
 import { parseCommandArgs, UsageError, type OptionsConfig, type ParsedFlags } from './command-args.js';
@@ -16,14 +17,22 @@ export interface FetchOptions {
   resultsFile: string;
   /** Print only errors and the summary. */
   quiet: boolean;
+  /**
+   * Write `<file>.json` beside each saved file: the item's metadata, URL, SHA-256, size, format and the
+   * post's JSON (`--write-metadata`). @default false
+   */
+  writeMetadata: boolean;
 }
 
 /** The `fetch` usage text. */
 export const FETCH_USAGE = `Usage: tumblr-dl fetch <input> -o <dir> [options]
 
-<input> is a file (or - for stdin) with one item per line: a URL, a JSON object
-{"url", "postId", "mediaType": "image"|"video"|"gif", "index"}, or CSV rows
-under a header naming url[,postId,mediaType,index] (file name ending in .csv).
+<input> is a file (or - for stdin) or a folder. One item per line: a URL, a
+JSON object {"url", "postId", "mediaType": "image"|"video"|"gif"|"audio",
+"index", "metadata"}, or CSV rows under a header naming
+url[,postId,mediaType,index] (file name ending in .csv). Or Tumblr API v2
+posts: a tumblr-utils json/ folder, a .json file with a post, an array of
+posts or an API response page, or JSONL of posts.
 
 Options:
   -o, --output <dir>          directory to write files into (required)
@@ -64,6 +73,17 @@ Options:
                               (default https://web.archive.org)
       --results <file>        results JSONL, rewritten each run: one line per
                               input item (default <dir>/results.jsonl)
+      --name <template>       file names from fields, / between folders:
+                              {blog} {postId} {index} {mediaType}
+                              {date} (YYYY-MM-DD) {hash8} (of the URL)
+                              {ext} (from the bytes; names end in .{ext}),
+                              e.g. --name '{blog}/{postId}_{index}.{ext}'
+                              (default {postId}_{index}_{hash8}.{ext});
+                              without {hash8}, only the ledger skips what
+                              an earlier run saved
+      --write-metadata        write <file>.json beside each saved file: the
+                              item's metadata, URL, SHA-256, size, format and
+                              the post's JSON
   -q, --quiet                 print only errors and the summary
   -h, --help                  this text
 
@@ -94,18 +114,23 @@ export const DOWNLOADER_FLAGS = {
   dedupe: { type: 'string' },
   wayback: { type: 'boolean' },
   'wayback-endpoint': { type: 'string' },
+  // `fetch` also takes it as --name; `worker` cannot, its --name names the worker.
+  'name-template': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
 } as const satisfies OptionsConfig;
 
 /** Parse `fetch` arguments (after the subcommand). */
 export function parseFetchOptions(args: string[]): FetchOptions {
-  const { values, positional: input } = parseCommandArgs(args, { ...DOWNLOADER_FLAGS, results: { type: 'string' } }, 'input');
-  const config = configFromFlags(values);
+  const flags = { ...DOWNLOADER_FLAGS, results: { type: 'string' }, name: { type: 'string' }, 'write-metadata': { type: 'boolean' } } as const;
+  const { values, positional: input } = parseCommandArgs(args, flags, 'input');
+  if (values.name !== undefined && values['name-template'] !== undefined) throw new UsageError('give --name or --name-template, not both');
+  const config = configFromFlags({ ...values, 'name-template': values.name ?? values['name-template'] });
   return {
     input,
     config,
     resultsFile: values.results ?? `${config.outputDir.replace(/\/+$/, '')}/results.jsonl`,
     quiet: values.quiet ?? false,
+    writeMetadata: values['write-metadata'] ?? false,
   };
 }
 
@@ -131,8 +156,11 @@ export function configFromFlags(values: ParsedFlags<typeof DOWNLOADER_FLAGS>): D
   config.resume = !values['no-resume'];
   // A re-run of an archive should cost nothing for what is already there: the ledger answers without a
   // request, and for files it does not know, names carry the URL's hash, so the file on disk answers.
+  // A name without the hash does not tell which URL a file holds: only the ledger answers then.
   const force = values.force || values.redownload;
-  config.onExisting = force ? 'rename' : 'skip';
+  const template = values['name-template'];
+  if (template !== undefined) config.filenameTemplate = template;
+  config.onExisting = force || !namesCarryUrlHash(template) ? 'rename' : 'skip';
   const dedupe = values.dedupe as LedgerConfig['dedupe'] | undefined;
   if (dedupe !== undefined && !DEDUPE_MODES.includes(dedupe)) throw new UsageError(`--dedupe takes ${DEDUPE_MODES.join(', ')}, got "${dedupe}"`);
   config.ledger = {
@@ -182,6 +210,7 @@ const FLAG_OF_CONFIG_KEY: Readonly<Record<string, string>> = {
   'ledger.path': '--ledger',
   'ledger.dedupe': '--dedupe',
   'wayback.endpoint': '--wayback-endpoint',
+  filenameTemplate: '--name',
   'scaleOut.redisUrl': '--redis',
   'scaleOut.queueName': '--queue',
   'scaleOut.lockDurationMs': '--lock-duration',
@@ -197,6 +226,16 @@ export function flagForConfigError(message: string): string {
   const match = /^Invalid downloader config: (\S+) (.*)$/s.exec(message);
   const flag = match ? FLAG_OF_CONFIG_KEY[match[1]!] : undefined;
   return flag === undefined ? message : `${flag} ${match![2]}`;
+}
+
+/** Whether names made by `template` (the default when not given) hold the URL's hash; an unusable one is refused later, by the config. */
+function namesCarryUrlHash(template: string | undefined): boolean {
+  if (template === undefined) return true;
+  try {
+    return parseFilenameTemplate(template).fields.has('hash8');
+  } catch {
+    return true;
+  }
 }
 
 /** Where the ledger lives unless told: inside the archive, so it travels with the files it describes. */

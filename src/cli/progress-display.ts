@@ -150,9 +150,9 @@ export function describe(result: DownloadResult, width = Infinity): string {
     return `saved ${result.filename} ${formatBytes(result.byteSize)}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
   }
   const message = withoutUrl(result.errorMessage ?? '', result.url);
-  const where = result.url === '' ? `input line ${String(result.metadata?.line ?? '?')}` : result.url;
+  const where = result.url === '' ? inputPlace(result.metadata) : result.url;
   // A missing item needs no code: "missing" says it. A failure's code is what a person searches the docs for.
-  const head = result.status === 'missing' ? 'missing' : `error ${result.errorCode ?? ''}`;
+  const head = result.status === 'missing' ? 'missing' : result.status === 'unsupported' ? 'not fetched' : `error ${result.errorCode ?? ''}`;
   const full = `${head} ${where}: ${message}`;
   if (full.length <= width) return full;
   // Too long for one row. The URL is what a person acts on: the message is cut first (to no less than
@@ -164,6 +164,11 @@ export function describe(result: DownloadResult, width = Infinity): string {
   const messageRoom = width - fixed - url.length;
   const cut = message.length <= messageRoom ? message : `${message.slice(0, Math.max(0, messageRoom - 1))}…`;
   return `${head} ${url}: ${cut}`.slice(0, width);
+}
+
+/** Where an item with no URL was read: `input line 4`, or `json/1.json` for an item of a JSON document. */
+function inputPlace(metadata: Record<string, unknown> | undefined): string {
+  return typeof metadata?.file === 'string' ? metadata.file : `input line ${String(metadata?.line ?? '?')}`;
 }
 
 /** Shortest message an item line keeps before it elides the URL; room it then gives the message; shortest URL. */
@@ -189,6 +194,7 @@ export function summaryText(tally: Tally, seconds: number, interrupted: boolean,
   const counts =
     `${tally.done} items: ${tally.succeeded} saved${saved.length > 0 ? ` (${saved.join(', ')})` : ''}, ` +
     `${tally.missing} missing, ${tally.failed} failed${failed}` +
+    `${tally.unsupported > 0 ? `, ${tally.unsupported} not fetched (embeds from other sites)` : ''}` +
     `${tally.interrupted > 0 ? `, ${tally.interrupted} interrupted (the next run resumes them)` : ''}` +
     `${tally.notStarted > 0 ? `, ${tally.notStarted} not started` : ''}`;
   const rate = formatBytes(tally.bytes / Math.max(seconds, 0.001));

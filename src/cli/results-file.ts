@@ -1,7 +1,7 @@
 import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import * as path from 'node:path';
-import type { DownloadResult } from '../model/download-result.js';
+import type { ResultRow } from './result-row.js';
 import { explain } from './explain-fs-error.js';
 
 /** The results file could not be opened or written: one line for the user, no stack trace. */
@@ -49,18 +49,18 @@ export class ResultsFile {
   }
 
   /**
-   * Append one result. Lines are gathered and written together every {@link BATCH_MS} (one write
+   * Append one result line. Lines are gathered and written together every {@link BATCH_MS} (one write
    * call per result was a thread-pool round trip each); the file only takes its name at commit, so
    * nothing is promised about lines before then. @throws ResultsFileError when the disk refused an earlier line
    */
-  async write(result: DownloadResult): Promise<void> {
+  async write(row: ResultRow): Promise<void> {
     if (this.failure) throw new ResultsFileError(`cannot write results to ${this.file}: ${explain(this.failure)}`);
     if (this.batch === undefined) {
       this.stream.cork();
       this.batch = setTimeout(() => this.flushBatch(), BATCH_MS);
     }
     // `once` rejects if the stream errors while we wait, so a full disk cannot leave this waiting forever.
-    if (!this.stream.write(`${JSON.stringify(result)}\n`)) {
+    if (!this.stream.write(`${JSON.stringify(row)}\n`)) {
       this.flushBatch();
       // One wait shared by every writer held up: a listener pair each would pass Node's limit of 10 at -c 16.
       this.draining ??= once(this.stream, 'drain')

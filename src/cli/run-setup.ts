@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import type { DownloaderConfig } from '../config/downloader-config.js';
 import { EXIT } from './exit-codes.js';
 import { explain } from './explain-fs-error.js';
@@ -48,10 +48,18 @@ export function downloadRunProblem(config: DownloaderConfig, typedOutputDir: str
   return unusable ? `cannot use -o ${typedOutputDir} as the output folder: ${unusable}` : undefined;
 }
 
-/** Why the input list cannot be read, in one line, or `undefined` (stdin, `-`, is always taken). */
+/**
+ * Why the input cannot be read, in one line, or `undefined` (stdin, `-`, is always taken): a file, or a
+ * folder of JSON posts that can be listed.
+ */
 export async function inputProblem(input: string): Promise<string | undefined> {
   if (input === '-') return undefined;
   const found = await stat(input).catch((error: unknown) => error as Error);
   if (found instanceof Error) return `cannot read ${input}: ${explain(found)}`;
-  return found.isFile() ? undefined : `cannot read ${input}: it is a folder, not a file`;
+  if (found.isDirectory()) {
+    const listed = await readdir(input).catch((error: unknown) => error as Error);
+    return listed instanceof Error ? `cannot read ${input}: ${explain(listed)}` : undefined;
+  }
+  // A pipe (`fetch <(grep … urls.txt)`) is read line by line as a file is.
+  return found.isFile() || found.isFIFO() ? undefined : `cannot read ${input}: it is neither a file nor a folder`;
 }

@@ -43,9 +43,10 @@ const REDIS_HELP = `      --redis <url>           the queue's Redis, redis://[us
 /** The `enqueue` usage text. */
 export const ENQUEUE_USAGE = `Usage: tumblr-dl enqueue <input> --redis <url> [--queue <name>]
 
-Add one job per item of <input> (URLs, JSONL or CSV, as fetch reads them) to a
-BullMQ queue. A job's id comes from the item's url, postId and index: enqueueing
-the same list twice adds nothing.
+Add one job per item of <input> (URLs, JSONL, CSV or Tumblr posts, as fetch
+reads them) to a BullMQ queue; embeds from other sites are counted, not queued.
+A job's id comes from the item's url, postId and index: enqueueing the same
+list twice adds nothing.
 
 Options:
 ${REDIS_HELP}
@@ -70,6 +71,9 @@ ${REDIS_HELP}
                               anywhere in the queue
       --name <id>             this worker's name in results
                               (default <host name>:<dir>)
+      --name-template <template>
+                              file names, as fetch's --name
+                              (default {postId}_{index}_{hash8}.{ext})
       --lock-duration <ms>    a dead worker's jobs run again after about this
                               (default 30000)
       --stalled-interval <ms>

@@ -23,6 +23,8 @@ export interface Tally {
   missing: number;
   /** Failed, bad input lines included. */
   failed: number;
+  /** Media of posts never requested: embeds of YouTube, Spotify and other sites (not failures). */
+  unsupported: number;
   /** Of the failed: input lines that could not be understood. */
   badInput: number;
   /** Stopped part-way by Ctrl-C or SIGTERM: their `.part` files stay for the next run. */
@@ -52,6 +54,7 @@ export function newTally(startedAt: number): Tally {
     warned: 0,
     missing: 0,
     failed: 0,
+    unsupported: 0,
     badInput: 0,
     interrupted: 0,
     notStarted: 0,
@@ -72,6 +75,7 @@ export function countResult(tally: Tally, result: DownloadResult): void {
     if (result.repaired) tally.repaired++;
     if (result.warnings) tally.warned++;
   } else if (result.status === 'missing') tally.missing++;
+  else if (result.status === 'unsupported') tally.unsupported++;
   else if (isNotStarted(result)) tally.notStarted++;
   else if (result.errorCode === 'ABORTED') tally.interrupted++;
   else {

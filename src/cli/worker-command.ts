@@ -16,6 +16,7 @@ import { noSuchQueue, queueExists } from '../scale-out/known-queues.js';
 import { downloadRow, errorResult, refusedResult } from './download-row.js';
 import { EXIT } from './exit-codes.js';
 import { trackLiveBytes, type CommandIo } from './fetch-command.js';
+import { collisionWarning, parseFilenameTemplate } from '../naming/filename-template.js';
 import { failer, configOrProblem, downloadRunProblem } from './run-setup.js';
 import { closeRun, openRun, type OpenRun } from './open-run.js';
 import { announcePauses } from './pause-notice.js';
@@ -38,6 +39,8 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
   const fail = failer(io.stderr);
   const config = configOrProblem(() => resolveDownloaderConfig(options.config));
   if (typeof config === 'string') return fail(config);
+  const collides = collisionWarning(parseFilenameTemplate(config.filenameTemplate), '--name-template');
+  if (collides) io.stderr.write(`${collides}\n`);
   const problem = downloadRunProblem(config, options.config.outputDir);
   if (problem) return fail(problem);
   const { scaleOut } = config;

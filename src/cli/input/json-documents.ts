@@ -1,0 +1,76 @@
+import { promises as fs, type Dirent } from 'node:fs';
+import * as path from 'node:path';
+import { STATE_FOLDER } from '../../naming/safe-path.js';
+import { MEDIA_EXTENSIONS } from '../../verify/media-formats.js';
+import { entriesOfJson } from './document-entries.js';
+import type { InputEntry } from './input-entry.js';
+import { parseJson } from './line-input.js';
+import type { UnknownKeys } from './item-fields.js';
+
+/**
+ * Largest JSON document read whole. A tumblr-utils post is a few kilobytes and an API page well under a
+ * megabyte; a bigger file is an export that belongs in JSONL (one post per line), which streams.
+ */
+export const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The entries of one JSON document: a post, an array of posts, `{"posts": […]}` or an API response page.
+ * `name` is how messages name it. A document that cannot be read or parsed is one {@link BadRow}.
+ */
+export async function* readJsonDocument(file: string, name: string, keys: UnknownKeys): AsyncGenerator<InputEntry> {
+  const at = { file: name, line: 0 };
+  let text: string;
+  try {
+    const size = (await fs.stat(file)).size;
+    if (size > MAX_DOCUMENT_BYTES) {
+      yield { at, problem: `${size} bytes is too large for one JSON document; write it as JSONL, one post per line` };
+      return;
+    }
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    yield { at, problem: `cannot read: ${(error as Error).message}` };
+    return;
+  }
+  const parsed = parseJson(text);
+  if (!parsed.ok) {
+    yield { at, problem: `not valid JSON (${parsed.reason})` };
+    return;
+  }
+  yield* entriesOfJson(parsed.value, at, keys);
+}
+
+/**
+ * Every `*.json` under a folder, recursively, in name order (`2.json` before `10.json`), as a
+ * tumblr-utils backup keeps `json/<id>.json`. Hidden folders (our own `.tumblr-dl/`), symbolic links and
+ * metadata files written beside media (`photo.jpg.json`) are passed over: an archive folder given as
+ * input must not read its own output as posts.
+ */
+export async function* readPostFolder(folder: string, keys: UnknownKeys, signal?: AbortSignal): AsyncGenerator<InputEntry> {
+  for await (const file of jsonFilesUnder(folder, signal)) {
+    if (signal?.aborted) return;
+    yield* readJsonDocument(file, path.relative(folder, file).split(path.sep).join('/'), keys);
+  }
+}
+
+async function* jsonFilesUnder(folder: string, signal?: AbortSignal): AsyncGenerator<string> {
+  const entries: Dirent[] = await fs.readdir(folder, { withFileTypes: true });
+  entries.sort((a, b) => byName.compare(a.name, b.name));
+  for (const entry of entries) {
+    if (signal?.aborted) return;
+    if (entry.name.startsWith('.') || entry.name === STATE_FOLDER) continue;
+    const full = path.join(folder, entry.name);
+    if (entry.isDirectory()) yield* jsonFilesUnder(full, signal);
+    else if (entry.isFile() && isPostDocumentName(entry.name)) yield full;
+  }
+}
+
+/** Numbers in names compare as numbers: post `9.json` comes before post `10.json`. */
+const byName = new Intl.Collator('en', { numeric: true });
+
+/** `123.json` is a document; `photo.jpg.json` (a metadata file) and `x.part.json` (resume state) are not. */
+export function isPostDocumentName(name: string): boolean {
+  const lower = name.toLowerCase();
+  if (!lower.endsWith('.json')) return false;
+  const inner = path.extname(lower.slice(0, -'.json'.length)).slice(1);
+  return inner !== 'part' && !MEDIA_EXTENSIONS.has(inner);
+}
