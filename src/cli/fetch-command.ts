@@ -11,7 +11,7 @@ import { closeRun, openRun, type OpenRun } from './open-run.js';
 import { inputKind, readInput } from './input/read-input.js';
 import { describePosition, lineOf, type BadRow, type MediaRow } from './input/input-entry.js';
 import { resultRow } from './result-row.js';
-import { writeMetadataSidecar } from '../sidecar/metadata-sidecar.js';
+import { writeItemSidecar } from './write-sidecar.js';
 import { announcePauses } from './pause-notice.js';
 import { ProgressDisplay, type DisplayStream } from './progress-display.js';
 import { ResultsFile, ResultsFileError } from './results-file.js';
@@ -93,7 +93,7 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
     const row = resultRow(result, config.outputDir, item);
     // A bad input line was said on stderr as it was read; its result line is for the results file.
     if (result.errorCode !== 'BAD_INPUT') display.item(row);
-    if (options.writeMetadata && item) await writeSidecar(result, item, display);
+    if (options.writeMetadata && item) await writeItemSidecar(result, item, (line) => display.problem(line));
     try {
       await results.write(row);
     } catch (error) {
@@ -187,13 +187,4 @@ function retryLine(url: string, delayMs: number, attempt: number, reason: string
 /** The result line of an input entry that could not be understood: every input item gets one. */
 function badInputResult(row: BadRow): DownloadResult {
   return errorResult('', 'BAD_INPUT', row.problem, { line: lineOf(row.at), ...(row.at.file === undefined ? {} : { file: row.at.file }) });
-}
-
-/** Write an item's `<file>.json`; a disk that refuses it is said, and the run goes on (the media is saved). */
-async function writeSidecar(result: DownloadResult, item: MediaRow, display: ProgressDisplay): Promise<void> {
-  try {
-    await writeMetadataSidecar(result, { index: item.index, mediaType: item.mediaType, metadata: item.metadata, post: item.post });
-  } catch (error) {
-    display.problem(`tumblr-dl: cannot write the metadata file of ${result.filename}: ${explain(error)}`);
-  }
 }

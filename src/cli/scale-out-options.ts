@@ -26,6 +26,8 @@ export interface WorkerOptions {
   name: string | undefined;
   /** Exit once no job is waiting, delayed or active anywhere in the queue. */
   exitWhenDrained: boolean;
+  /** Write `<file>.json` beside each saved file (a job carries the item's metadata, not its post). */
+  writeMetadata: boolean;
   quiet: boolean;
 }
 
@@ -74,6 +76,8 @@ ${REDIS_HELP}
       --name-template <template>
                               file names, as fetch's --name
                               (default {postId}_{index}_{hash8}.{ext})
+      --write-metadata        <file>.json beside each saved file, as fetch's
+                              (the job's metadata; a job carries no post)
       --lock-duration <ms>    a dead worker's jobs run again after about this
                               (default 30000)
       --stalled-interval <ms>
@@ -114,6 +118,7 @@ export function parseWorkerOptions(args: string[]): WorkerOptions {
     ...DOWNLOADER_FLAGS,
     ...QUEUE_FLAGS,
     'exit-when-drained': { type: 'boolean' },
+    'write-metadata': { type: 'boolean' },
     name: { type: 'string' },
     'lock-duration': { type: 'string' },
     'stalled-interval': { type: 'string' },
@@ -125,7 +130,7 @@ export function parseWorkerOptions(args: string[]): WorkerOptions {
     ...defined({ lockDurationMs: wholeNumber('lock-duration', values['lock-duration']), stalledIntervalMs: wholeNumber('stalled-interval', values['stalled-interval']) }),
   };
   if (values.name !== undefined && values.name.trim() === '') throw new UsageError('--name needs a non-empty value');
-  return { config, name: values.name, exitWhenDrained: values['exit-when-drained'] ?? false, quiet: values.quiet ?? false };
+  return { config, name: values.name, exitWhenDrained: values['exit-when-drained'] ?? false, writeMetadata: values['write-metadata'] ?? false, quiet: values.quiet ?? false };
 }
 
 /** Parse `status` arguments. */

@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import * as path from 'node:path';
 import { WaitingError, Worker, type Job } from 'bullmq';
 import { Container } from 'inversify';
 import { resolveDownloaderConfig } from '../config/downloader-config.js';
@@ -17,6 +16,8 @@ import { downloadRow, errorResult, refusedResult } from './download-row.js';
 import { EXIT } from './exit-codes.js';
 import { trackLiveBytes, type CommandIo } from './fetch-command.js';
 import { collisionWarning, parseFilenameTemplate } from '../naming/filename-template.js';
+import { resultRow } from './result-row.js';
+import { writeItemSidecar } from './write-sidecar.js';
 import { failer, configOrProblem, downloadRunProblem } from './run-setup.js';
 import { closeRun, openRun, type OpenRun } from './open-run.js';
 import { announcePauses } from './pause-notice.js';
@@ -77,6 +78,7 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
       typeof item === 'string'
         ? errorResult(String((job.data as { url?: unknown })?.url ?? ''), 'BAD_INPUT', `job ${job.id}: ${item}`, {})
         : await downloadRow(downloader, item).catch((error: unknown) => refusedResult(item, error));
+    if (options.writeMetadata && typeof item !== 'string') await writeItemSidecar(result, item, (line) => display.problem(line));
     if (stoppedBy && result.status === 'error' && (result.errorCode === 'ABORTED' || result.errorCode === 'CLOSED')) {
       // Not this item's failure: the worker is stopping. The job goes back for whichever worker comes next.
       await job.moveToWait(token);
@@ -85,7 +87,9 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
     tally.total++;
     countResult(tally, result);
     display.item(result);
-    return { ...result, worker: name, path: result.filename ? path.relative(config.outputDir, result.filename) : '' };
+    const row = resultRow(result, config.outputDir, typeof item === 'string' ? undefined : item);
+    // `path` is the row's `filename` under the name workers' results have always used.
+    return { ...row, worker: name, path: row.filename };
   };
   const worker = new Worker<MediaJob, WorkerResult>(scaleOut.queueName, run, {
     connection: openRedis(scaleOut.redisUrl, outage),

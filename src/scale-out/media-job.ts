@@ -5,11 +5,17 @@ import type { DownloadResult } from '../model/download-result.js';
 /** What one queued job asks for: one item of an input list. */
 export type MediaJob = MediaItem;
 
-/** A finished job's return value: the download's result, and where the file now is. */
+/**
+ * A finished job's return value: the download's result as a `results.jsonl` row gives it (`filename` relative
+ * to the worker's output folder, `''` when nothing was saved; the item's `index`, `mediaType`, `blog`).
+ */
 export interface WorkerResult extends DownloadResult {
+  index?: number;
+  mediaType?: string;
+  blog?: string;
   /** The worker that ran it (`--name`, by default `host:folder`). */
   worker: string;
-  /** The file's path relative to that worker's output folder; `''` when nothing was saved. */
+  /** The file's path relative to that worker's output folder (the same as `filename`); `''` when nothing was saved. */
   path: string;
 }
 

@@ -320,6 +320,70 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
     }
   });
 
+  it("should queue a post's media with its metadata and not its post, and let a worker name files and write metadata files by it", async () => {
+    const origin = new Origin(0);
+    await origin.start();
+    try {
+      const post = {
+        blog_name: 'staff',
+        id_string: '746333771829182464',
+        timestamp: 1712380000,
+        tags: ['art'],
+        content: [
+          {
+            type: 'image',
+            media: [
+              { url: `${origin.base}/m/1.jpg`, width: 1280, has_original_dimensions: true },
+              { url: `${origin.base}/m/2.jpg`, width: 640 },
+            ],
+          },
+          { type: 'video', provider: 'youtube', url: 'https://www.youtube.com/watch?v=x' },
+        ],
+      };
+      const input = path.join(temp.dir, 'post.json');
+      writeFileSync(input, JSON.stringify(post));
+      const enqueued = await runCli(['enqueue', input, '--redis', redis.url, '--queue', 'posts']);
+      expect(enqueued.stdout).to.match(/^1 added to queue "posts" .*, 0 already queued, 1 embed from other sites not queued\.$/m);
+      const queue = queueOf('posts');
+      const [job] = await queue.getJobs(['waiting']);
+      expect(job!.data).to.not.have.property('post');
+      expect(job!.data).to.deep.include({ url: `${origin.base}/m/1.jpg`, postId: '746333771829182464', index: 0, mediaType: 'image', fallbackUrls: [`${origin.base}/m/2.jpg`] });
+      expect(job!.data.metadata).to.deep.include({ blog: 'staff', postId: '746333771829182464', timestamp: 1712380000, tags: ['art'] });
+      const out = path.join(temp.dir, 'posts');
+      const args = [
+        '-o',
+        out,
+        '--redis',
+        redis.url,
+        '--queue',
+        'posts',
+        '-q',
+        '--exit-when-drained',
+        '--write-metadata',
+        '--name-template',
+        '{blog}/{date}/{postId}_{index}.{ext}',
+      ];
+      const run = await startWorker(args);
+      expect(run.code, run.stderr).to.equal(0);
+      const saved = path.join(out, 'staff', '2024-04-06', '746333771829182464_0.jpg');
+      expect(sha256(readFileSync(saved))).to.equal(sha256(jpegBytes(3_001, 2)));
+      const sidecar = JSON.parse(readFileSync(`${saved}.json`, 'utf8')) as { metadata: Record<string, unknown>; post?: unknown; file: string };
+      expect(sidecar.file).to.equal('746333771829182464_0.jpg');
+      expect(sidecar.metadata).to.include({ blog: 'staff' });
+      expect(sidecar).to.not.have.property('post');
+      const [done] = await queue.getJobs(['completed']);
+      expect(done!.returnvalue as WorkerResult).to.include({
+        path: 'staff/2024-04-06/746333771829182464_0.jpg',
+        filename: 'staff/2024-04-06/746333771829182464_0.jpg',
+        blog: 'staff',
+        index: 0,
+      });
+      await queue.close();
+    } finally {
+      await origin.stop();
+    }
+  });
+
   it('should export a job BullMQ gave up on as a JOB_FAILED line with its reason', async () => {
     const list = path.join(temp.dir, 'crash.jsonl');
     writeFileSync(list, '{"url": "http://127.0.0.1:9/a.jpg", "postId": "7", "index": 2}\n');
