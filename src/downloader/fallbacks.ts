@@ -34,7 +34,9 @@ export class Fallbacks {
     const { candidates } = request;
     let attempts = 0;
     let last: FetchFailed | undefined;
+    let tried = 0;
     for (const candidate of candidates) {
+      tried++;
       const fetched = await this.runner.run(request, { url: candidate.requestUrl, host: candidate.host, attemptsBefore: attempts }, target, signal);
       if (fetched.ok) return { ...fetched, candidate };
       last = fetched;
@@ -44,7 +46,8 @@ export class Fallbacks {
     const failed = last!;
     const gone = candidates.filter((candidate) => hostMatches(candidate.host, this.config.tumblrHosts));
     if (signal.aborted || !this.config.wayback.enabled || !(failed.error instanceof MediaNotFoundError) || gone.length === 0) {
-      return candidates.length > 1 ? withNote(failed, `${candidates.length} URLs tried`) : failed;
+      // The URLs actually asked: a timeout on the first ends the item with the others untried.
+      return candidates.length > 1 ? withNote(failed, `${tried} of ${candidates.length} URLs tried`) : failed;
     }
     return this.fromWayback(request, gone, target, signal, failed);
   }
