@@ -6,7 +6,7 @@ import { EXIT } from './exit-codes.js';
 import { explain } from './explain-fs-error.js';
 import type { CommandIo } from './fetch-command.js';
 import { failer, configOrProblem, inputProblem } from './run-setup.js';
-import { readInput } from './input/read-input.js';
+import { inputKind, readInput } from './input/read-input.js';
 import { describePosition } from './input/input-entry.js';
 import type { EnqueueOptions } from './scale-out-options.js';
 
@@ -23,6 +23,8 @@ export async function enqueueCommand(options: EnqueueOptions, io: CommandIo): Pr
   if (typeof config === 'string') return fail(config);
   const badInput = await inputProblem(options.input);
   if (badInput) return fail(badInput);
+  const kind = await inputKind(options.input).catch((error: unknown) => error as Error);
+  if (kind instanceof Error) return fail(`cannot read ${options.input}: ${explain(kind)}`);
   try {
     await probeRedis(config.redisUrl);
   } catch (error) {
@@ -53,7 +55,7 @@ export async function enqueueCommand(options: EnqueueOptions, io: CommandIo): Pr
   };
   let unreadable: Error | undefined;
   try {
-    for await (const entry of readInput(options.input, reading.signal)) {
+    for await (const entry of readInput(options.input, kind, reading.signal)) {
       if ('warning' in entry) {
         io.stderr.write(`tumblr-dl: ${entry.warning}\n`);
         continue;

@@ -10,7 +10,7 @@ import { failer, configOrProblem, downloadRunProblem, inputProblem } from './run
 import { closeRun, openRun, type OpenRun } from './open-run.js';
 import { inputKind, readInput } from './input/read-input.js';
 import { describePosition, lineOf, type BadRow, type MediaRow } from './input/input-entry.js';
-import { resultRow } from './result-row.js';
+import { resultRow, type RowItem } from './result-row.js';
 import { writeItemSidecar } from './write-sidecar.js';
 import { announcePauses } from './pause-notice.js';
 import { ProgressDisplay, type DisplayStream } from './progress-display.js';
@@ -44,6 +44,8 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   // Before anything is locked, opened or replaced: an input that cannot be read is a usage error.
   const badInput = await inputProblem(options.input);
   if (badInput) return fail(badInput);
+  const kind = await inputKind(options.input).catch((error: unknown) => error as Error);
+  if (kind instanceof Error) return fail(`cannot read ${options.input}: ${explain(kind)}`);
   const problem = downloadRunProblem(config, options.config.outputDir);
   if (problem) return fail(problem);
   const container = new Container();
@@ -73,8 +75,8 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   // A 429/503 that pauses a whole host is said once, with when it resumes: silence would look like a hang.
   if (!options.quiet) announcePauses(events, display);
   const reading = new AbortController();
-  // A line count is a total only for line-based input; posts hold any number of media each.
-  if ((await inputKind(options.input)) === 'lines') void countLines(options.input, reading.signal).then((lines) => (tally.expected ??= lines));
+  // A line count is a total only for a regular file read by lines; a pipe is read once, by the reader.
+  if (kind === 'lines') void countLines(options.input, reading.signal).then((lines) => (tally.expected ??= lines));
   let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
   void io.interrupted.then((signal) => {
     stoppedBy = signal;
@@ -88,12 +90,12 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   // Enough queued work to keep every slot busy, few enough that a 100k-line input is never all in memory.
   const maxPending = config.maxConcurrent * 4;
   let writeFailure: ResultsFileError | undefined;
-  const report = async (result: DownloadResult, item?: MediaRow): Promise<void> => {
+  const report = async (result: DownloadResult, item?: MediaRow | RowItem): Promise<void> => {
     countResult(tally, result);
     const row = resultRow(result, config.outputDir, item);
     // A bad input line was said on stderr as it was read; its result line is for the results file.
     if (result.errorCode !== 'BAD_INPUT') display.item(row);
-    if (options.writeMetadata && item) await writeItemSidecar(result, item, (line) => display.problem(line));
+    if (options.writeMetadata && item && 'url' in item) await writeItemSidecar(result, item, (line) => display.problem(line));
     try {
       await results.write(row);
     } catch (error) {
@@ -105,7 +107,7 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
 
   let unreadable: Error | undefined;
   try {
-    for await (const entry of readInput(options.input, reading.signal)) {
+    for await (const entry of readInput(options.input, kind, reading.signal)) {
       if (stoppedBy || writeFailure) break;
       if ('warning' in entry) {
         display.problem(`tumblr-dl: ${entry.warning}`);
@@ -118,7 +120,7 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
         continue;
       }
       if ('embed' in entry) {
-        await report(unsupportedResult(entry.embed, entry.at));
+        await report(unsupportedResult(entry.embed, entry.at), entry.embed);
         continue;
       }
       const row = entry;

@@ -79,8 +79,8 @@ Options:
                               {ext} (from the bytes; names end in .{ext}),
                               e.g. --name '{blog}/{postId}_{index}.{ext}'
                               (default {postId}_{index}_{hash8}.{ext});
-                              without {hash8}, only the ledger skips what
-                              an earlier run saved
+                              without {postId}, {index} and {hash8}, only
+                              the ledger skips what an earlier run saved
       --write-metadata        write <file>.json beside each saved file: the
                               item's metadata, URL, SHA-256, size, format and
                               the post's JSON
@@ -160,7 +160,7 @@ export function configFromFlags(values: ParsedFlags<typeof DOWNLOADER_FLAGS>): D
   const force = values.force || values.redownload;
   const template = values['name-template'];
   if (template !== undefined) config.filenameTemplate = template;
-  config.onExisting = force || !namesCarryUrlHash(template) ? 'rename' : 'skip';
+  config.onExisting = force || !namesIdentifyMedia(template) ? 'rename' : 'skip';
   const dedupe = values.dedupe as LedgerConfig['dedupe'] | undefined;
   if (dedupe !== undefined && !DEDUPE_MODES.includes(dedupe)) throw new UsageError(`--dedupe takes ${DEDUPE_MODES.join(', ')}, got "${dedupe}"`);
   config.ledger = {
@@ -221,18 +221,22 @@ const FLAG_OF_CONFIG_KEY: Readonly<Record<string, string>> = {
 /**
  * A config validation message (`Invalid downloader config: maxConcurrent must be …`) in terms of the
  * flag that set the value (`-c/--concurrency must be …`).
+ * @param flags a command's own flag for a config key, where it is not fetch's (`worker --name-template`)
  */
-export function flagForConfigError(message: string): string {
+export function flagForConfigError(message: string, flags: Readonly<Record<string, string>> = {}): string {
   const match = /^Invalid downloader config: (\S+) (.*)$/s.exec(message);
-  const flag = match ? FLAG_OF_CONFIG_KEY[match[1]!] : undefined;
+  const flag = match ? (flags[match[1]!] ?? FLAG_OF_CONFIG_KEY[match[1]!]) : undefined;
   return flag === undefined ? message : `${flag} ${match![2]}`;
 }
 
-/** Whether names made by `template` (the default when not given) hold the URL's hash; an unusable one is refused later, by the config. */
-function namesCarryUrlHash(template: string | undefined): boolean {
+/**
+ * Whether a file found at a name made by `template` (the default when not given) may be taken for the item
+ * with no request; an unusable template is refused later, by the config.
+ */
+function namesIdentifyMedia(template: string | undefined): boolean {
   if (template === undefined) return true;
   try {
-    return parseFilenameTemplate(template).fields.has('hash8');
+    return parseFilenameTemplate(template).identifiesMedia;
   } catch {
     return true;
   }

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { DownloadResult } from '../model/download-result.js';
 import type { MediaItem } from '../model/media-item.js';
+import type { PostMetadata } from '../tumblr/post-media.js';
 
 /** One line of `results.jsonl`: a result, its names relative to the output folder, and what the item was. */
 export interface ResultRow extends DownloadResult {
@@ -14,18 +15,25 @@ export interface ResultRow extends DownloadResult {
   blog?: string;
 }
 
+/** What a results row tells of its item: an item read from the input, or an embed of a post. */
+export interface RowItem {
+  index: number;
+  mediaType: ResultRow['mediaType'];
+  metadata?: Record<string, unknown> | PostMetadata;
+}
+
 /**
  * The results line of a result. Only a saved item names a file: a failed one's would-be path is a file
  * that does not exist, and a reader of the results should not have to know which is which.
  */
-export function resultRow(result: DownloadResult, outputDir: string, item?: Pick<MediaItem, 'index' | 'mediaType' | 'metadata'>): ResultRow {
+export function resultRow(result: DownloadResult, outputDir: string, item?: RowItem): ResultRow {
   const saved = result.status === 'success' && result.filename !== '';
   const row: ResultRow = { ...result, filename: saved ? relativeTo(outputDir, result.filename) : '' };
   if (result.deduplicatedFrom !== undefined) row.deduplicatedFrom = relativeTo(outputDir, result.deduplicatedFrom);
   if (item) {
     row.index = item.index;
     row.mediaType = item.mediaType;
-    const blog = item.metadata?.blog;
+    const blog: unknown = item.metadata?.blog;
     if (typeof blog === 'string') row.blog = blog;
   }
   return row;

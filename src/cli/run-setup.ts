@@ -20,12 +20,13 @@ export function failer(stderr: { write(text: string): unknown }): (message: stri
 /**
  * What `resolve` returns, or what is wrong with the configuration in the words of the flags that set it
  * (`-c/--concurrency must be …`): every command checks its configuration this way before it starts.
+ * @param flags the command's own flag for a config key, where it is not fetch's (see {@link flagForConfigError})
  */
-export function configOrProblem<T>(resolve: () => T): T | string {
+export function configOrProblem<T>(resolve: () => T, flags?: Readonly<Record<string, string>>): T | string {
   try {
     return resolve();
   } catch (error) {
-    return flagForConfigError((error as Error).message);
+    return flagForConfigError((error as Error).message, flags);
   }
 }
 

@@ -26,7 +26,7 @@ export interface WorkerOptions {
   name: string | undefined;
   /** Exit once no job is waiting, delayed or active anywhere in the queue. */
   exitWhenDrained: boolean;
-  /** Write `<file>.json` beside each saved file (a job carries the item's metadata, not its post). */
+  /** Write `<file>.json` beside each saved file (a job carries the item's metadata, not its post). @default false */
   writeMetadata: boolean;
   quiet: boolean;
 }

@@ -38,7 +38,8 @@ const QUEUE_POLL_MS = 500;
  */
 export async function workerCommand(options: WorkerOptions, io: CommandIo): Promise<number> {
   const fail = failer(io.stderr);
-  const config = configOrProblem(() => resolveDownloaderConfig(options.config));
+  // The worker's own --name is its name; its file names are --name-template.
+  const config = configOrProblem(() => resolveDownloaderConfig(options.config), { filenameTemplate: '--name-template' });
   if (typeof config === 'string') return fail(config);
   const collides = collisionWarning(parseFilenameTemplate(config.filenameTemplate), '--name-template');
   if (collides) io.stderr.write(`${collides}\n`);

@@ -141,8 +141,9 @@ export interface DownloaderConfig {
    * name ending in `.{ext}`: `'{blog}/{postId}_{index}.{ext}'`. Each value becomes one segment of
    * `[A-Za-z0-9_-]` (`unknown-blog`, `post`, `media`, `undated` when nothing usable is left), so no value
    * can add a folder or leave `outputDir`. A template without `{hash8}` that also lacks `{postId}` or
-   * `{index}` can give two media one name: the later ones are saved as `name_1.ext`, `name_2.ext`…, and
-   * `onExisting: 'skip'` is refused with it (the file of one media would be taken for another's).
+   * `{index}` can give two media one name: the later ones are saved as `name_1.ext`, `name_2.ext`…
+   * `onExisting: 'skip'` needs `{postId}`, `{index}` and `{hash8}` (the file of one media would otherwise
+   * be taken for another's).
    * @default '{postId}_{index}_{hash8}.{ext}'
    */
   filenameTemplate: string;
@@ -275,10 +276,10 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
   if (config.onExisting !== 'rename' && config.onExisting !== 'skip') fail('onExisting', "must be 'rename' or 'skip'");
   const templateProblem = filenameTemplateProblem(config.filenameTemplate);
   if (templateProblem !== undefined) fail('filenameTemplate', templateProblem);
-  if (config.onExisting === 'skip' && parseFilenameTemplate(config.filenameTemplate).mayCollide) {
+  if (config.onExisting === 'skip' && !parseFilenameTemplate(config.filenameTemplate).identifiesMedia) {
     fail(
       'filenameTemplate',
-      `${JSON.stringify(config.filenameTemplate)} can give two media one name, and onExisting 'skip' would take the file of one for the other: add {hash8} (or {postId} and {index}), or use onExisting 'rename'`,
+      `${JSON.stringify(config.filenameTemplate)} does not say which media a name holds, and onExisting 'skip' would take the file of one for another: use {postId}, {index} and {hash8}, or onExisting 'rename'`,
     );
   }
   if (typeof config.userAgent !== 'string') fail('userAgent', 'must be a string');

@@ -75,6 +75,12 @@ export interface FilenameTemplate {
    */
   readonly mayCollide: boolean;
   /**
+   * Whether a name says which media it holds: the template has `{postId}`, `{index}` and `{hash8}` (as the
+   * default has). Only then may a file found at an item's name be taken for the item without a request
+   * (`onExisting: 'skip'`): `{hash8}` alone is 32 bits, and at 100k media two URLs share one.
+   */
+  readonly identifiesMedia: boolean;
+  /**
    * The name of an item, relative to the output folder, with `extension` (the bytes' format) as `{ext}`.
    * @throws DownloadError `UNSAFE_PATH` when `index` is not a whole number ≥ 0
    */
@@ -125,6 +131,9 @@ function analyse(text: unknown): FilenameTemplate | string {
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (/[\u0000-\u001f\u007f]/.test(text)) return problem('has a control character (NUL, a line break, a tab…)');
   if (text.startsWith('/')) return problem('starts with /: names are relative to the output folder');
+  // An archive outlives the machine it was made on: a name Windows cannot hold (a drive colon, a wildcard) is refused everywhere.
+  const unportable = /[<>:"|?*]/.exec(text);
+  if (unportable) return problem(`has ${JSON.stringify(unportable[0])}, which Windows does not allow in a name`);
   const segments: Part[][] = [];
   const rawSegments = text.split('/');
   if (rawSegments.length - 1 > MAX_TEMPLATE_FOLDERS) return problem(`has ${rawSegments.length - 1} folder levels; at most ${MAX_TEMPLATE_FOLDERS} are allowed`);
@@ -135,6 +144,10 @@ function analyse(text: unknown): FilenameTemplate | string {
     const first = parts[0]!;
     if ('literal' in first && first.literal.startsWith('.')) {
       return problem(`has a name starting with "." (${JSON.stringify(raw)}): ".", ".." and hidden names are not allowed`);
+    }
+    const last = parts.at(-1)!;
+    if ('literal' in last && /[ .]$/.test(last.literal) && raw !== rawSegments.at(-1)) {
+      return problem(`has a folder name ending in a space or "." (${JSON.stringify(raw)}), which Windows drops`);
     }
     const width = parts.reduce((sum, part) => sum + ('literal' in part ? Buffer.byteLength(part.literal) : FIELD_WIDTH[part.field]), 0);
     if (width > MAX_SEGMENT_BYTES) return problem(`can make a name of ${width} bytes (${JSON.stringify(raw)}); at most ${MAX_SEGMENT_BYTES} fit`);
@@ -177,6 +190,7 @@ function parseSegment(raw: string): Part[] | string {
 class ParsedFilenameTemplate implements FilenameTemplate {
   readonly fields: ReadonlySet<FilenameTemplateField>;
   readonly mayCollide: boolean;
+  readonly identifiesMedia: boolean;
 
   constructor(
     readonly source: string,
@@ -184,6 +198,7 @@ class ParsedFilenameTemplate implements FilenameTemplate {
   ) {
     this.fields = new Set(segments.flatMap((parts) => parts.flatMap((part) => ('field' in part ? [part.field] : []))));
     this.mayCollide = !this.fields.has('hash8') && !(this.fields.has('postId') && this.fields.has('index'));
+    this.identifiesMedia = this.fields.has('hash8') && this.fields.has('postId') && this.fields.has('index');
   }
 
   render(item: FilenameTemplateItem, extension: string): string {

@@ -1,5 +1,6 @@
 import { ITEM_MEDIA_TYPES } from '../model/media-item.js';
 import type { MediaJob } from './media-job.js';
+import { isRecord } from '../tumblr/json-fields.js';
 
 /**
  * A job's data as a {@link MediaJob}, or what is wrong with it. Anything with access to the Redis can add
@@ -14,16 +15,11 @@ export function checkJobData(data: unknown): MediaJob | string {
   if (!Number.isSafeInteger(index) || (index as number) < 0) return `"index" must be a whole number ≥ 0, got ${JSON.stringify(index)}`;
   if (priority !== undefined && !Number.isSafeInteger(priority)) return `"priority" must be a whole number, got ${JSON.stringify(priority)}`;
   if (fallbackUrls !== undefined && (!Array.isArray(fallbackUrls) || fallbackUrls.some((u) => typeof u !== 'string'))) return '"fallbackUrls" must be a list of URLs';
-  if (metadata !== undefined && !isPlainObject(metadata)) return '"metadata" must be an object';
+  if (metadata !== undefined && !isRecord(metadata)) return '"metadata" must be an object';
   const item: MediaJob = { url, postId, mediaType: mediaType as MediaJob['mediaType'], index: index as number, line: Number.isSafeInteger(line) ? (line as number) : 0 };
   if (priority !== undefined) item.priority = priority as number;
   if (fallbackUrls !== undefined) item.fallbackUrls = [...(fallbackUrls as string[])];
   if (typeof file === 'string') item.file = file;
   if (metadata !== undefined) item.metadata = metadata as Record<string, unknown>;
   return item;
-}
-
-/** A JSON object (not an array, not null). */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

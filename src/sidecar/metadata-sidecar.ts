@@ -2,11 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { DownloadResult } from '../model/download-result.js';
+import type { DetectedFormat } from '../model/media-type.js';
+import { KeyedTurns } from '../concurrency/keyed-turns.js';
 
 /**
  * What `<file>.json` beside a saved media file holds (the gallery-dl convention: `photo.jpg` →
- * `photo.jpg.json`): what the file is, where it came from, and the post it belongs to. Only facts that
- * do not change between runs, so writing it again gives the same bytes.
+ * `photo.jpg.json`): what the file is, where it came from, and the post it belongs to. Only facts of the
+ * file and the item (no server header, no timing), so writing it again gives the same bytes; written
+ * again from the ledger (after it was deleted), it lacks `servedUrl`, which the ledger does not keep.
  */
 export interface MetadataSidecar {
   /** Version of this layout; a reader refuses a higher one it does not know. */
@@ -19,18 +22,21 @@ export interface MetadataSidecar {
   servedUrl?: string;
   /** SHA-256 (hex) of the file: the key the ledger knows it by. */
   sha256: string;
+  /** Bytes in the file. */
   byteSize: number;
   /** The format the bytes are, by their signature. */
-  detectedFormat?: string;
-  contentType?: string;
+  detectedFormat?: DetectedFormat;
   /** Where the bytes came from: `tumblr`, `internet_archive` (a Wayback capture), or `origin` (any other host). */
   source: DownloadResult['source'];
   /** True when Tumblr said the media is gone and the bytes came from elsewhere. */
   mediaMissingOnTumblr: boolean;
   /** Wayback capture timestamp, when `source` is `internet_archive`. */
   captureTimestamp?: string;
+  /** The post the item belongs to. */
   postId?: string;
+  /** Position of the media within its post. */
   index?: number;
+  /** What the item asked for: `image`, `video`, `gif` or `audio`. */
   mediaType?: string;
   /** The item's metadata as the input gave it (for a post: blog, post id, URL, date, tags, reblog origin, alt text, size). */
   metadata?: Record<string, unknown>;
@@ -40,9 +46,13 @@ export interface MetadataSidecar {
 
 /** What is known of the item beside its result. */
 export interface SidecarItem {
+  /** Position of the media within its post. */
   index?: number;
+  /** What the item asked for. */
   mediaType?: string;
+  /** The item's metadata, as the input gave it. */
   metadata?: Record<string, unknown>;
+  /** The post's JSON as it was read, when the item came from a post. */
   post?: Record<string, unknown>;
 }
 
@@ -64,7 +74,6 @@ export function metadataSidecarOf(result: DownloadResult, item: SidecarItem): Me
   };
   if (result.servedUrl !== undefined && result.servedUrl !== result.url) sidecar.servedUrl = result.servedUrl;
   if (result.detectedFormat !== undefined) sidecar.detectedFormat = result.detectedFormat;
-  if (result.contentType !== undefined) sidecar.contentType = result.contentType;
   if (result.captureTimestamp !== undefined) sidecar.captureTimestamp = result.captureTimestamp;
   if (result.postId !== undefined) sidecar.postId = result.postId;
   if (item.index !== undefined) sidecar.index = item.index;
@@ -86,14 +95,33 @@ export type SidecarOutcome = 'written' | 'kept' | 'none';
  */
 export async function writeMetadataSidecar(result: DownloadResult, item: SidecarItem): Promise<SidecarOutcome> {
   if (result.status !== 'success' || result.filename === '') return 'none';
-  // Dedupe `reference`: the result names an earlier file, which has its own metadata.
-  if (result.deduplicatedFrom !== undefined && result.deduplicatedFrom === result.filename) return 'none';
   const target = metadataSidecarPath(result.filename);
-  if (result.skipped && (await exists(target))) return 'kept';
-  const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const handle = await fs.open(temp, 'wx');
+  // One writer of a file at a time in this process: two items sharing a file must not mix their texts.
+  const endTurn = await writers.take(target);
   try {
-    await handle.writeFile(serializeSidecar(metadataSidecarOf(result, item)));
+    // A file shared with another item (dedupe `reference`, or these very bytes found at the name) keeps the
+    // metadata file of the first; a skipped item's is written only when it is missing.
+    const shared = result.deduplicatedFrom !== undefined && result.deduplicatedFrom === result.filename;
+    if ((result.skipped || shared) && (await exists(target))) return 'kept';
+    await writeAtomically(target, serializeSidecar(metadataSidecarOf(result, item)));
+    return 'written';
+  } finally {
+    endTurn();
+  }
+}
+
+/** Writers of metadata files, one per path at a time. */
+const writers = new KeyedTurns();
+
+/**
+ * `text` at `target` through `<target>.tmp`, flushed, then renamed: a crash leaves the old file or the new
+ * one. The temporary name is fixed, so one a crash left is overwritten by the next write, not left to pile up.
+ */
+async function writeAtomically(target: string, text: string): Promise<void> {
+  const temp = `${target}.tmp`;
+  const handle = await fs.open(temp, 'w');
+  try {
+    await handle.writeFile(text);
     await handle.sync();
   } catch (error) {
     await handle.close().catch(() => undefined);
@@ -107,7 +135,6 @@ export async function writeMetadataSidecar(result: DownloadResult, item: Sidecar
     await fs.rm(temp, { force: true });
     throw error;
   }
-  return 'written';
 }
 
 /**

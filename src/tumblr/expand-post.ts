@@ -12,7 +12,7 @@ import { postMetadata, reblogOriginOf } from './post-metadata.js';
  * `reblogOrigin`, then its own; a legacy post gives its photos, video or audio and inline images. A URL
  * met twice in one post is listed once, where it is first met. Every entry has a metadata object of its own.
  * Pure: no I/O. Odd media blocks are skipped, never thrown on.
- * @throws Error naming the problem, for a value that is not a post or whose blog or id is unusable.
+ * @throws DownloadError `BAD_INPUT` naming the problem, for a value that is not a post or whose blog or id is unusable.
  */
 export function expandPost(post: unknown): PostMedia[] {
   const base = postMetadata(post);

@@ -1,7 +1,8 @@
-import { isRecord, numberField, stringField } from './json-fields.js';
+import { dimensionField, isRecord, stringField } from './json-fields.js';
 
 /** One size of an image, as a post lists it. */
 export interface ImageSize {
+  /** Where this size is served. */
   url: string;
   /** Absent when the post gives none, or gives it as something else than a number. */
   width?: number;
@@ -12,6 +13,7 @@ export interface ImageSize {
 
 /** The size to download, and the other sizes of the same image to try when it is missing or refused. */
 export interface SizeChoice {
+  /** The size to download. */
   best: ImageSize;
   /** Widest first, without duplicates and never the best one's URL. */
   fallbackUrls: string[];
@@ -70,7 +72,8 @@ export function chooseLegacyPhotoSize(photo: unknown): SizeChoice | undefined {
 
 /** Tumblr's legacy square crop: `…_75sq.jpg`, 75×75. */
 function isSquareThumbnail(size: ImageSize): boolean {
-  return /_75sq\.[a-z0-9]+$/i.test(new URL(size.url, 'https://x.invalid/').pathname) || (size.width === 75 && size.height === 75);
+  // Text, not `new URL()`: a malformed URL must not throw here (it is refused later, as one item's failure).
+  return /_75sq\.[a-z0-9]+$/i.test(size.url.split(/[?#]/, 1)[0]!) || (size.width === 75 && size.height === 75);
 }
 
 /** A media object with a URL; `undefined` for anything else (no URL, a URL that is not text, not an object). */
@@ -78,8 +81,8 @@ function readSize(value: unknown): ImageSize | undefined {
   if (!isRecord(value)) return undefined;
   const url = stringField(value, 'url');
   if (url === undefined) return undefined;
-  const width = positive(numberField(value, 'width'));
-  const height = positive(numberField(value, 'height'));
+  const width = dimensionField(value, 'width');
+  const height = dimensionField(value, 'height');
   const type = stringField(value, 'type');
   return { url, ...(width === undefined ? {} : { width }), ...(height === undefined ? {} : { height }), ...(type === undefined ? {} : { type }) };
 }
@@ -89,11 +92,6 @@ function readRankedSize(value: unknown): RankedSize | undefined {
   if (size === undefined || !isRecord(value)) return undefined;
   // Only a literal `true` counts: `"false"` is truthy and must not promote a size.
   return { size, original: value.has_original_dimensions === true, cropped: value.cropped === true };
-}
-
-/** A size that can rank: a dimension of 0 or less is no dimension. */
-function positive(value: number | undefined): number | undefined {
-  return value !== undefined && value > 0 ? value : undefined;
 }
 
 /** Sorted widest first; sizes of unknown width last; equal widths keep the post's order (the sort is stable). */

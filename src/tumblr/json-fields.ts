@@ -31,3 +31,9 @@ export function arrayField(record: Record<string, unknown>, key: string): unknow
   const value = record[key];
   return Array.isArray(value) ? value : [];
 }
+
+/** A width or height: a field that is a number above 0, else `undefined` (a size of 0 or less is no size). */
+export function dimensionField(record: Record<string, unknown>, key: string): number | undefined {
+  const value = numberField(record, key);
+  return value !== undefined && value > 0 ? value : undefined;
+}

@@ -1,17 +1,33 @@
 import { chooseLegacyPhotoSize } from './image-sizes.js';
 import { arrayField, isRecord, stringField } from './json-fields.js';
 import type { MediaDetails, MediaDraft } from './media-draft.js';
-import { isGifUrl, isTumblrMediaUrl, isTumblrUrl } from './media-urls.js';
+import { isGifUrl, isHostedByTumblr, isTumblrMediaUrl } from './media-urls.js';
 import { reblogOriginOf } from './post-metadata.js';
 
 /** The HTML fields of a legacy post that may hold inline images, in the order Tumblr shows them. */
 const HTML_FIELDS = ['caption', 'body', 'answer'] as const;
 
 /**
- * `src` of the `<img>` tags of an HTML text. A regular expression is enough: only the attribute's value
- * is wanted, and a value it misreads is dropped by the media-host check.
+ * The start of an `<img>` tag, and its `src` attribute. Regular expressions are enough: only the
+ * attribute's value is wanted, and a value they misread is dropped by the media-host check.
  */
-const IMG_SRC = /<img\b[^>]*?\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)')/gi;
+const IMG_TAG = /<img\b/gi;
+const SRC_ATTRIBUTE = /\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)')/i;
+
+/**
+ * The `src` of each `<img …>` tag, in order. Each tag is read up to its `>` and the search goes on after
+ * it, so the work is linear in the text: a hostile body of a million `<img ` without a `>` costs one pass.
+ */
+function* imageSources(html: string): Generator<string> {
+  IMG_TAG.lastIndex = 0;
+  for (let open = IMG_TAG.exec(html); open !== null; open = IMG_TAG.exec(html)) {
+    const end = html.indexOf('>', open.index);
+    if (end === -1) return;
+    const src = SRC_ATTRIBUTE.exec(html.slice(open.index + 4, end));
+    if (src) yield src[1] ?? src[2] ?? '';
+    IMG_TAG.lastIndex = end + 1;
+  }
+}
 
 /**
  * The media of a legacy (non-NPF) post, in the order Tumblr shows them: `photos`, then the Tumblr-hosted
@@ -52,7 +68,7 @@ function photoDrafts(post: Record<string, unknown>): MediaDraft[] {
 function videoDrafts(post: Record<string, unknown>): MediaDraft[] {
   const videoType = stringField(post, 'video_type');
   const videoUrl = stringField(post, 'video_url');
-  if (isNative(videoType, videoUrl)) return videoUrl === undefined ? [] : [{ kind: 'media', url: videoUrl, fallbackUrls: [], mediaType: 'video', details: {} }];
+  if (isHostedByTumblr(videoType, videoUrl)) return videoUrl === undefined ? [] : [{ kind: 'media', url: videoUrl, fallbackUrls: [], mediaType: 'video', details: {} }];
   if (post.type !== 'video') return [];
   const url = stringField(post, 'permalink_url') ?? stringField(post, 'source_url') ?? '';
   return [{ kind: 'embed', url, provider: videoType ?? 'unknown', mediaType: 'video', details: {} }];
@@ -62,15 +78,10 @@ function videoDrafts(post: Record<string, unknown>): MediaDraft[] {
 function audioDrafts(post: Record<string, unknown>): MediaDraft[] {
   const audioType = stringField(post, 'audio_type');
   const audioUrl = stringField(post, 'audio_url');
-  if (isNative(audioType, audioUrl)) return audioUrl === undefined ? [] : [{ kind: 'media', url: audioUrl, fallbackUrls: [], mediaType: 'audio', details: {} }];
+  if (isHostedByTumblr(audioType, audioUrl)) return audioUrl === undefined ? [] : [{ kind: 'media', url: audioUrl, fallbackUrls: [], mediaType: 'audio', details: {} }];
   if (post.type !== 'audio') return [];
   const url = stringField(post, 'audio_source_url') ?? audioUrl ?? '';
   return [{ kind: 'embed', url, provider: audioType ?? 'unknown', mediaType: 'audio', details: {} }];
-}
-
-/** Tumblr hosts it: the post says so (`tumblr`), or says nothing and the URL is on a Tumblr host. */
-function isNative(type: string | undefined, url: string | undefined): boolean {
-  return type === undefined ? url !== undefined && isTumblrUrl(url) : type.toLowerCase() === 'tumblr';
 }
 
 /** Inline images of the trail entries, in trail order; those of an earlier post carry its origin. */
@@ -86,8 +97,8 @@ function trailImageDrafts(post: Record<string, unknown>): MediaDraft[] {
 function inlineImageDrafts(html: string | undefined, details: MediaDetails): MediaDraft[] {
   if (html === undefined) return [];
   const drafts: MediaDraft[] = [];
-  for (const match of html.matchAll(IMG_SRC)) {
-    const url = (match[1] ?? match[2] ?? '').trim().replaceAll('&amp;', '&');
+  for (const src of imageSources(html)) {
+    const url = src.trim().replaceAll('&amp;', '&');
     if (!isTumblrMediaUrl(url)) continue;
     drafts.push({ kind: 'media', url, fallbackUrls: [], mediaType: isGifUrl(url) ? 'gif' : 'image', details: { ...details } });
   }

@@ -38,3 +38,11 @@ export function isGifUrl(url: string): boolean {
   }
   return /\.gifv?$/i.test(pathname);
 }
+
+/**
+ * Whether Tumblr hosts a video or audio: the post says so (provider or `video_type`/`audio_type`
+ * `tumblr`), or says nothing and its URL is on a Tumblr host.
+ */
+export function isHostedByTumblr(provider: string | undefined, url: string | undefined): boolean {
+  return provider === undefined ? url !== undefined && isTumblrUrl(url) : provider.toLowerCase() === 'tumblr';
+}

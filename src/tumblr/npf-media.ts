@@ -1,7 +1,7 @@
 import { chooseNpfImageSize } from './image-sizes.js';
-import { isRecord, numberField, stringField } from './json-fields.js';
+import { dimensionField, isRecord, numberField, stringField } from './json-fields.js';
 import type { MediaDetails, MediaDraft } from './media-draft.js';
-import { isGifUrl, isTumblrUrl } from './media-urls.js';
+import { isGifUrl, isHostedByTumblr } from './media-urls.js';
 
 /**
  * The media of an NPF `content` block list, in block order: images and GIFs (best size, others as
@@ -42,15 +42,14 @@ function playableDraft(block: Record<string, unknown>, mediaType: 'video' | 'aud
   const provider = stringField(block, 'provider');
   const media = widestMedia(block.media);
   const mediaUrl = media === undefined ? undefined : stringField(media, 'url');
-  const native = provider === undefined ? mediaUrl !== undefined && isTumblrUrl(mediaUrl) : provider.toLowerCase() === 'tumblr';
-  if (!native) {
+  if (!isHostedByTumblr(provider, mediaUrl)) {
     const url = stringField(block, 'url') ?? stringField(block, 'embed_url') ?? '';
     return { kind: 'embed', url, provider: provider ?? 'unknown', mediaType, details: {} };
   }
   // A native block whose media has no URL has nothing to download, and no page to report either.
   if (mediaUrl === undefined || media === undefined) return undefined;
-  const width = mediaType === 'video' ? positive(numberField(media, 'width')) : undefined;
-  const height = mediaType === 'video' ? positive(numberField(media, 'height')) : undefined;
+  const width = mediaType === 'video' ? dimensionField(media, 'width') : undefined;
+  const height = mediaType === 'video' ? dimensionField(media, 'height') : undefined;
   const details: MediaDetails = { ...(width === undefined ? {} : { width }), ...(height === undefined ? {} : { height }) };
   return { kind: 'media', url: mediaUrl, fallbackUrls: [], mediaType, details };
 }
@@ -64,8 +63,4 @@ function widestMedia(media: unknown): Record<string, unknown> | undefined {
     if (widest === undefined || (numberField(entry, 'width') ?? -1) > (numberField(widest, 'width') ?? -1)) widest = entry;
   }
   return widest;
-}
-
-function positive(value: number | undefined): number | undefined {
-  return value !== undefined && value > 0 ? value : undefined;
 }

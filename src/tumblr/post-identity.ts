@@ -1,3 +1,4 @@
+import { DownloadError } from '../errors/download-error.js';
 import { isRecord } from './json-fields.js';
 
 /** Which post it is: what names its folder and its files, and what the ledger keys it by. */
@@ -17,25 +18,25 @@ const POST_ID = /^\d{1,20}$/;
 /**
  * The blog and id of a post, validated. Blog: `blog_name`, else `blog.name`. Id: `id_string`, else `id`
  * (a number must be a safe integer: 64-bit ids beyond 2^53 are exact only in `id_string`).
- * @throws Error naming what is wrong, for a value that is not a post or has no usable blog or id.
+ * @throws DownloadError `BAD_INPUT` naming what is wrong, for a value that is not a post or has no usable blog or id.
  */
 export function readPostIdentity(post: unknown): PostIdentity {
-  if (!isRecord(post)) throw new Error(`a post must be a JSON object, got ${describe(post)}`);
+  if (!isRecord(post)) throw badPost(`a post must be a JSON object, got ${describe(post)}`);
   return { blog: readBlogName(post), postId: readPostId(post.id_string ?? post.id) };
 }
 
 /**
  * A post id as digits: a safe non-negative integer, or a string of 1–20 digits.
- * @throws Error naming the value, for anything else.
+ * @throws DownloadError `BAD_INPUT` naming the value, for anything else.
  */
 export function readPostId(value: unknown): string {
-  if (value === undefined || value === null) throw new Error('post has no id (id_string or id)');
+  if (value === undefined || value === null) throw badPost('post has no id (id_string or id)');
   if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value) || value < 0) throw new Error(`post id must be a whole number ≥ 0 within 2^53 (else give id_string), got ${String(value)}`);
+    if (!Number.isSafeInteger(value) || value < 0) throw badPost(`post id must be a whole number ≥ 0 within 2^53 (else give id_string), got ${String(value)}`);
     return String(value);
   }
-  if (typeof value !== 'string') throw new Error(`post id must be a string of digits or a number, got ${describe(value)}`);
-  if (!POST_ID.test(value)) throw new Error(`post id must be digits (1 to 20), got ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`);
+  if (typeof value !== 'string') throw badPost(`post id must be a string of digits or a number, got ${describe(value)}`);
+  if (!POST_ID.test(value)) throw badPost(`post id must be digits (1 to 20), got ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`);
   return value;
 }
 
@@ -51,10 +52,10 @@ export function optionalPostId(value: unknown): string | undefined {
 function readBlogName(post: Record<string, unknown>): string {
   const blog = isRecord(post.blog) ? post.blog : undefined;
   const name = post.blog_name ?? blog?.name;
-  if (name === undefined || name === null) throw new Error('post has no blog name (blog_name or blog.name)');
-  if (typeof name !== 'string') throw new Error(`blog name must be a string, got ${describe(name)}`);
-  if (name === '') throw new Error('blog name is empty');
-  if (name.length > MAX_BLOG_NAME) throw new Error(`blog name is ${name.length} characters long, more than ${MAX_BLOG_NAME}`);
+  if (name === undefined || name === null) throw badPost('post has no blog name (blog_name or blog.name)');
+  if (typeof name !== 'string') throw badPost(`blog name must be a string, got ${describe(name)}`);
+  if (name === '') throw badPost('blog name is empty');
+  if (name.length > MAX_BLOG_NAME) throw badPost(`blog name is ${name.length} characters long, more than ${MAX_BLOG_NAME}`);
   return name;
 }
 
@@ -65,4 +66,9 @@ function describe(value: unknown): string {
   if (typeof value === 'object') return 'an object';
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+/** A post refused: a coded error (`BAD_INPUT`) a host can branch on, with the reason as its message. */
+function badPost(message: string): DownloadError {
+  return new DownloadError('BAD_INPUT', message);
 }

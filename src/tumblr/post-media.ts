@@ -24,8 +24,9 @@ export interface PostMetadata {
   reblogOrigin?: { blog: string; postId?: string };
   /** The image's alt text (NPF `alt_text`), when it has one. */
   altText?: string;
-  /** The chosen size, when the post gives it. */
+  /** Width of the chosen size, in pixels, when the post gives it. */
   width?: number;
+  /** Height of the chosen size, in pixels, when the post gives it. */
   height?: number;
   /** Caption of a legacy photo, when it has one. */
   caption?: string;
@@ -33,25 +34,33 @@ export interface PostMetadata {
 
 /** A medium to download: the best size first, the other sizes (widest first) as fallbacks. */
 export interface PostMediaItem {
+  /** A medium to download. */
   kind: 'media';
+  /** The best size's URL. */
   url: string;
   /** The other sizes of the same medium, widest first: tried only when the one before is missing or refused. */
   fallbackUrls: string[];
+  /** What it is: a GIF is `gif` whatever its size's format, a Tumblr video `video`, Tumblr audio `audio`. */
   mediaType: PostMediaType;
   /** Position within the post: the reblog trail first, then the post's own content, as Tumblr shows it. */
   index: number;
+  /** The post's facts, and this medium's (alt text, size, reblog origin). */
   metadata: PostMetadata;
 }
 
 /** A medium this tool does not fetch (a YouTube, Vimeo, Spotify… embed): reported, never requested. */
 export interface PostEmbed {
+  /** A medium reported, never requested. */
   kind: 'embed';
   /** The embed's page or player URL, as the post gives it (may be empty when the post gives none). */
   url: string;
   /** The provider the post names (`youtube`, `vimeo`, `spotify`…), or `unknown`. */
   provider: string;
+  /** A video or an audio player. */
   mediaType: 'video' | 'audio';
+  /** Position within the post (an embed takes its place in the numbering). */
   index: number;
+  /** The post's facts. */
   metadata: PostMetadata;
 }
 

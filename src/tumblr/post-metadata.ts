@@ -5,7 +5,7 @@ import type { PostMetadata } from './post-media.js';
 /**
  * The metadata every medium of a post carries: blog, id, URL, date, tags and type. Optional fields are
  * absent, never `undefined`, when the post lacks them or gives them with another type.
- * @throws Error when the post's blog or id is unusable (see `readPostIdentity`).
+ * @throws DownloadError `BAD_INPUT` when the post's blog or id is unusable (see `readPostIdentity`).
  */
 export function postMetadata(post: unknown): PostMetadata {
   const { blog, postId } = readPostIdentity(post);

@@ -33,10 +33,12 @@ describe('parseFetchOptions (--name, --write-metadata)', () => {
       .with.property('message', 'give --name or --name-template, not both');
   });
 
-  it('should not take a file under a name without {hash8} for the item (only the ledger skips then)', () => {
+  it('should not take a file under a name for the item unless the name has {postId}, {index} and {hash8} (only the ledger skips then)', () => {
     expect(parseFetchOptions(['in.txt', '-o', 'a', '--name', '{blog}/{postId}_{index}.{ext}']).config.onExisting).to.equal('rename');
     expect(parseFetchOptions(['in.txt', '-o', 'a', '--name', '{blog}/{postId}.{ext}']).config.onExisting).to.equal('rename');
-    expect(parseFetchOptions(['in.txt', '-o', 'a', '--name', '{blog}/{postId}_{hash8}.{ext}']).config.onExisting).to.equal('skip');
+    expect(parseFetchOptions(['in.txt', '-o', 'a', '--name', '{blog}/{postId}_{hash8}.{ext}']).config.onExisting).to.equal('rename');
+    expect(parseFetchOptions(['in.txt', '-o', 'a', '--name', '{blog}/{hash8}.{ext}']).config.onExisting).to.equal('rename');
+    expect(parseFetchOptions(['in.txt', '-o', 'a', '--name', '{blog}/{postId}_{index}_{hash8}.{ext}']).config.onExisting).to.equal('skip');
     expect(parseFetchOptions(['in.txt', '-o', 'a', '--name', '{blog}/{postId}.{ext}']).config.ledger?.skipCompleted).to.equal(true);
     expect(refusalOf(['in.txt', '-o', 'a', '--name', '{blog}/{postId}.{ext}'])).to.equal('accepted');
   });

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ensureBuilt } from '../support/built-package.js';
+import { BUILT_CLI, ensureBuilt } from '../support/built-package.js';
 import { FaultServer } from '../support/fault-server.js';
 import { gifBytes, jpegBytes, listOutput, mp4Bytes, pngBytes, tempDir } from '../support/fixtures.js';
 
@@ -57,6 +58,16 @@ const BEST = [
 ];
 /** The photoset's first image: its best size is gone (404), so its next size is fetched instead. */
 const GONE_BEST = '/64/0cc175b9c0f1b6a831c399e269772661/86f7e437faa5a7fc-8b/s2048x3072/2a2e1206b4222b0d7cc8c8a1d8b302ee70cfe817.jpg';
+
+/** `tumblr-dl` run as the user nobody (65534), for a root that must meet a folder it cannot list. */
+function runAsNobody(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BUILT_CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stderr }));
+  });
+}
 
 /** The parts of a metadata file these tests read. */
 interface SidecarJson {
@@ -137,9 +148,9 @@ describe('tumblr-dl fetch on Tumblr posts (built CLI, real server)', function ()
     const rows = results();
     expect(rows).to.have.length(11);
     const youtube = rows.filter((r) => r.status === 'unsupported');
-    expect(youtube.map((r) => [r.url, r.errorCode, r.attempts, r.filename])).to.deep.equal([
-      ['https://www.youtube.com/watch?v=dQw4w9WgXcQ', 'UNSUPPORTED_PROVIDER', 0, ''],
-      ['https://www.youtube.com/watch?v=9bZkp7q19f0', 'UNSUPPORTED_PROVIDER', 0, ''],
+    expect(youtube.map((r) => [r.url, r.errorCode, r.attempts, r.filename, r.index, r.mediaType, r.blog])).to.deep.equal([
+      ['https://www.youtube.com/watch?v=dQw4w9WgXcQ', 'UNSUPPORTED_PROVIDER', 0, '', 0, 'video', 'synth-archive'],
+      ['https://www.youtube.com/watch?v=9bZkp7q19f0', 'UNSUPPORTED_PROVIDER', 0, '', 0, 'video', 'harbour-lights'],
     ]);
     const first = rows.find((r) => r.filename === 'lighthouse-notes/746291850374561792_0.jpg')!;
     expect(first).to.include({ status: 'success', index: 0, mediaType: 'image', blog: 'lighthouse-notes', candidateIndex: 1 });
@@ -200,6 +211,39 @@ describe('tumblr-dl fetch on Tumblr posts (built CLI, real server)', function ()
     expect(filesUnder(work.dir).some((f) => f.includes('etc'))).to.equal(false);
   });
 
+  it('should read a pipe once, line by line, whatever its name says', async function () {
+    if (process.platform === 'win32') this.skip();
+    const fifo = path.join(work.dir, 'posts.json');
+    const posts = ['746300117204303872.json', '746310958273150976.json'].map((n) => JSON.stringify(JSON.parse(readFileSync(path.join(backup, n), 'utf8'))));
+    execFileSync('mkfifo', [fifo]);
+    // The writer opens the pipe when the reader does, and writes two posts, one a line.
+    const writer = spawn(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(fifo)}, ${JSON.stringify(`${posts.join('\n')}\n`)})`]);
+    const written = new Promise((resolve) => writer.on('exit', resolve));
+    const run = await runCli(['fetch', fifo, '-o', out(), '-q']);
+    expect(await written).to.equal(0);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(results().map((r) => r.status)).to.deep.equal(['success', 'success']);
+  });
+
+  it('should read the rest of a folder when one of its sub-folders cannot be listed, and say which', async function () {
+    if (process.platform === 'win32') this.skip();
+    const locked = path.join(backup, 'locked');
+    mkdirSync(locked);
+    chmodSync(locked, 0o000);
+    try {
+      // Root lists any folder: as root, the run is made as nobody (setpriv), in a work folder nobody may use.
+      const asRoot = process.getuid?.() === 0;
+      if (asRoot) execFileSync('chmod', ['-R', 'a+rwX', work.dir]);
+      chmodSync(locked, 0o000);
+      const run = asRoot ? await runAsNobody(['fetch', backup, '-o', out(), '-q']) : await runCli(['fetch', backup, '-o', out(), '-q']);
+      expect(run.code, run.stderr).to.equal(1);
+      expect(run.stderr).to.match(/^tumblr-dl: locked\/: cannot list: .*permission denied/m);
+      expect(results().filter((r) => r.status === 'success')).to.have.length(9);
+    } finally {
+      chmodSync(locked, 0o700);
+    }
+  });
+
   it('should read JSONL whose lines are posts, and refuse a template that would hide what a file is', async () => {
     const jsonl = path.join(work.dir, 'posts.jsonl');
     const posts = ['746300117204303872.json', '746310958273150976.json'].map((n) => JSON.stringify(JSON.parse(readFileSync(path.join(backup, n), 'utf8'))));
@@ -212,6 +256,29 @@ describe('tumblr-dl fetch on Tumblr posts (built CLI, real server)', function ()
     expect(run.code, run.stderr).to.equal(0);
     expect(filesUnder(out()).filter((f) => f !== 'results.jsonl')).to.have.length(2);
     expect(filesUnder(out()).every((f) => f === 'results.jsonl' || /^\d{4}-\d{2}-\d{2}\/[a-z-]+_\d+\.(gif|mp4)$/.test(f))).to.equal(true);
+  });
+
+  it("should make one file of one medium under two URLs in one run, and keep the first item's metadata file when a later post brings the same bytes", async () => {
+    const body = jpegBytes(9_000, 77);
+    ['/same/a.jpg', '/same/b.jpg', '/same/c.jpg'].forEach((p) => server.script(p, { body }));
+    const item = (url: string, postId: string): string => JSON.stringify({ url: `${base}${url}`, postId, metadata: { blog: 'staff', timestamp: 1712380000, postId } });
+    const list = path.join(work.dir, 'same.jsonl');
+    writeFileSync(list, `${[item('/same/a.jpg', '1001'), item('/same/b.jpg', '1001')].join('\n')}\n`);
+    // One at a time: two downloads of the same bytes running at once can still end as the name and a name_1 link.
+    const name = ['--name', '{blog}/{date}.{ext}', '--write-metadata', '-q', '-c', '1'];
+    const run = await runCli(['fetch', list, '-o', out(), ...name]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(filesUnder(out())).to.deep.equal(['results.jsonl', 'staff/2024-04-06.jpg', 'staff/2024-04-06.jpg.json']);
+    expect(results().map((r) => r.filename)).to.deep.equal(['staff/2024-04-06.jpg', 'staff/2024-04-06.jpg']);
+    const sidecar = path.join(out(), 'staff/2024-04-06.jpg.json');
+    const first = readFileSync(sidecar, 'utf8');
+    // A later post, another URL, the same bytes: adopted as the same file, and the first post's metadata stays.
+    writeFileSync(list, `${item('/same/c.jpg', '1002')}\n`);
+    const later = await runCli(['fetch', list, '-o', out(), ...name]);
+    expect(later.code, later.stderr).to.equal(0);
+    expect(filesUnder(out())).to.deep.equal(['results.jsonl', 'staff/2024-04-06.jpg', 'staff/2024-04-06.jpg.json']);
+    expect(results()[0]).to.include({ status: 'success', filename: 'staff/2024-04-06.jpg', deduplicatedFrom: 'staff/2024-04-06.jpg' });
+    expect(readFileSync(sidecar, 'utf8')).to.equal(first);
   });
 
   it('should not copy a file again under name_1 when a run without the ledger finds the same bytes at the name', async () => {

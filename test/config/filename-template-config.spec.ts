@@ -29,12 +29,14 @@ describe('resolveDownloaderConfig (filenameTemplate)', () => {
     });
   }
 
-  it("should refuse onExisting 'skip' with a template that can give two media one name, and only then", () => {
-    expect(() => resolveDownloaderConfig({ outputDir: 'out', onExisting: 'skip', filenameTemplate: '{blog}/{postId}.{ext}' }))
-      .to.throw(DownloadError, `filenameTemplate "{blog}/{postId}.{ext}" can give two media one name, and onExisting 'skip'`)
-      .with.property('code', 'INVALID_CONFIG');
-    expect(resolveDownloaderConfig({ outputDir: 'out', onExisting: 'rename', filenameTemplate: '{blog}/{postId}.{ext}' }).onExisting).to.equal('rename');
-    expect(resolveDownloaderConfig({ outputDir: 'out', onExisting: 'skip', filenameTemplate: '{blog}/{postId}_{index}.{ext}' }).onExisting).to.equal('skip');
+  it("should refuse onExisting 'skip' with a template whose names do not say which media they hold, and only then", () => {
+    for (const filenameTemplate of ['{blog}/{postId}.{ext}', '{blog}/{postId}_{index}.{ext}', '{blog}/{hash8}.{ext}']) {
+      expect(() => resolveDownloaderConfig({ outputDir: 'out', onExisting: 'skip', filenameTemplate }), filenameTemplate)
+        .to.throw(DownloadError, `filenameTemplate ${JSON.stringify(filenameTemplate)} does not say which media a name holds, and onExisting 'skip'`)
+        .with.property('code', 'INVALID_CONFIG');
+      expect(resolveDownloaderConfig({ outputDir: 'out', onExisting: 'rename', filenameTemplate }).onExisting).to.equal('rename');
+    }
+    expect(resolveDownloaderConfig({ outputDir: 'out', onExisting: 'skip', filenameTemplate: '{blog}/{postId}_{index}_{hash8}.{ext}' }).onExisting).to.equal('skip');
   });
 
   it('should be refused by the manifest schema where the resolver refuses it for its form', () => {

@@ -69,6 +69,11 @@ describe('parseFilenameTemplate', () => {
     ['{postId}/{ext}', 'must end in .{ext}'],
     ['a/b/c/d/e/f/g/h/i/{postId}.{ext}', 'has 9 folder levels; at most 8 are allowed'],
     [`${'x'.repeat(230)}{postId}.{ext}`, 'can make a name of 300 bytes'],
+    ['{blog}:{postId}/a.{ext}', 'has ":", which Windows does not allow in a name'],
+    ['{blog}/a<b>.{ext}', 'has "<", which Windows does not allow in a name'],
+    ['{blog}/what?.{ext}', 'has "?", which Windows does not allow in a name'],
+    ['{blog} /{postId}.{ext}', 'has a folder name ending in a space or "." ("{blog} ")'],
+    ['{blog}./{postId}.{ext}', 'has a folder name ending in a space or "." ("{blog}.")'],
   ];
   for (const [text, problem] of refusals) {
     it(`should refuse ${JSON.stringify(text)}, naming the problem and the fields`, () => {

@@ -46,7 +46,6 @@ describe(writeMetadataSidecar.name, () => {
       sha256: 'ab'.repeat(32),
       byteSize: 2048,
       detectedFormat: 'jpeg',
-      contentType: 'image/jpeg',
       source: 'tumblr',
       mediaMissingOnTumblr: false,
       postId: '7431599279',
@@ -84,10 +83,18 @@ describe(writeMetadataSidecar.name, () => {
     expect(await writeMetadataSidecar(saved(other, { skipped: true }), item)).to.equal('written');
   });
 
-  it('should write nothing for a failed item or one that only references an earlier file', async () => {
+  it('should write nothing for a failed item', async () => {
     const earlier = path.join(work.dir, 'earlier.jpg');
     expect(await writeMetadataSidecar(saved(earlier, { status: 'error', errorCode: 'HTTP_ERROR' }), item)).to.equal('none');
-    expect(await writeMetadataSidecar(saved(earlier, { deduplicatedFrom: earlier }), item)).to.equal('none');
     expect(readdirSync(work.dir)).to.deep.equal([]);
+  });
+
+  it("should keep the first item's metadata file of a file two items share (dedupe reference, or the same bytes found at the name)", async () => {
+    const shared = path.join(work.dir, 'shared.jpg');
+    expect(await writeMetadataSidecar(saved(shared), item)).to.equal('written');
+    const first = readFileSync(metadataSidecarPath(shared));
+    const other = { ...item, index: 3, metadata: { blog: 'other' } };
+    expect(await writeMetadataSidecar(saved(shared, { deduplicatedFrom: shared }), other)).to.equal('kept');
+    expect(readFileSync(metadataSidecarPath(shared)).equals(first)).to.equal(true);
   });
 });

@@ -102,6 +102,17 @@ describe(chooseNpfImageSize.name, () => {
 });
 
 describe(chooseLegacyPhotoSize.name, () => {
+  it('should keep a size whose URL is malformed as a fallback, never throw on it, and drop the square crop', () => {
+    const choice = chooseLegacyPhotoSize({
+      original_size: { url: 'https://64.media.tumblr.com/a/tumblr_y_1280.jpg', width: 1280, height: 960 },
+      alt_sizes: [
+        { url: 'http://[', width: 640, height: 480 },
+        { url: 'https://64.media.tumblr.com/a/tumblr_y_75sq.jpg?x=1', width: 75, height: 75 },
+      ],
+    });
+    expect(choice).to.deep.equal({ best: { url: 'https://64.media.tumblr.com/a/tumblr_y_1280.jpg', width: 1280, height: 960 }, fallbackUrls: ['http://['] });
+  });
+
   it('should choose original_size and give alt_sizes widest first without the original URL', () => {
     const url = (w: number | string): string => `https://64.media.tumblr.com/abc/tumblr_x1o1_${w}.jpg`;
     const choice = chooseLegacyPhotoSize({

@@ -1,5 +1,6 @@
 import { expandPost } from '../../tumblr/expand-post.js';
 import { isPost, postsIn } from '../../tumblr/post-shape.js';
+import { isRecord } from '../../tumblr/json-fields.js';
 import type { InputEntry, InputPosition } from './input-entry.js';
 import { lineOf } from './input-entry.js';
 import { itemFromFields, type UnknownKeys } from './item-fields.js';
@@ -14,6 +15,12 @@ export function* entriesOfJson(value: unknown, at: InputPosition, keys: UnknownK
     yield* entriesOfPost(value as Record<string, unknown>, at);
     return;
   }
+  const failed = apiError(value);
+  if (failed !== undefined) {
+    // A saved 429 or 404 page has no posts: said, so a crawl that went wrong does not pass for an empty blog.
+    yield { at, problem: `an API error response (${failed}), not posts` };
+    return;
+  }
   const posts = postsIn(value);
   if (posts !== undefined) {
     let position = 0;
@@ -21,12 +28,12 @@ export function* entriesOfJson(value: unknown, at: InputPosition, keys: UnknownK
       position++;
       const here = { ...at, post: position };
       if (isPost(post)) yield* entriesOfPost(post as Record<string, unknown>, here);
-      else if (isObject(post) && ('url' in post || 'urls' in post)) yield* entriesOfItem(post, here, keys);
+      else if (isRecord(post) && ('url' in post || 'urls' in post)) yield* entriesOfItem(post, here, keys);
       else yield { at: here, problem: 'not a post: a post has "blog_name" (or "blog.name") and "id_string" (or "id")' };
     }
     return;
   }
-  if (isObject(value)) {
+  if (isRecord(value)) {
     yield* entriesOfItem(value, at, keys);
     return;
   }
@@ -73,6 +80,10 @@ function* entriesOfItem(fields: Record<string, unknown>, at: InputPosition, keys
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** `429 Limit Exceeded` when `value` is an API response whose `meta.status` is not a success, else `undefined`. */
+function apiError(value: unknown): string | undefined {
+  if (!isRecord(value) || !isRecord(value.meta)) return undefined;
+  const { status, msg } = value.meta;
+  if (typeof status !== 'number' || (status >= 200 && status < 300)) return undefined;
+  return typeof msg === 'string' ? `${status} ${msg}` : String(status);
 }

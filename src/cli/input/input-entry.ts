@@ -19,18 +19,23 @@ export interface MediaRow extends MediaItem {
 
 /** A medium of a post that is not fetched (a YouTube or Spotify embed): it gets a result row, not a request. */
 export interface EmbedRow {
+  /** The embed, with its post's metadata. */
   embed: PostEmbed;
+  /** Where its post was read. */
   at: InputPosition;
 }
 
 /** Something in the input that could not be understood; reported with its position, never fatal. */
 export interface BadRow {
+  /** Where it was read: a line, a document, a post of a document. */
   at: InputPosition;
+  /** What is wrong, in one line. */
   problem: string;
 }
 
 /** A note about the input that is not an item (an unknown key, said once per run). */
 export interface InputWarning {
+  /** The note, in one line. */
   warning: string;
 }
 

@@ -2,6 +2,7 @@ import { ITEM_MEDIA_TYPES } from '../../model/media-item.js';
 import { mediaTypeForExtension } from '../../verify/media-formats.js';
 import { extensionFromUrl } from '../../naming/filename-generator.js';
 import { closest } from '../../config/closest-name.js';
+import { isRecord } from '../../tumblr/json-fields.js';
 import type { MediaRow } from './input-entry.js';
 
 /** The keys an item line (JSON or a CSV header) may name. */
@@ -51,7 +52,7 @@ export function itemFromFields(fields: Record<string, unknown>, line: number): M
   const priority = priorityText === undefined ? undefined : /^-?\d+$/.test(priorityText) ? Number(priorityText) : NaN;
   if (priority !== undefined && !Number.isSafeInteger(priority)) throw new Error(`"priority" must be a whole number, got ${JSON.stringify(fields.priority)}`);
   const metadata = fields.metadata;
-  if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))) {
+  if (metadata !== undefined && !isRecord(metadata)) {
     throw new Error(`"metadata" must be an object, got ${JSON.stringify(metadata)}`);
   }
   return {

@@ -6,6 +6,7 @@ import { entriesOfJson } from './document-entries.js';
 import type { InputEntry } from './input-entry.js';
 import { parseJson } from './line-input.js';
 import type { UnknownKeys } from './item-fields.js';
+import { explain } from '../explain-fs-error.js';
 
 /**
  * Largest JSON document read whole. A tumblr-utils post is a few kilobytes and an API page well under a
@@ -28,7 +29,7 @@ export async function* readJsonDocument(file: string, name: string, keys: Unknow
     }
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
-    yield { at, problem: `cannot read: ${(error as Error).message}` };
+    yield { at, problem: `cannot read: ${explain(error)}` };
     return;
   }
   const parsed = parseJson(text);
@@ -46,14 +47,24 @@ export async function* readJsonDocument(file: string, name: string, keys: Unknow
  * input must not read its own output as posts.
  */
 export async function* readPostFolder(folder: string, keys: UnknownKeys, signal?: AbortSignal): AsyncGenerator<InputEntry> {
-  for await (const file of jsonFilesUnder(folder, signal)) {
+  const named = (file: string): string => path.relative(folder, file).split(path.sep).join('/') || '.';
+  for await (const found of jsonFilesUnder(folder, signal)) {
     if (signal?.aborted) return;
-    yield* readJsonDocument(file, path.relative(folder, file).split(path.sep).join('/'), keys);
+    // A sub-folder that cannot be listed is one bad entry, as an unreadable document is: the rest is read.
+    if (typeof found !== 'string') yield { at: { file: `${named(found.folder)}/`, line: 0 }, problem: `cannot list: ${explain(found.error)}` };
+    else yield* readJsonDocument(found, named(found), keys);
   }
 }
 
-async function* jsonFilesUnder(folder: string, signal?: AbortSignal): AsyncGenerator<string> {
-  const entries: Dirent[] = await fs.readdir(folder, { withFileTypes: true });
+/** The documents under `folder`, depth first in name order, and each sub-folder that could not be listed. */
+async function* jsonFilesUnder(folder: string, signal?: AbortSignal): AsyncGenerator<string | { folder: string; error: unknown }> {
+  let entries: Dirent[];
+  try {
+    entries = await fs.readdir(folder, { withFileTypes: true });
+  } catch (error) {
+    yield { folder, error };
+    return;
+  }
   entries.sort((a, b) => byName.compare(a.name, b.name));
   for (const entry of entries) {
     if (signal?.aborted) return;

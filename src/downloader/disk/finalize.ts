@@ -29,17 +29,21 @@ export async function finalizePart(
   const { part, sidecar } = partPaths(partBase);
   const { reservation: linkedAs, outcome } = await linkNoClobber(part, reservation, reservations, sameBytes);
   let current = linkedAs;
+  let alreadyThere = outcome === 'already-there';
   if (outcome !== 'no-hard-links') await fs.unlink(part);
   else {
     // No hard links here: rename() would replace a file, so look first (a narrow race the link closes elsewhere).
-    current = await firstAbsentVariant(current, reservations);
-    await fs.rename(part, current.path);
+    const absent = await firstAbsentVariant(current, reservations, sameBytes);
+    current = absent.reservation;
+    alreadyThere = absent.alreadyThere;
+    if (alreadyThere) await fs.unlink(part);
+    else await fs.rename(part, current.path);
   }
   if (hasSidecar) await fs.rm(sidecar, { force: true });
   // No directory fsync: the file's bytes are fsynced before the link, so a crash can lose the new name
   // (the next run fetches the file again) but never expose a name with wrong bytes; and a directory
   // fsync per file cost more than the transfer of a small one.
-  return { reservation: current, alreadyThere: outcome === 'already-there' };
+  return { reservation: current, alreadyThere };
 }
 
 /**
@@ -91,8 +95,11 @@ export async function linkNoClobber(
   }
 }
 
-/** The reservation itself when nothing stands at its path, else the next variant under which nothing does. */
-async function firstAbsentVariant(reservation: Reservation, reservations: PathReservations): Promise<Reservation> {
+/**
+ * The reservation itself when nothing stands at its path, else the next variant under which nothing does,
+ * or the first whose file `sameBytes` says holds these bytes already.
+ */
+async function firstAbsentVariant(reservation: Reservation, reservations: PathReservations, sameBytes?: SameBytes): Promise<{ reservation: Reservation; alreadyThere: boolean }> {
   let current = reservation;
   while (
     await fs.lstat(current.path).then(
@@ -100,9 +107,10 @@ async function firstAbsentVariant(reservation: Reservation, reservations: PathRe
       () => false,
     )
   ) {
+    if (sameBytes && (await sameBytes(current.path))) return { reservation: current, alreadyThere: true };
     const next = reservations.reserve(current.requested, current.variant + 1);
     current.release();
     current = next;
   }
-  return current;
+  return { reservation: current, alreadyThere: false };
 }

@@ -58,12 +58,12 @@ export async function placeFile(
   }
   let reservation = request.reservation;
   const sameBytes = request.adoptIdentical ? (existing: string) => holdsBytes(existing, request) : undefined;
+  // This run gave the name to another download first (two URLs, one medium): if that one left these very
+  // bytes there, they are this item's too. Asked only when a suffix was handed out, never on the common path.
+  if (sameBytes && reservation.variant > 0 && (await sameBytes(reservation.requested))) return adopt(partBase, reservation, reservation.requested);
   const original = mode === 'off' ? undefined : await findIntactTwin(ledger, request);
-  if (original && original.filename === reservation.path && request.adoptIdentical) {
-    // The ledger's file with these bytes is at this very name: it is this item's file already.
-    await discardPart(partBase);
-    return { reservation, filename: reservation.path, ownBytes: false };
-  }
+  // The ledger's file with these bytes is at this very name: it is this item's file already.
+  if (original && original.filename === reservation.path && request.adoptIdentical) return adopt(partBase, reservation, reservation.path);
   const twin = original ? { deduplicatedFrom: original.filename } : {};
   if (original && mode === 'reference') {
     await discardPart(partBase);
@@ -72,16 +72,27 @@ export async function placeFile(
   if (original && mode === 'hardlink') {
     const linked = await linkNoClobber(original.filename, reservation, reservations, sameBytes);
     reservation = linked.reservation;
-    if (linked.outcome !== 'no-hard-links') {
+    if (linked.outcome === 'already-there') return adopt(partBase, reservation, reservation.path);
+    if (linked.outcome === 'linked') {
       await discardPart(partBase);
-      return { reservation, filename: reservation.path, ownBytes: false, ...(linked.outcome === 'linked' ? twin : {}) };
+      return { reservation, filename: reservation.path, ownBytes: false, ...twin };
     }
   }
   // No twin, dedupe 'copy', or no hard links on this file system: the downloaded bytes get the name.
   const finalized = await finalizePart(partBase, reservation, reservations, request.hasSidecar, sameBytes);
   reservation = finalized.reservation;
-  if (finalized.alreadyThere) return { reservation, filename: reservation.path, ownBytes: false };
+  if (finalized.alreadyThere) return { reservation, filename: reservation.path, ownBytes: false, deduplicatedFrom: reservation.path };
   return { reservation, filename: reservation.path, ownBytes: true, ...twin };
+}
+
+/**
+ * The file at `file` already holds the verified bytes: it is the item's, the `.part` goes. Its result names
+ * it as the twin it is (`deduplicatedFrom` is the file itself), so a metadata file another item wrote for
+ * it is not replaced.
+ */
+async function adopt(partBase: string, reservation: Reservation, file: string): Promise<FinalName> {
+  await discardPart(partBase);
+  return { reservation, filename: file, ownBytes: false, deduplicatedFrom: file };
 }
 
 /** Whether the regular file at `existing` holds exactly the bytes being placed (read only when a name is taken). */

@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { readInput } from '../../../src/cli/input/read-input.js';
+import { inputKind, readInput } from '../../../src/cli/input/read-input.js';
 import type { InputEntry, MediaRow } from '../../../src/cli/input/input-entry.js';
 import { tempDir } from '../../support/fixtures.js';
 
 /** Every entry of an input, in order. */
 async function entries(input: string): Promise<InputEntry[]> {
   const out: InputEntry[] = [];
-  for await (const entry of readInput(input)) out.push(entry);
+  for await (const entry of readInput(input, await inputKind(input))) out.push(entry);
   return out;
 }
 
@@ -32,6 +32,36 @@ describe(readInput.name, () => {
     writeFileSync(file, text);
     return file;
   };
+
+  describe('JSON documents', () => {
+    const post = (id: string, padding = ''): Record<string, unknown> => ({
+      blog_name: 'staff',
+      id_string: id,
+      summary: padding,
+      content: [{ type: 'image', media: [{ url: `https://64.media.tumblr.com/${id}/s2048x3072/a.jpg`, width: 2048 }] }],
+    });
+
+    it('should read a .json file of posts one a line as JSONL, however long its first line', async () => {
+      const file = write('export.json', `${JSON.stringify(post('1', 'x'.repeat(200_000)))}\n${JSON.stringify(post('2'))}\n`);
+      expect(await inputKind(file)).to.equal('lines');
+      expect(items(await entries(file)).map((r) => r.postId)).to.deep.equal(['1', '2']);
+    });
+
+    it('should say that a saved API error response holds no posts', async () => {
+      const file = write('page-9.json', JSON.stringify({ meta: { status: 429, msg: 'Limit Exceeded' }, response: [] }));
+      expect(await summarise(file)).to.deep.equal(['an API error response (429 Limit Exceeded), not posts']);
+    });
+
+    it('should read a pretty-printed .json file as one document, and a page of posts in it', async () => {
+      const file = write('page.json', JSON.stringify({ meta: { status: 200 }, response: { posts: [post('1'), post('2')] } }, null, 2));
+      expect(await inputKind(file)).to.equal('document');
+      const rows = items(await entries(file));
+      expect(rows.map((r) => [r.postId, r.file, r.line])).to.deep.equal([
+        ['1', 'page.json', 1],
+        ['2', 'page.json', 2],
+      ]);
+    });
+  });
 
   describe('line-based input', () => {
     it('should infer the media type of a bare URL from its extension, a .gifv being a GIF post and an .mp3 audio', async () => {
