@@ -1,0 +1,100 @@
+/** The files of a WARC folder: their names as they are written, finished (indexed and renamed), read. */
+import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import * as path from 'node:path';
+import { DownloadError } from '../errors/download-error.js';
+import { writeFully } from './warc-serializer.js';
+import { surt } from './surt.js';
+import type { CdxjFields, WrittenRecord } from './warc-record.js';
+
+/** A WARC being written. */
+export const WARC_OPEN = '.warc.gz.open';
+/** A closed WARC: whole and indexed. */
+export const WARC_DONE = '.warc.gz';
+/** The index lines of a WARC being written, in write order. */
+export const CDXJ_OPEN = '.cdxj.open';
+/** The sorted index of a closed WARC. */
+export const CDXJ_DONE = '.cdxj';
+const CDXJ_TEMP = '.cdxj.tmp';
+
+/**
+ * Finish a file as `close` does: its index lines (those of `.cdxj.open` unless given) sorted bytewise, as
+ * `LC_ALL=C sort` would, into `.cdxj` by way of a temp file; `.cdxj.open` deleted; the WARC renamed last,
+ * so a crash in between leaves a `.open` WARC that recovery finishes again.
+ */
+export async function finishFiles(dir: string, base: string, lines?: string[]): Promise<void> {
+  const at = (extension: string): string => path.join(dir, base + extension);
+  const unsorted = lines ?? completeLines(await readFile(at(CDXJ_OPEN), 'utf8').catch(ifMissing('')));
+  const sorted = unsorted.map((line) => Buffer.from(line + '\n', 'utf8')).sort(Buffer.compare);
+  const temp = await open(at(CDXJ_TEMP), 'w');
+  try {
+    await writeFully(temp, Buffer.concat(sorted), 0);
+    await temp.sync();
+  } finally {
+    await temp.close();
+  }
+  await rename(at(CDXJ_TEMP), at(CDXJ_DONE));
+  await rm(at(CDXJ_OPEN), { force: true });
+  await rename(at(WARC_OPEN), at(WARC_DONE));
+}
+
+/** The newline-terminated lines of a text; a last line without its newline was cut by a crash and is dropped. */
+export function completeLines(text: string): string[] {
+  const lines = text.split('\n');
+  lines.pop();
+  return lines.filter((line) => line !== '');
+}
+
+/** Up to `length` bytes of `file` from `position`. */
+export async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  const { bytesRead } = await file.read(buffer, 0, length, position);
+  return buffer.subarray(0, bytesRead);
+}
+
+/** A `.catch` handler that turns a missing file into `fallback` and rethrows anything else. */
+export function ifMissing<T>(fallback: T): (error: NodeJS.ErrnoException) => T {
+  return (error) => {
+    if (error.code === 'ENOENT') return fallback;
+    throw error;
+  };
+}
+
+/** Our own errors pass through; the file system's become `FILESYSTEM` errors with the original as cause. */
+export function asFilesystemError(error: unknown, message: string): DownloadError {
+  if (DownloadError.isDownloadError(error)) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new DownloadError('FILESYSTEM', `${message}: ${detail}`, { cause: error });
+}
+
+/** `YYYYMMDDhhmmssSSS`, UTC. */
+export function compactDate(date: Date): string {
+  return date.toISOString().replace(/[-:.TZ]/g, '');
+}
+
+/** Refuse index fields that would break the line format (a key with a space splits differently). */
+export function validateIndex(index: CdxjFields): void {
+  const key = surt(index.url);
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    if (code <= 0x20 || code === 0x7f) throw new DownloadError('BAD_INPUT', `CDXJ URL has a space or control character: ${JSON.stringify(index.url)}`);
+  }
+  if (index.status !== undefined && !Number.isInteger(index.status)) {
+    throw new DownloadError('BAD_INPUT', `CDXJ status must be an integer, got ${index.status}`);
+  }
+}
+
+/**
+ * One CDXJ line, without its newline: `<surt> <yyyyMMddhhmmss> <json>`. As warcio's and pywb's indexers write
+ * them, `status`, `length` and `offset` are strings; `mime` and `digest` are left out when empty.
+ */
+export function cdxjLine(index: CdxjFields, date: Date, where: WrittenRecord): string {
+  const json: Record<string, string> = { url: index.url };
+  if (index.mime !== '') json['mime'] = index.mime;
+  if (index.status !== undefined) json['status'] = String(index.status);
+  if (index.digest !== '') json['digest'] = index.digest;
+  json['length'] = String(where.length);
+  json['offset'] = String(where.offset);
+  json['filename'] = where.filename;
+  json['recordId'] = where.recordId;
+  return `${surt(index.url)} ${compactDate(date).slice(0, 14)} ${JSON.stringify(json)}`;
+}

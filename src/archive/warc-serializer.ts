@@ -1,0 +1,211 @@
+/**
+ * One WARC 1.1 record, written as one gzip member at a given position of an open file.
+ *
+ * One member per record is what lets a CDXJ line's offset and length address a record that a reader can
+ * fetch with one range request and gunzip on its own. The block is streamed: a file payload goes from
+ * `fs.createReadStream` through the gzip stream to the WARC file, never whole in memory.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { constants as zlibConstants, createGzip } from 'node:zlib';
+import { DownloadError } from '../errors/download-error.js';
+import type { FilePayload, WarcRecordSpec } from './warc-record.js';
+
+/** Options of {@link serializeWarcRecord}. */
+export interface SerializeOptions {
+  /**
+   * zlib level, 0 (store) to 9. Media payloads are already compressed, so a low level costs little space
+   * and saves much CPU; the WARC and HTTP heads still shrink.
+   * @default zlib.constants.Z_DEFAULT_COMPRESSION (6)
+   */
+  gzipLevel?: number;
+}
+
+/** What ends every record: the CRLF after the block, then the empty line (WARC 1.1 §4). */
+const RECORD_END = Buffer.from('\r\n\r\n', 'latin1');
+
+/** Output chunk of the gzip stream: larger than zlib's 16 KiB default, so fewer `write` calls per record. */
+const GZIP_CHUNK = 64 * 1024;
+
+/** Read size of a file payload. */
+const FILE_CHUNK = 1024 * 1024;
+
+/** A header name: an RFC 9110 token, so no `:`, space or line break can end up in the name. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** `<urn:uuid:…>` and other bracketed URIs, as WARC 1.1 requires for `WARC-Record-ID`. */
+const BRACKETED_URI = /^<[^\s<>]+>$/;
+
+/**
+ * Headers the serializer writes from the spec's own fields; a second copy in `headers` would contradict
+ * them (two `Content-Length`s make the record unreadable), so one is refused.
+ */
+const MANAGED_HEADERS = new Set(['warc-type', 'warc-record-id', 'warc-date', 'warc-target-uri', 'content-type', 'content-length']);
+
+/** A fresh `WARC-Record-ID`: `<urn:uuid:…>` from a random (version 4) UUID. */
+export function newRecordId(): string {
+  return `<urn:uuid:${randomUUID()}>`;
+}
+
+/**
+ * Refuse a header value a reader would split or misread. A CR or LF would start a new header line (a
+ * hostile URL or a server-chosen Content-Type could inject `WARC-Type: revisit`); other controls but tab
+ * have no place in a field value either.
+ * @throws DownloadError `BAD_INPUT`
+ */
+export function assertHeaderValue(name: string, value: string): void {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) {
+      throw new DownloadError('BAD_INPUT', `WARC header ${name} has a control character (code ${code}) at ${i}; refused`);
+    }
+  }
+}
+
+/**
+ * Refuse a header name that is not a token.
+ * @throws DownloadError `BAD_INPUT`
+ */
+export function assertHeaderName(name: string): void {
+  if (!TOKEN.test(name)) throw new DownloadError('BAD_INPUT', `Invalid WARC header name ${JSON.stringify(name)}`);
+}
+
+/**
+ * Check a spec before any byte of it is written, so a bad record is refused without touching the file.
+ * @throws DownloadError `BAD_INPUT` for an invalid date, record ID, header, or payload range
+ */
+export function validateRecordSpec(spec: WarcRecordSpec): void {
+  if (!(spec.date instanceof Date) || Number.isNaN(spec.date.getTime())) {
+    throw new DownloadError('BAD_INPUT', 'WARC record date is not a valid Date');
+  }
+  if (spec.recordId !== undefined) {
+    assertHeaderValue('WARC-Record-ID', spec.recordId);
+    if (!BRACKETED_URI.test(spec.recordId)) throw new DownloadError('BAD_INPUT', `WARC-Record-ID must be <uri>: ${spec.recordId}`);
+  }
+  if (spec.targetUri !== undefined) assertHeaderValue('WARC-Target-URI', spec.targetUri);
+  if (spec.contentType !== undefined) assertHeaderValue('Content-Type', spec.contentType);
+  for (const [name, value] of spec.headers ?? []) {
+    assertHeaderName(name);
+    assertHeaderValue(name, value);
+    if (MANAGED_HEADERS.has(name.toLowerCase())) {
+      throw new DownloadError('BAD_INPUT', `WARC header ${name} is written by the serializer; give it as a record field`);
+    }
+  }
+  const payload = spec.payload;
+  if (payload !== undefined && !Buffer.isBuffer(payload)) {
+    const offset = payload.offset ?? 0;
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(payload.length) || payload.length < 0) {
+      throw new DownloadError('BAD_INPUT', `Invalid file payload range ${offset}+${payload.length} of ${payload.file}`);
+    }
+  }
+}
+
+/** Bytes of the block: head, then the payload. */
+export function blockLength(spec: WarcRecordSpec): number {
+  return (spec.head?.length ?? 0) + (spec.payload?.length ?? 0);
+}
+
+/**
+ * The header block of a record, up to and including the empty line: `WARC/1.1`, `WARC-Type`,
+ * `WARC-Record-ID`, `WARC-Date` (UTC, milliseconds), `WARC-Target-URI`, the extra headers in order,
+ * `WARC-Block-Digest` (sha256, when the block is all in memory and the caller gave none), `Content-Type`,
+ * `Content-Length`. Values are UTF-8, which WARC 1.1 allows.
+ * @param spec the record, already validated by {@link validateRecordSpec}
+ * @param recordId the record's ID, `<urn:uuid:…>`
+ */
+export function warcHeaderBlock(spec: WarcRecordSpec, recordId: string): Buffer {
+  const lines = ['WARC/1.1', `WARC-Type: ${spec.type}`, `WARC-Record-ID: ${recordId}`, `WARC-Date: ${spec.date.toISOString()}`];
+  if (spec.targetUri !== undefined) lines.push(`WARC-Target-URI: ${spec.targetUri}`);
+  const headers = spec.headers ?? [];
+  for (const [name, value] of headers) lines.push(`${name}: ${value}`);
+  const inMemory = spec.payload === undefined || Buffer.isBuffer(spec.payload);
+  const callerDigest = headers.some(([name]) => name.toLowerCase() === 'warc-block-digest');
+  // A file payload is not hashed here: that would read it twice. The caller may give the digest it computed.
+  if (inMemory && !callerDigest) {
+    const hash = createHash('sha256');
+    if (spec.head !== undefined) hash.update(spec.head);
+    if (spec.payload !== undefined) hash.update(spec.payload as Buffer);
+    lines.push(`WARC-Block-Digest: sha256:${hash.digest('hex')}`);
+  }
+  if (spec.contentType !== undefined) lines.push(`Content-Type: ${spec.contentType}`);
+  lines.push(`Content-Length: ${blockLength(spec)}`, '', '');
+  return Buffer.from(lines.join('\r\n'), 'utf8');
+}
+
+/**
+ * An `application/warc-fields` body: one `name: value` line per field, CRLF-terminated (a warcinfo block).
+ * @throws DownloadError `BAD_INPUT` for a name that is not a token or a value with a line break
+ */
+export function warcFields(fields: Readonly<Record<string, string>>): Buffer {
+  let body = '';
+  for (const [name, value] of Object.entries(fields)) {
+    assertHeaderName(name);
+    assertHeaderValue(name, value);
+    body += `${name}: ${value}\r\n`;
+  }
+  return Buffer.from(body, 'utf8');
+}
+
+/**
+ * Write one record as one gzip member at `position` of `file` and return the member's length.
+ *
+ * On failure the file may hold part of a member after `position`; the caller truncates it back (the writer
+ * does). A file payload that turns out shorter than its stated length is a failure: the record would lie
+ * about its Content-Length.
+ * @param file an open file, written with positioned writes (so it must not be opened in append mode)
+ * @param position where the member starts: the file's current end
+ * @param spec the record; `recordId` is generated when absent
+ * @returns the number of compressed bytes written
+ * @throws DownloadError `BAD_INPUT` for an invalid spec (nothing written); file system errors as they come
+ */
+export async function serializeWarcRecord(file: FileHandle, position: number, spec: WarcRecordSpec, options: SerializeOptions = {}): Promise<number> {
+  validateRecordSpec(spec);
+  const header = warcHeaderBlock(spec, spec.recordId ?? newRecordId());
+  const gzip = createGzip({ level: options.gzipLevel ?? zlibConstants.Z_DEFAULT_COMPRESSION, chunkSize: GZIP_CHUNK });
+  let written = 0;
+  await pipeline(blockChunks(spec, header), gzip, async (compressed: AsyncIterable<Buffer>) => {
+    for await (const chunk of compressed) {
+      await writeFully(file, chunk, position + written);
+      written += chunk.length;
+    }
+  });
+  return written;
+}
+
+/** The uncompressed record, in order: header block, head, payload, record end. */
+async function* blockChunks(spec: WarcRecordSpec, header: Buffer): AsyncGenerator<Buffer> {
+  yield header;
+  if (spec.head !== undefined && spec.head.length > 0) yield spec.head;
+  const payload = spec.payload;
+  if (Buffer.isBuffer(payload)) {
+    if (payload.length > 0) yield payload;
+  } else if (payload !== undefined && payload.length > 0) {
+    yield* fileRange(payload);
+  }
+  yield RECORD_END;
+}
+
+/** A file's range, streamed; fails when the file holds fewer bytes than stated. */
+async function* fileRange(payload: FilePayload): AsyncGenerator<Buffer> {
+  const start = payload.offset ?? 0;
+  let read = 0;
+  const stream = createReadStream(payload.file, { start, end: start + payload.length - 1, highWaterMark: FILE_CHUNK });
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    read += chunk.length;
+    yield chunk;
+  }
+  if (read !== payload.length) {
+    throw new DownloadError('FILESYSTEM', `WARC payload ${payload.file} gave ${read} bytes from ${start}, not the ${payload.length} stated`);
+  }
+}
+
+/** Write all of `bytes` at `position`: `FileHandle.write` may write less than asked. */
+export async function writeFully(file: FileHandle, chunk: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < chunk.length) {
+    const { bytesWritten } = await file.write(chunk, done, chunk.length - done, position + done);
+    done += bytesWritten;
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * WARC files for one run: records appended one at a time as gzip members, a new file past a size
+ * threshold, a CDXJ index beside each, and recovery of the files a crash left open.
+ *
+ * A file being written is `<name>.warc.gz.open` and its index lines go to `<name>.cdxj.open` in write
+ * order; closing sorts the index into `<name>.cdxj` and renames the WARC to `<name>.warc.gz`. So a
+ * `.warc.gz` is always whole and indexed, and whatever ends in `.open` is what {@link WarcWriter.recover}
+ * repairs.
+ */
+import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
+import * as path from 'node:path';
+import { DownloadError } from '../errors/download-error.js';
+import type { CdxjFields, WarcRecordSpec, WrittenRecord } from './warc-record.js';
+import { newRecordId, serializeWarcRecord, validateRecordSpec, warcFields, writeFully } from './warc-serializer.js';
+import { asFilesystemError, cdxjLine, CDXJ_OPEN, compactDate, finishFiles, validateIndex, WARC_DONE, WARC_OPEN } from './warc-files.js';
+import { recoverFile } from './warc-recovery.js';
+
+/** Options of a {@link WarcWriter}. */
+export interface WarcWriterOptions {
+  /** Folder of the WARC and CDXJ files; created when missing. */
+  dir: string;
+  /** First part of every file name, such as `tumblr-dl`; characters outside `[A-Za-z0-9_-]` become `_`. */
+  prefix: string;
+  /**
+   * Last part of every file name, so that writers of several processes can share `dir`; characters outside
+   * `[A-Za-z0-9_-]` become `_`.
+   * @default the process ID
+   */
+  worker?: string;
+  /**
+   * Rollover threshold in bytes: a record is started in a new file once the current one has reached it
+   * (so a file exceeds it by at most one record).
+   * @default 1_000_000_000
+   */
+  maxSize?: number;
+  /**
+   * Fields of the warcinfo record that opens every file (`software`, `version`, `isPartOf`…), over the
+   * defaults `format: WARC File Format 1.1` and `conformsTo: <the WARC 1.1 specification URL>`.
+   * @default {}
+   */
+  warcinfo?: Readonly<Record<string, string>>;
+  /**
+   * zlib level of every record, 0 to 9; see `SerializeOptions.gzipLevel`.
+   * @default 6
+   */
+  gzipLevel?: number;
+  /**
+   * Clock of file names and of the warcinfo date (record dates come with each record).
+   * @default () => new Date()
+   */
+  now?: () => Date;
+}
+
+/** Options of {@link WarcWriter.recover}. */
+export interface WarcRecoverOptions {
+  /** Only files of this prefix (sanitized as the writer does), when other tools share the folder. */
+  prefix?: string;
+  /**
+   * Only files of this worker (sanitized as the writer does). Give it when live writers of other workers
+   * share the folder: recovering a file another process is still writing would truncate it under it.
+   */
+  worker?: string;
+  /** Stops between files and between records. */
+  signal?: AbortSignal;
+}
+
+/** The warcinfo fields every file gets unless the caller overrides them. */
+const DEFAULT_WARCINFO: Readonly<Record<string, string>> = Object.freeze({
+  format: 'WARC File Format 1.1',
+  conformsTo: 'http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/',
+});
+
+const DEFAULT_MAX_SIZE = 1_000_000_000;
+
+/** A file being written. */
+interface OpenWarc {
+  /** File name without extension. */
+  base: string;
+  /** Final name, `<base>.warc.gz`, as index lines and {@link WrittenRecord} give it. */
+  filename: string;
+  file: FileHandle;
+  /** End of the last whole record: where the next one starts. */
+  size: number;
+  /** Records written, the warcinfo included. */
+  records: number;
+  /** The `.cdxj.open` file, opened at the first index line. */
+  index: { file: FileHandle; size: number } | undefined;
+}
+
+/**
+ * Appends WARC 1.1 records to gzip-per-record WARC files with rollover and CDXJ indexes.
+ *
+ * `write` calls run one at a time in call order; a failed write leaves its file as it was before the call.
+ * Call {@link WarcWriter.recover} on the folder before the first write of a run, and {@link close} at the end.
+ */
+export class WarcWriter {
+  private readonly dir: string;
+  private readonly prefix: string;
+  private readonly worker: string;
+  private readonly maxSize: number;
+  private readonly warcinfo: Buffer;
+  private readonly gzipLevel: number | undefined;
+  private readonly now: () => Date;
+  private current: OpenWarc | undefined;
+  private serial = 0;
+  /** Settles when every write so far has; each write chains on it. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private closing: Promise<void> | undefined;
+
+  /** @throws DownloadError `INVALID_CONFIG` for a bad `maxSize`, `BAD_INPUT` for a bad warcinfo field */
+  constructor(options: WarcWriterOptions) {
+    this.dir = options.dir;
+    this.prefix = sanitizeNamePart(options.prefix) || 'warc';
+    this.worker = sanitizeNamePart(options.worker ?? '') || String(process.pid);
+    this.maxSize = options.maxSize ?? DEFAULT_MAX_SIZE;
+    if (!(this.maxSize > 0)) throw new DownloadError('INVALID_CONFIG', `WARC maxSize must be positive, got ${this.maxSize}`);
+    // Built once: a bad field fails here, not at the first write.
+    this.warcinfo = warcFields({ ...DEFAULT_WARCINFO, ...options.warcinfo });
+    this.gzipLevel = options.gzipLevel;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * Append a record, and its index line when `index` is given (response, resource and revisit records).
+   * @returns where the record went
+   * @throws DownloadError `BAD_INPUT` for an invalid record or index (nothing written), `CLOSED` after
+   *   {@link close}, `FILESYSTEM` when the file could not be written (the file is left as before the call)
+   */
+  write(record: WarcRecordSpec, index?: CdxjFields): Promise<WrittenRecord> {
+    try {
+      validateRecordSpec(record);
+      if (index !== undefined) validateIndex(index);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.closing !== undefined) return Promise.reject(new DownloadError('CLOSED', 'WarcWriter is closed'));
+    const run = this.queue.then(() => this.writeNow(record, index));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Finish pending writes, then the current file: sorted `.cdxj`, `.warc.gz`. Later calls return the same promise. */
+  close(): Promise<void> {
+    this.closing ??= this.queue.then(() => this.finishCurrent());
+    return this.closing;
+  }
+
+  /**
+   * Repair what a crash left in `dir`: every `*.warc.gz.open` is cut after its last whole record (a gzip
+   * member that inflates completely, with a matching CRC, holding a record of the stated length), the whole
+   * response, resource and revisit records its `.cdxj.open` lacks are indexed from their headers, and the
+   * file is finished as {@link close} finishes it. A file without even a whole warcinfo is deleted.
+   *
+   * Lines already in `.cdxj.open` are trusted up to the last one, whose record is checked; when that check
+   * fails the whole file is walked from its start.
+   * @returns the final names (`….warc.gz`) of the files recovered
+   */
+  static async recover(dir: string, options: WarcRecoverOptions = {}): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const prefix = options.prefix === undefined ? undefined : `${sanitizeNamePart(options.prefix)}-`;
+    const worker = options.worker === undefined ? undefined : `-${sanitizeNamePart(options.worker)}`;
+    const recovered: string[] = [];
+    for (const name of names.filter((n) => n.endsWith(WARC_OPEN)).sort()) {
+      const base = name.slice(0, -WARC_OPEN.length);
+      if ((prefix !== undefined && !base.startsWith(prefix)) || (worker !== undefined && !base.endsWith(worker))) continue;
+      options.signal?.throwIfAborted();
+      const filename = await recoverFile(dir, base, options.signal);
+      if (filename !== undefined) recovered.push(filename);
+    }
+    return recovered;
+  }
+
+  /** One queued write: rollover if due, the record, then its index line; on failure, both files cut back. */
+  private async writeNow(record: WarcRecordSpec, index: CdxjFields | undefined): Promise<WrittenRecord> {
+    if (this.current !== undefined && this.current.size >= this.maxSize && this.current.records > 1) await this.finishCurrent();
+    const warc = this.current ?? (await this.openNext());
+    const offset = warc.size;
+    const indexSize = warc.index?.size ?? 0;
+    const recordId = record.recordId ?? newRecordId();
+    try {
+      const length = await serializeWarcRecord(warc.file, offset, { ...record, recordId }, { gzipLevel: this.gzipLevel });
+      const written: WrittenRecord = { recordId, filename: warc.filename, offset, length };
+      // Only now, with the record's bytes down, may an index line point at it.
+      if (index !== undefined) await this.appendIndex(warc, `${cdxjLine(index, record.date, written)}\n`);
+      warc.size = offset + length;
+      warc.records++;
+      return written;
+    } catch (error) {
+      await this.rollBack(warc, offset, indexSize);
+      throw asFilesystemError(error, `Cannot write a WARC record to ${warc.filename}`);
+    }
+  }
+
+  /** Cut the files back to before a failed record; when even that fails, leave them to {@link recover}. */
+  private async rollBack(warc: OpenWarc, size: number, indexSize: number): Promise<void> {
+    try {
+      await warc.file.truncate(size);
+      if (warc.index !== undefined) {
+        await warc.index.file.truncate(indexSize);
+        warc.index.size = indexSize;
+      }
+    } catch {
+      // The file may end in half a record: abandon it as `.open`, and let the next write start a new one.
+      this.current = undefined;
+      await Promise.allSettled([warc.file.close(), warc.index?.file.close()]);
+    }
+  }
+
+  /** Append a line to `.cdxj.open`, created at the file's first indexed record. */
+  private async appendIndex(warc: OpenWarc, line: string): Promise<void> {
+    warc.index ??= { file: await open(path.join(this.dir, warc.base + CDXJ_OPEN), 'wx'), size: 0 };
+    const bytes = Buffer.from(line, 'utf8');
+    await writeFully(warc.index.file, bytes, warc.index.size);
+    warc.index.size += bytes.length;
+  }
+
+  /** Create the next file (`wx`: never another's) and write its warcinfo. */
+  private async openNext(): Promise<OpenWarc> {
+    await mkdir(this.dir, { recursive: true });
+    for (let attempt = 0; ; attempt++) {
+      const date = this.now();
+      const base = `${this.prefix}-${compactDate(date)}-${String(this.serial++).padStart(5, '0')}-${this.worker}`;
+      const file = await open(path.join(this.dir, base + WARC_OPEN), 'wx').catch((error: NodeJS.ErrnoException) => {
+        // Same millisecond, same worker (two writers in one process): take the next serial.
+        if (error.code === 'EEXIST' && attempt < 100) return undefined;
+        throw asFilesystemError(error, `Cannot create WARC file ${base}${WARC_OPEN}`);
+      });
+      if (file === undefined) continue;
+      const warc: OpenWarc = { base, filename: base + WARC_DONE, file, size: 0, records: 0, index: undefined };
+      try {
+        warc.size = await serializeWarcRecord(
+          file,
+          0,
+          {
+            type: 'warcinfo',
+            date,
+            contentType: 'application/warc-fields',
+            headers: [['WARC-Filename', warc.filename]],
+            payload: this.warcinfo,
+          },
+          { gzipLevel: this.gzipLevel },
+        );
+      } catch (error) {
+        await file.close().catch(() => undefined);
+        await rm(path.join(this.dir, base + WARC_OPEN), { force: true }).catch(() => undefined);
+        throw asFilesystemError(error, `Cannot write the warcinfo of ${warc.filename}`);
+      }
+      warc.records = 1;
+      this.current = warc;
+      return warc;
+    }
+  }
+
+  /** Close the current file (synced first, so the renamed file is on disk) and finish it. */
+  private async finishCurrent(): Promise<void> {
+    const warc = this.current;
+    if (warc === undefined) return;
+    this.current = undefined;
+    try {
+      if (warc.index !== undefined) await warc.index.file.close();
+      await warc.file.sync();
+      await warc.file.close();
+      await finishFiles(this.dir, warc.base);
+    } catch (error) {
+      await Promise.allSettled([warc.file.close(), warc.index?.file.close()]);
+      // Left as `.open`: recover() finishes it on the next run.
+      throw asFilesystemError(error, `Cannot finish WARC file ${warc.filename}`);
+    }
+  }
+}
+
+/** Keep a file name part to `[A-Za-z0-9_-]`: no separator, dot or space reaches the name. */
+function sanitizeNamePart(part: string): string {
+  return part.replace(/[^A-Za-z0-9_-]/g, '_');
+}
