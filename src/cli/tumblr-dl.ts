@@ -3,6 +3,7 @@
  * `tumblr-dl`: the plugin's command line.
  *   tumblr-dl fetch <input> -o <dir> [options]   download a list of media
  *   tumblr-dl verify <dir>                       re-hash saved files against the ledger
+ *   tumblr-dl wacz <dir> -o <file.wacz>          pack the archive's WARCs into a WACZ
  *   tumblr-dl demo [-o <dir>]                    run fetch offline against a local sample origin
  *   tumblr-dl enqueue <input> --redis <url>      queue a list's items for workers (BullMQ on Redis)
  *   tumblr-dl worker -o <dir> --redis <url>      download queued items
@@ -16,6 +17,7 @@ import { EXIT } from './exit-codes.js';
 import type { CommandIo } from './fetch-command.js';
 import { FETCH_USAGE, parseFetchOptions } from './fetch-options.js';
 import { parseVerifyOptions, verifyCommand, VERIFY_USAGE } from './verify-command.js';
+import { parseWaczOptions, waczCommand, WACZ_USAGE } from './wacz-command.js';
 import { ENQUEUE_USAGE, parseEnqueueOptions, parseStatusOptions, parseWorkerOptions, STATUS_USAGE, WORKER_USAGE } from './scale-out-options.js';
 
 // fetch (got, inversify, the downloader) and the demo origin are loaded only by the commands that run
@@ -32,6 +34,7 @@ const USAGE = `Usage: tumblr-dl <command> [options]
 Commands:
   fetch <input> -o <dir>          download every item of <input>
   verify <dir>                    re-hash saved files against the ledger
+  wacz <dir> -o <file.wacz>       pack the WARCs of <dir> into a WACZ
   demo [-o <dir>]                 fetch from a local sample origin
   enqueue <input> --redis <url>   queue the items of <input> for workers
   worker -o <dir> --redis <url>   download queued items into <dir>
@@ -117,6 +120,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'fetch') return withUsage('fetch', FETCH_USAGE, () => fetchCommand(parseFetchOptions(rest), io));
   if (command === 'verify') return withUsage('verify', VERIFY_USAGE, () => verifyCommand(parseVerifyOptions(rest), process.stdout, process.stderr));
+  if (command === 'wacz') return withUsage('wacz', WACZ_USAGE, () => waczCommand(parseWaczOptions(rest), process.stdout, process.stderr));
   if (command === 'enqueue') return withUsage('enqueue', ENQUEUE_USAGE, () => enqueueCommand(parseEnqueueOptions(rest), io));
   if (command === 'worker') return withUsage('worker', WORKER_USAGE, () => workerCommand(parseWorkerOptions(rest), io));
   if (command === 'status') return withUsage('status', STATUS_USAGE, () => statusCommand(parseStatusOptions(rest), process.stdout, process.stderr));
@@ -130,7 +134,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return EXIT.ok;
   }
-  const guess = command === undefined ? undefined : closest(command, ['fetch', 'verify', 'demo', 'enqueue', 'worker', 'status']);
+  const guess = command === undefined ? undefined : closest(command, ['fetch', 'verify', 'wacz', 'demo', 'enqueue', 'worker', 'status']);
   process.stderr.write(
     `${command === undefined ? 'tumblr-dl: no command given' : `tumblr-dl: unknown command "${command}"${guess ? ` (did you mean "${guess}"?)` : ''}`}\n${USAGE}\n`,
   );
