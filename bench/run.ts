@@ -96,6 +96,8 @@ const gotFloor: Tool = (list, _jsonl, out, caFile) => timed(process.execPath, [p
 
 const TOOLS: Record<string, Tool> = {
   'tumblr-dl': tumblrDl(ROOT),
+  // The same run keeping a WARC of every exchange (docs/warc.md): the cost of the evidence.
+  'tumblr-dl --warc': tumblrDl(ROOT, ['--warc']),
   ...(BASELINE ? { 'tumblr-dl baseline': tumblrDl(BASELINE) } : {}),
   'got floor': gotFloor,
   'node floor': (list, _jsonl, out) => timed(process.execPath, [path.join(ROOT, 'bench/raw-node.mjs'), list, out, '16']),

@@ -22,6 +22,8 @@ export {
   DEDUPE_MODES,
   DOWNLOADER_DEFAULTS,
   type WaybackConfig,
+  type ArchiveConfig,
+  WARC_DIGESTS,
   type ScaleOutConfig,
 } from './config/downloader-config.js';
 
@@ -89,6 +91,14 @@ export { expandPost } from './tumblr/expand-post.js';
 export { isPost, postsIn } from './tumblr/post-shape.js';
 export type { PostMedia, PostMediaItem, PostEmbed, PostMediaType, PostMetadata } from './tumblr/post-media.js';
 export { writeMetadataSidecar, metadataSidecarOf, metadataSidecarPath, type MetadataSidecar, type SidecarItem, type SidecarOutcome } from './sidecar/metadata-sidecar.js';
+
+// The web archive beside the files: WARC 1.1 with CDXJ indexes, packed as WACZ (docs/warc.md).
+export { ArchiveRecorder, NoArchiveRecorder, type HttpExchange, type SavedDownload, type MissingDownload } from './archive/archive-recorder.js';
+export { WarcRecorder, WARC_FOLDER, IDENTICAL_PAYLOAD_PROFILE } from './archive/warc-recorder.js';
+export { WarcWriter, type WarcWriterOptions, type WarcRecoverOptions } from './archive/warc-writer.js';
+export type { WarcRecordSpec, WarcRecordType, FilePayload, CdxjFields, WrittenRecord } from './archive/warc-record.js';
+export { surt } from './archive/surt.js';
+export { packWacz, WaczError, WACZ_VERSION, type PackWaczOptions, type WaczSummary, type WaczFailure } from './archive/wacz.js';
 
 export { HttpClient, createHttpClient, type HttpClientOptions } from './http/http-client.js';
 export { Clock, SystemClock } from './time/clock.js';

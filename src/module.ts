@@ -9,6 +9,8 @@ import { MemoryDownloadLedger } from './ledger/memory-download-ledger.js';
 import { NativeModuleMissingError } from './ledger/open-sqlite.js';
 import { SqliteDownloadLedger } from './ledger/sqlite-download-ledger.js';
 import { DefaultFilenameGenerator, FilenameGenerator } from './naming/filename-generator.js';
+import { ArchiveRecorder, NoArchiveRecorder } from './archive/archive-recorder.js';
+import { WarcRecorder } from './archive/warc-recorder.js';
 import { FilenameTemplate, parseFilenameTemplate } from './naming/filename-template.js';
 import { TemplateFilenameGenerator } from './naming/template-filename-generator.js';
 import { BandwidthLimiter, BandwidthOptions, SmoothBandwidthLimiter } from './rate-limit/bandwidth-limiter.js';
@@ -56,6 +58,10 @@ export function downloaderModule(input: DownloaderConfigInput): ContainerModule 
     bind(DefaultFilenameGenerator).toSelf().inSingletonScope();
     bindDefault<FilenameGenerator>(FilenameGenerator, TemplateFilenameGenerator);
     bindDefault<FolderLock>(FolderLock, SqliteFolderLock);
+    // Nothing is recorded unless archive.warc asks for WARC files.
+    bind(NoArchiveRecorder).toSelf().inSingletonScope();
+    bind(WarcRecorder).toSelf().inSingletonScope();
+    bind(ArchiveRecorder).toService(config.archive.warc ? WarcRecorder : NoArchiveRecorder);
     // SQLite, unless its native module cannot load (installed with --ignore-scripts, no compiler): then the
     // ledger lives in memory for this process, with one warning, and downloads work as before.
     bind(SqliteDownloadLedger).toSelf().inSingletonScope();

@@ -139,7 +139,11 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   if (tally.inputComplete) tally.expected = tally.total;
   display.draw(true);
   await Promise.all(pending);
-  await closeRun(opened);
+  // The WARC's last file is closed here: records a full disk refused are said once, after the results.
+  const archiveProblem = await closeRun(opened).then(
+    () => undefined,
+    (error: unknown) => error as Error,
+  );
   stopLiveBytes();
   const committed = await results.commit().then(
     () => undefined,
@@ -148,7 +152,7 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   display.summary(stoppedBy !== undefined, results.file);
   display.close();
   if (unreadable) return fail(`cannot read ${options.input}: ${explain(unreadable)}`);
-  const resultsProblem = writeFailure ?? committed;
+  const resultsProblem = writeFailure ?? committed ?? archiveProblem;
   if (resultsProblem) {
     io.stderr.write(`tumblr-dl: ${resultsProblem.message}\n`);
     return EXIT.someFailed;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { DEDUPE_MODES, type DownloaderConfigInput, type LedgerConfig } from '../config/downloader-config.js';
+import { DEDUPE_MODES, WARC_DIGESTS, type ArchiveConfig, type DownloaderConfigInput, type LedgerConfig } from '../config/downloader-config.js';
 import { parseFilenameTemplate } from '../naming/filename-template.js';
 import { STATE_FOLDER } from '../naming/safe-path.js';
 import { DEFAULT_PLACEHOLDER_SHA256 } from '../verify/known-placeholders.js';
@@ -71,6 +71,13 @@ Options:
       --wayback-endpoint <url>
                               Wayback Machine base URL
                               (default https://web.archive.org)
+      --warc                  keep a web archive beside the files: WARC 1.1
+                              records of each exchange, CDXJ-indexed, in
+                              <dir>/warc/ (pack them with tumblr-dl wacz)
+      --warc-max-size <size>  start a new WARC file past this size
+                              (default 1000000000)
+      --warc-digest <alg>     WARC-Payload-Digest: sha256 (the ledger's) or
+                              sha1 (Base32) (default sha256)
       --results <file>        results JSONL, rewritten each run: one line per
                               input item (default <dir>/results.jsonl)
       --name <template>       file names from fields, / between folders:
@@ -116,6 +123,9 @@ export const DOWNLOADER_FLAGS = {
   'wayback-endpoint': { type: 'string' },
   // `fetch` also takes it as --name; `worker` cannot, its --name names the worker.
   'name-template': { type: 'string' },
+  warc: { type: 'boolean' },
+  'warc-max-size': { type: 'string' },
+  'warc-digest': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
 } as const satisfies OptionsConfig;
 
@@ -169,6 +179,9 @@ export function configFromFlags(values: ParsedFlags<typeof DOWNLOADER_FLAGS>): D
     dedupe,
   };
   config.wayback = { enabled: values.wayback ?? false, endpoint: values['wayback-endpoint'] };
+  const digest = values['warc-digest'] as ArchiveConfig['digest'] | undefined;
+  if (digest !== undefined && !WARC_DIGESTS.includes(digest)) throw new UsageError(`--warc-digest takes ${WARC_DIGESTS.join(' or ')}, got "${digest}"`);
+  config.archive = { warc: values.warc ?? false, maxSize: byteCount('warc-max-size', values['warc-max-size'], 'a size such as 500M or 1G'), digest };
   if (values.placeholders) config.placeholderSha256 = [...defaultsPlusFile(values.placeholders)];
   return dropUndefined(config);
 }
@@ -178,9 +191,14 @@ export function configFromFlags(values: ParsedFlags<typeof DOWNLOADER_FLAGS>): D
  * `--limit-rate`); `0` means no cap. `undefined` when the flag was not given. @throws UsageError
  */
 export function byteRate(name: string, value: string | undefined): number | undefined {
+  return byteCount(name, value, 'bytes per second such as 500K, 2M or 1G');
+}
+
+/** `500K`, `2M`, `1.5G` or plain bytes (binary multiples), or `undefined` when not given. @throws UsageError naming `what` the flag takes */
+function byteCount(name: string, value: string | undefined, what: string): number | undefined {
   if (value === undefined) return undefined;
   const match = /^(\d+(?:\.\d+)?)([kmg]?)$/i.exec(value.trim());
-  if (!match) throw new UsageError(`--${name} takes bytes per second such as 500K, 2M or 1G, got "${value}"`);
+  if (!match) throw new UsageError(`--${name} takes ${what}, got "${value}"`);
   const multiple = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
   return Math.round(Number(match[1]) * multiple);
 }
@@ -210,6 +228,8 @@ const FLAG_OF_CONFIG_KEY: Readonly<Record<string, string>> = {
   'ledger.path': '--ledger',
   'ledger.dedupe': '--dedupe',
   'wayback.endpoint': '--wayback-endpoint',
+  'archive.maxSize': '--warc-max-size',
+  'archive.digest': '--warc-digest',
   filenameTemplate: '--name',
   'scaleOut.redisUrl': '--redis',
   'scaleOut.queueName': '--queue',

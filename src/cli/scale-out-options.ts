@@ -88,7 +88,8 @@ ${REDIS_HELP}
 Every download option of fetch applies too: -r, --per-host, --limit-rate,
 --limit-rate-per-host (this worker's own cap), --http2, --retries,
 --max-retry-after, --timeout, --stall-timeout, --max-size, --placeholders,
---no-resume, --ledger, --no-ledger, -f, --dedupe, --wayback, --wayback-endpoint.
+--no-resume, --ledger, --no-ledger, -f, --dedupe, --wayback, --wayback-endpoint,
+--warc, --warc-max-size, --warc-digest.
 
 SIGINT/SIGTERM: running downloads stop (their .part files stay) and their jobs
 go back to the queue.

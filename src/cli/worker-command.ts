@@ -128,11 +128,18 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
   const closing = worker.close();
   if (stoppedBy) await downloader.close({ abort: true });
   await closing;
-  await closeRun(opened);
+  const archiveProblem = await closeRun(opened).then(
+    () => undefined,
+    (error: unknown) => error as Error,
+  );
   await queue.close();
   await redis.quit();
   display.summary(stoppedBy !== undefined, 'tumblr-dl status --results <file>');
   display.close();
+  if (archiveProblem) {
+    io.stderr.write(`tumblr-dl: ${archiveProblem.message}\n`);
+    return EXIT.someFailed;
+  }
   if (stoppedBy) return stoppedBy === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
   return EXIT.ok;
 }

@@ -66,6 +66,19 @@ export interface WaybackConfig {
   maxCaptures: number;
 }
 
+/** The payload digests a WARC may carry: SHA-256 (the ledger's key), or Base32 SHA-1 (older dedupe pipelines). */
+export const WARC_DIGESTS = ['sha256', 'sha1'] as const;
+
+/** The web archive kept beside the files: WARC 1.1 records of each exchange, with CDXJ indexes (docs/warc.md). */
+export interface ArchiveConfig {
+  /** Write WARC files into `<outputDir>/warc/`. @default false */
+  warc: boolean;
+  /** A WARC file is closed and the next begun once it holds this many bytes. @default 1000000000 */
+  maxSize: number;
+  /** `WARC-Payload-Digest` algorithm: `sha256` (hex, the ledger's value) or `sha1` (Base32). @default 'sha256' */
+  digest: (typeof WARC_DIGESTS)[number];
+}
+
 /**
  * Scale-out over BullMQ on Redis: `tumblr-dl enqueue`, `worker` and `status`. The worker reads it (and
  * shares the rate limit and 429/503 cooldowns through the same Redis); the downloader itself ignores it.
@@ -166,12 +179,14 @@ export interface DownloaderConfig {
   ledger: LedgerConfig;
   /** @see WaybackConfig */
   wayback: WaybackConfig;
+  /** @see ArchiveConfig */
+  archive: ArchiveConfig;
   /** @see ScaleOutConfig */
   scaleOut: ScaleOutConfig;
 }
 
 /** What a caller may pass: `outputDir` plus any subset of the rest. */
-export type DownloaderConfigInput = Partial<Omit<DownloaderConfig, 'rateLimit' | 'retry' | 'stall' | 'ledger' | 'wayback' | 'scaleOut' | 'bandwidth'>> & {
+export type DownloaderConfigInput = Partial<Omit<DownloaderConfig, 'rateLimit' | 'retry' | 'stall' | 'ledger' | 'wayback' | 'archive' | 'scaleOut' | 'bandwidth'>> & {
   outputDir: string;
   rateLimit?: Partial<RateLimitConfig>;
   bandwidth?: Partial<BandwidthConfig>;
@@ -179,6 +194,7 @@ export type DownloaderConfigInput = Partial<Omit<DownloaderConfig, 'rateLimit' |
   stall?: Partial<StallConfig>;
   ledger?: Partial<LedgerConfig>;
   wayback?: Partial<WaybackConfig>;
+  archive?: Partial<ArchiveConfig>;
   scaleOut?: Partial<ScaleOutConfig>;
 };
 
@@ -208,6 +224,7 @@ export const DOWNLOADER_DEFAULTS = deepFreeze({
   http2: false,
   ledger: { path: ':memory:', skipCompleted: true, dedupe: 'hardlink' as LedgerConfig['dedupe'] },
   wayback: { enabled: false, endpoint: 'https://web.archive.org', maxCaptures: 3 },
+  archive: { warc: false, maxSize: 1_000_000_000, digest: 'sha256' as ArchiveConfig['digest'] },
   scaleOut: { redisUrl: '', queueName: 'tumblr-dl', lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 2, attempts: 3 },
 });
 
@@ -251,6 +268,7 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
     http2: input.http2 ?? d.http2,
     ledger: { ...d.ledger, ...definedOnly(input.ledger) },
     wayback: { ...d.wayback, ...definedOnly(input.wayback) },
+    archive: { ...d.archive, ...definedOnly(input.archive) },
     scaleOut: resolveScaleOutConfig(input.scaleOut),
   };
   integer('maxConcurrent', config.maxConcurrent, 1, 1024);
@@ -295,6 +313,9 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
   if (!isHttpUrl(config.wayback.endpoint)) fail('wayback.endpoint', 'must be an http(s) URL');
   config.wayback.endpoint = config.wayback.endpoint.replace(/\/+$/, '');
   integer('wayback.maxCaptures', config.wayback.maxCaptures, 1, 100);
+  if (typeof config.archive.warc !== 'boolean') fail('archive.warc', 'must be a boolean');
+  integer('archive.maxSize', config.archive.maxSize, 1_000_000, Number.MAX_SAFE_INTEGER);
+  if (!WARC_DIGESTS.includes(config.archive.digest)) fail('archive.digest', `must be ${WARC_DIGESTS.join(' or ')}`);
   for (const hash of config.placeholderSha256) {
     if (!/^[0-9a-f]{64}$/.test(hash)) fail('placeholderSha256', `"${hash}" is not a hex SHA-256`);
   }

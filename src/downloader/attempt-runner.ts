@@ -13,6 +13,7 @@ import type { DownloadTarget } from './download-target.js';
 import type { Fetched, VerifiedOutcome } from './fetch-outcome.js';
 import { discardPart } from './disk/part-file.js';
 import type { Reporter } from './reporter.js';
+import type { HttpExchange } from '../archive/archive-recorder.js';
 import type { Transfer, TransferObserver, TransferOutcome } from './transfer/transfer.js';
 
 /** Where one run of attempts takes its bytes from. */
@@ -170,5 +171,13 @@ class AttemptObserver implements TransferObserver {
 
   partKept(part: string): Promise<void> {
     return this.reporter.partKept(this.request, part);
+  }
+
+  get recording(): boolean {
+    return this.reporter.recording;
+  }
+
+  exchanged(exchange: HttpExchange): void {
+    this.reporter.exchanged(this.request, exchange);
   }
 }

@@ -27,6 +27,7 @@ import { SkipPolicy } from './skip-policy.js';
 import { TolerantLedger } from '../ledger/tolerant-ledger.js';
 import { Transfer } from './transfer/transfer.js';
 import type { BandwidthLimiter } from '../rate-limit/bandwidth-limiter.js';
+import type { ArchiveRecorder } from '../archive/archive-recorder.js';
 
 /** The services the default stages are built from (the downloader's injected ones). */
 export interface PipelineServices {
@@ -39,6 +40,8 @@ export interface PipelineServices {
   events: DownloadEvents;
   clock: Clock;
   ledger: DownloadLedger;
+  /** Keeps the HTTP exchanges of what is saved or missing (a WARC), or nothing. */
+  recorder: ArchiveRecorder;
 }
 
 /** The stages a download passes through, each a value in, a value out. */
@@ -72,7 +75,7 @@ export class DownloadPipeline {
   static assemble(services: PipelineServices): DownloadPipeline {
     const { config, http, rateLimiter, retryStrategy, verifier, events, clock } = services;
     const ledger = new TolerantLedger(services.ledger);
-    const reporter = new Reporter(config, events, ledger, clock);
+    const reporter = new Reporter(config, events, ledger, clock, services.recorder);
     const parts = new PartIndex();
     const transfer = new Transfer(http, verifier, config, clock, parts, services.bandwidth);
     const runner = new AttemptRunner(config, transfer, rateLimiter, retryStrategy, verifier, clock, reporter);

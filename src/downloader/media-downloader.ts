@@ -5,6 +5,7 @@ import { DownloadError } from '../errors/download-error.js';
 import { DownloadEvents } from '../events/download-events.js';
 import { HttpClient } from '../http/http-client.js';
 import { DownloadLedger } from '../ledger/download-ledger.js';
+import { ArchiveRecorder } from '../archive/archive-recorder.js';
 import type { DownloadCall } from '../model/download-request.js';
 import type { DownloadResult } from '../model/download-result.js';
 import { FilenameGenerator, type FilenameContext } from '../naming/filename-generator.js';
@@ -81,8 +82,10 @@ export class DefaultMediaDownloader implements MediaDownloader {
     @inject(BandwidthLimiter) protected readonly bandwidth: BandwidthLimiter,
     /** The output folder is ours until close(): a second run on it would corrupt both. */
     @inject(FolderLock) protected readonly folderLock: FolderLock,
+    /** Keeps the evidence of each download (a WARC with `archive.warc`); closed after the downloads settle. */
+    @inject(ArchiveRecorder) protected readonly recorder: ArchiveRecorder,
   ) {
-    this.pipeline = DownloadPipeline.assemble({ config, http, rateLimiter, bandwidth, retryStrategy, verifier, events, clock, ledger });
+    this.pipeline = DownloadPipeline.assemble({ config, http, rateLimiter, bandwidth, retryStrategy, verifier, events, clock, ledger, recorder });
   }
 
   downloadFile(url: string, filename: string, options: DownloadFileOptions = {}, signal?: AbortSignal): Promise<DownloadResult> {
@@ -118,7 +121,12 @@ export class DefaultMediaDownloader implements MediaDownloader {
     this.closed = true;
     if (options.abort) this.running.abortAll();
     await this.running.settled();
-    this.folderLock.release();
+    try {
+      // The archive's open file is closed (and indexed) while the folder is still ours.
+      await this.recorder.close();
+    } finally {
+      this.folderLock.release();
+    }
   }
 
   [Symbol.asyncDispose](): Promise<void> {

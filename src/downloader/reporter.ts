@@ -11,6 +11,7 @@ import { redactCredentials } from '../http/redact.js';
 import { buildResult, eventBase, formatFacts, ledgerEntry, type LedgerExtras, type ResultFacts, type ResultTrail } from './result-facts.js';
 import type { Kept } from './skip-policy.js';
 import type { TolerantLedger } from '../ledger/tolerant-ledger.js';
+import { NoArchiveRecorder, type ArchiveRecorder, type HttpExchange } from '../archive/archive-recorder.js';
 
 /** How a download failed, as the pipeline hands it over. */
 export interface Failure {
@@ -34,7 +35,18 @@ export class Reporter {
     private readonly events: DownloadEvents,
     private readonly ledger: TolerantLedger,
     private readonly clock: Clock,
+    private readonly recorder: ArchiveRecorder = new NoArchiveRecorder(),
   ) {}
+
+  /** Whether the archive recorder wants each download's exchanges. */
+  get recording(): boolean {
+    return this.recorder.recording;
+  }
+
+  /** An exchange of `request`: kept by the recorder until the download ends. */
+  exchanged(request: DownloadRequest, exchange: HttpExchange): void {
+    this.recorder.exchanged(request.id, exchange);
+  }
 
   queued(request: DownloadRequest): void {
     if (this.events.hasListeners('queued'))
@@ -110,6 +122,18 @@ export class Reporter {
     };
     if (repaired) result.repaired = true;
     await this.record(request, result, { mtimeMs: placed.mtimeMs, etag: outcome.etag, lastModified: outcome.lastModified });
+    if (this.recorder.recording) {
+      await this.recorder.saved({
+        id: request.id,
+        url: request.url,
+        servedUrl: redactCredentials(outcome.finalUrl),
+        ...(fetched.captureTimestamp === undefined ? {} : { captureOf: redactCredentials(fetched.candidate?.requestUrl ?? request.url) }),
+        file: placed.filename,
+        sha256: outcome.sha256,
+        byteSize: outcome.byteSize,
+        contentType: outcome.contentType,
+      });
+    }
     if (this.events.hasListeners('completed')) this.events.publish('completed', { ...base, result, repaired });
     return result;
   }
@@ -132,6 +156,11 @@ export class Reporter {
     const trail: ResultTrail = { host: request?.host ?? '', attempts: failure.attempts, resumedFrom: failure.resumedFrom };
     const result = buildResult(call, facts, trail, this.config.tumblrHosts, this.clock.now());
     if (request) await this.record(request, result, { partKept: result.status === 'error' ? failure.partKept : undefined });
+    if (request && this.recorder.recording) {
+      // The answer that says the media is gone is evidence; refused bytes and broken connections are not.
+      if (missing) await this.recorder.missing({ id: request.id, url: request.url });
+      else this.recorder.dropped(request.id);
+    }
     const base = eventBase(call, failure.attempts);
     if (missing) this.events.publish('missing', { ...base, result });
     else this.events.publish('failed', { ...base, result, error });

@@ -16,6 +16,9 @@ import { toDownloadError } from '../../errors/classify-error.js';
 import { discardPart, partPaths, readPartState, writeSidecar } from '../disk/part-file.js';
 import type { PartIndex } from '../disk/part-index.js';
 import { planRange, planWrite, worthKeeping, type WritePlan } from './resume-plan.js';
+import { describeExchange, readBodyHead } from './exchange.js';
+import { judgeStatus } from '../../http/status-rules.js';
+import type { HttpExchange } from '../../archive/archive-recorder.js';
 
 /** Failures after which the bytes on disk are still good and worth continuing. */
 const INTERRUPTIONS = new Set<DownloadErrorCode>(['NETWORK_ERROR', 'TIMEOUT', 'STALLED', 'ABORTED', 'FILESYSTEM']);
@@ -36,6 +39,10 @@ export interface TransferObserver {
   partKept(part: string): Promise<void>;
   /** The attempt failed: whether its `.part` stays on disk to be continued (an interruption of a resumable transfer). */
   partLeft(kept: boolean): void;
+  /** Whether {@link exchanged} is wanted (an archive is being kept): describing exchanges costs nothing otherwise. */
+  readonly recording: boolean;
+  /** The exchange a response ended (a 404's first 64 KiB of body with it), before anything is judged. */
+  exchanged(exchange: HttpExchange): void;
 }
 
 /** One attempt's input. */
@@ -115,6 +122,7 @@ export class Transfer {
   async run(request: TransferRequest, observer: TransferObserver): Promise<TransferOutcome> {
     const { url, partBase, signal } = request;
     const range = await planRange(partBase, url, request.resume, this.parts);
+    const sentAt = this.clock.now();
     const stream = this.client.stream(url, { headers: range.headers, signal });
     // Keep one listener for the whole life of the stream: an error between the response and the
     // pipeline must not become an unhandled 'error' event. The error itself reaches us through
@@ -124,6 +132,7 @@ export class Transfer {
     let meter: ByteMeter | undefined;
     try {
       const response = await waitForResponse(stream);
+      if (observer.recording) await this.describe(response, stream, sentAt, range.candidate?.offset ?? 0, observer);
       const plan = planWrite(response, range.candidate, url, this.clock.now());
       this.judgeHeaders(request, response, plan);
       const hash = newSha256();
@@ -181,6 +190,21 @@ export class Transfer {
       observer.partLeft(kept);
       throw failure;
     }
+  }
+
+  /**
+   * Hand the observer the exchange: for a status that says the media is gone, with the head of its body
+   * (the page that said so), read before the body is thrown away.
+   */
+  private async describe(response: Response, stream: ReturnType<HttpClient['stream']>, sentAt: number, askedFrom: number, observer: TransferObserver): Promise<void> {
+    const fromByte = response.statusCode === 206 ? askedFrom : 0;
+    const exchange = describeExchange(response, sentAt, fromByte, header(response.headers, 'content-encoding'));
+    if (judgeStatus(response.statusCode, response.headers, this.clock.now()).kind === 'missing') {
+      const { body, truncated } = await readBodyHead(stream);
+      exchange.body = body;
+      if (truncated) exchange.bodyTruncated = true;
+    }
+    observer.exchanged(exchange);
   }
 
   /** Refuse, before a byte is stored, what the headers already show to be wrong or too large. */
