@@ -14,6 +14,12 @@ import type { WarcRecordSpec } from './warc-record.js';
 import { WarcWriter } from './warc-writer.js';
 import { warcinfoFields } from './warcinfo.js';
 
+/**
+ * Downloads recorded at once before a finishing download waits for room: the writer holds each one's small
+ * members in memory (payloads up to 1 MiB), so this bounds that memory to a few dozen MiB.
+ */
+const MAX_IN_FLIGHT = 32;
+
 /** The WARC 1.1 profile of a revisit whose payload is identical to an earlier record's. */
 export const IDENTICAL_PAYLOAD_PROFILE = 'http://netpreserve.org/warc/1.1/revisit/identical-payload-digest';
 
@@ -38,6 +44,10 @@ export class WarcRecorder implements ArchiveRecorder {
   private started: Promise<{ writer: WarcWriter; known: Map<string, KnownPayload> }> | undefined;
   private failure: Error | undefined;
   private failures = 0;
+  /** Downloads whose records are being written (the writer appends them in the order they were handed over). */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Downloads held back while {@link MAX_IN_FLIGHT} are being recorded: their finishing waits for the writer. */
+  private readonly waitingForRoom: Array<() => void> = [];
 
   constructor(
     @inject(DownloaderConfig) private readonly config: DownloaderConfig,
@@ -61,30 +71,35 @@ export class WarcRecorder implements ArchiveRecorder {
     this.exchanges.delete(id);
   }
 
-  async saved(download: SavedDownload): Promise<void> {
+  saved(download: SavedDownload): Promise<void> {
     const exchanges = this.take(download.id);
-    await this.guard(async () => {
+    return this.track(async () => {
       const { writer, known } = await this.start();
-      for (const gone of exchanges.filter((e) => e.body !== undefined)) await this.writeExchange(writer, gone);
+      const digest = await fileDigest(this.config.archive.digest, download.sha256, download.file);
+      // From here to each write's hand-over nothing waits: what is recorded is decided in the order downloads end.
+      const pages = exchanges.filter((e) => e.body !== undefined).map((gone) => this.writeExchange(writer, gone));
       // The exchange whose body completed the file: the last that brought bytes.
       const final = exchanges.filter((e) => e.body === undefined && (e.response.status === 200 || e.response.status === 206)).at(-1);
-      if (!final) return;
-      const digest = await fileDigest(this.config.archive.digest, download.sha256, download.file);
-      const earlier = known.get(digest);
-      let recordId: string;
-      if (earlier) recordId = await this.writeRevisit(writer, final, digest, earlier);
-      else if (final.fromByte > 0 || final.response.status === 206) recordId = await this.writeAssembled(writer, download, exchanges, digest, known);
-      else recordId = await this.writeExchange(writer, final, { download, digest, known });
-      if (download.captureOf !== undefined) await this.writeCaptureNote(writer, final, recordId, download.captureOf);
+      if (final) {
+        const earlier = known.get(digest);
+        const recorded = earlier
+          ? this.writeRevisit(writer, final, digest, earlier)
+          : final.fromByte > 0 || final.response.status === 206
+            ? this.writeAssembled(writer, download, final, exchanges, digest, known)
+            : this.writeExchange(writer, final, { download, digest, known });
+        if (download.captureOf !== undefined) await this.writeCaptureNote(writer, final, await recorded, download.captureOf);
+        else await recorded;
+      }
+      await Promise.all(pages);
     });
   }
 
-  async missing(download: MissingDownload): Promise<void> {
+  missing(download: MissingDownload): Promise<void> {
     const exchanges = this.take(download.id).filter((e) => e.body !== undefined);
-    if (exchanges.length === 0) return;
-    await this.guard(async () => {
+    if (exchanges.length === 0) return Promise.resolve();
+    return this.track(async () => {
       const { writer } = await this.start();
-      for (const exchange of exchanges) await this.writeExchange(writer, exchange);
+      await Promise.all(exchanges.map((exchange) => this.writeExchange(writer, exchange)));
     });
   }
 
@@ -94,6 +109,7 @@ export class WarcRecorder implements ArchiveRecorder {
    * @throws Error saying how many records were lost, and why
    */
   async close(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
     if (this.started) await (await this.started.catch(() => undefined))?.writer.close();
     if (this.failure) throw new Error(`${this.failures} WARC record group${this.failures === 1 ? '' : 's'} could not be written to ${this.folder}: ${this.failure.message}`);
   }
@@ -104,13 +120,25 @@ export class WarcRecorder implements ArchiveRecorder {
     return list;
   }
 
-  private async guard(write: () => Promise<void>): Promise<void> {
-    try {
-      await write();
-    } catch (error) {
-      this.failure ??= error as Error;
-      this.failures++;
-    }
+  /**
+   * Record a download behind it and return: its file is in place, so its records can be written while the
+   * next downloads run (the writer reads and compresses payloads ahead, and appends in order). Only while
+   * {@link MAX_IN_FLIGHT} downloads are being recorded does the caller wait, so a slow disk slows the
+   * downloads down instead of filling memory. Which records a download gets is decided before its first
+   * write is handed over, in the order downloads end, so the first copy of a payload is the one revisits name.
+   */
+  private track(record: () => Promise<void>): Promise<void> {
+    const running: Promise<void> = record()
+      .catch((error: unknown) => {
+        this.failure ??= error as Error;
+        this.failures++;
+      })
+      .finally(() => {
+        this.inFlight.delete(running);
+        while (this.inFlight.size < MAX_IN_FLIGHT && this.waitingForRoom.length > 0) this.waitingForRoom.shift()!();
+      });
+    this.inFlight.add(running);
+    return this.inFlight.size <= MAX_IN_FLIGHT ? Promise.resolve() : new Promise((resolve) => this.waitingForRoom.push(resolve));
   }
 
   /** Recover what a crashed run left open, learn the payloads earlier runs recorded, and open a writer. */
@@ -124,8 +152,9 @@ export class WarcRecorder implements ArchiveRecorder {
         prefix: 'tumblr-dl',
         worker: `${os.hostname()}-${process.pid}`,
         maxSize: this.config.archive.maxSize,
-        // Media hardly compresses: the fastest level costs a fraction of the default's CPU for the same size.
+        // Heads and pages compress; verified media does not: it is stored in its gzip member, at the speed of a copy.
         gzipLevel: 1,
+        filePayloadLevel: 0,
         warcinfo: warcinfoFields(this.config),
         now: () => new Date(this.clock.now()),
       });
@@ -144,7 +173,7 @@ export class WarcRecorder implements ArchiveRecorder {
     const requestId = recordId();
     const url = exchange.request.url;
     const protocol: [string, string] = ['WARC-Protocol', warcProtocol(exchange)];
-    await writer.write({
+    const request: WarcRecordSpec = {
       type: 'request',
       targetUri: url,
       date: exchange.date,
@@ -152,7 +181,7 @@ export class WarcRecorder implements ArchiveRecorder {
       contentType: 'application/http; msgtype=request',
       headers: [['WARC-Concurrent-To', responseId], protocol],
       head: requestHead(exchange),
-    });
+    };
     const body = saved ? { file: saved.download.file, length: saved.download.byteSize } : (exchange.body ?? Buffer.alloc(0));
     const digest = saved ? saved.digest : bufferDigest(this.config.archive.digest, exchange.body ?? Buffer.alloc(0));
     const headers: Array<[string, string]> = [['WARC-Concurrent-To', requestId], protocol, ['WARC-Payload-Digest', digest]];
@@ -167,38 +196,59 @@ export class WarcRecorder implements ArchiveRecorder {
       head: responseHead(exchange),
       payload: body,
     };
-    await writer.write(spec, { url, mime: mimeOf(exchange), status: exchange.response.status, digest });
+    // Known before it is written: a download ending meanwhile with the same bytes is a revisit of this one.
     saved?.known.set(digest, { recordId: responseId, uri: url, date: exchange.date });
+    await writer.writeGroup([{ record: request }, { record: spec, index: { url, mime: mimeOf(exchange), status: exchange.response.status, digest } }]);
     return responseId;
   }
 
   /** A file assembled from several exchanges: one `resource` record of the whole verified file, and what made it. */
-  private async writeAssembled(writer: WarcWriter, download: SavedDownload, exchanges: HttpExchange[], digest: string, known: Map<string, KnownPayload>): Promise<string> {
-    const final = exchanges.at(-1)!;
+  private async writeAssembled(
+    writer: WarcWriter,
+    download: SavedDownload,
+    final: HttpExchange,
+    exchanges: HttpExchange[],
+    digest: string,
+    known: Map<string, KnownPayload>,
+  ): Promise<string> {
     const url = final.request.url;
     const resourceId = recordId();
     const mime = mimeOf(final);
     const headers: Array<[string, string]> = [['WARC-Payload-Digest', digest]];
     if (digest.startsWith('sha256:')) headers.push(['WARC-Block-Digest', digest]);
-    await writer.write(
-      { type: 'resource', targetUri: url, date: final.date, recordId: resourceId, contentType: mime, headers, payload: { file: download.file, length: download.byteSize } },
-      { url, mime, digest },
-    );
-    known.set(digest, { recordId: resourceId, uri: url, date: final.date });
+    const transfers = exchanges.filter((e) => e.body === undefined);
     const fields: Array<[string, string]> = [
       ['reason', 'the file was assembled from several HTTP exchanges (Range requests); replay tools drop partial 206 records, so the complete verified file is this resource'],
     ];
-    const first = exchanges.find((e) => e.body === undefined);
+    const first = transfers[0];
     if (first && first.fromByte > 0) fields.push(['earlier-bytes', `bytes 0-${first.fromByte - 1} came from an earlier run, continued with If-Range`]);
-    for (const e of exchanges.filter((x) => x.body === undefined)) fields.push(['exchange', describe(e)]);
-    await writer.write({
-      type: 'metadata',
-      targetUri: url,
-      date: final.date,
-      contentType: 'application/warc-fields',
-      headers: [['WARC-Refers-To', resourceId]],
-      payload: warcFields(fields),
-    });
+    for (const e of transfers) fields.push(['exchange', describe(e)]);
+    // Known before it is written: a download ending meanwhile with the same bytes is a revisit of this one.
+    known.set(digest, { recordId: resourceId, uri: url, date: final.date });
+    await writer.writeGroup([
+      {
+        record: {
+          type: 'resource',
+          targetUri: url,
+          date: final.date,
+          recordId: resourceId,
+          contentType: mime,
+          headers,
+          payload: { file: download.file, length: download.byteSize },
+        },
+        index: { url, mime, digest },
+      },
+      {
+        record: {
+          type: 'metadata',
+          targetUri: url,
+          date: final.date,
+          contentType: 'application/warc-fields',
+          headers: [['WARC-Refers-To', resourceId]],
+          payload: warcFields(fields),
+        },
+      },
+    ]);
     return resourceId;
   }
 
@@ -208,7 +258,7 @@ export class WarcRecorder implements ArchiveRecorder {
     const requestId = recordId();
     const url = exchange.request.url;
     const protocol: [string, string] = ['WARC-Protocol', warcProtocol(exchange)];
-    await writer.write({
+    const request: WarcRecordSpec = {
       type: 'request',
       targetUri: url,
       date: exchange.date,
@@ -216,28 +266,26 @@ export class WarcRecorder implements ArchiveRecorder {
       contentType: 'application/http; msgtype=request',
       headers: [['WARC-Concurrent-To', revisitId], protocol],
       head: requestHead(exchange),
-    });
-    await writer.write(
-      {
-        type: 'revisit',
-        targetUri: url,
-        date: exchange.date,
-        recordId: revisitId,
-        contentType: 'application/http; msgtype=response',
-        headers: [
-          ['WARC-Concurrent-To', requestId],
-          protocol,
-          ['WARC-Profile', IDENTICAL_PAYLOAD_PROFILE],
-          ['WARC-Refers-To', earlier.recordId],
-          ['WARC-Refers-To-Target-URI', earlier.uri],
-          ['WARC-Refers-To-Date', earlier.date.toISOString()],
-          ['WARC-Payload-Digest', digest],
-          ['WARC-Truncated', 'length'],
-        ],
-        head: responseHead(exchange),
-      },
-      { url, mime: 'warc/revisit', status: exchange.response.status, digest },
-    );
+    };
+    const revisit: WarcRecordSpec = {
+      type: 'revisit',
+      targetUri: url,
+      date: exchange.date,
+      recordId: revisitId,
+      contentType: 'application/http; msgtype=response',
+      headers: [
+        ['WARC-Concurrent-To', requestId],
+        protocol,
+        ['WARC-Profile', IDENTICAL_PAYLOAD_PROFILE],
+        ['WARC-Refers-To', earlier.recordId],
+        ['WARC-Refers-To-Target-URI', earlier.uri],
+        ['WARC-Refers-To-Date', earlier.date.toISOString()],
+        ['WARC-Payload-Digest', digest],
+        ['WARC-Truncated', 'length'],
+      ],
+      head: responseHead(exchange),
+    };
+    await writer.writeGroup([{ record: request }, { record: revisit, index: { url, mime: 'warc/revisit', status: exchange.response.status, digest } }]);
     return revisitId;
   }
 

@@ -7,9 +7,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { constants as zlibConstants, createGzip } from 'node:zlib';
+import { constants as zlibConstants, createGzip, gzipSync } from 'node:zlib';
 import { DownloadError } from '../errors/download-error.js';
 import type { FilePayload, WarcRecordSpec } from './warc-record.js';
 
@@ -21,6 +21,12 @@ export interface SerializeOptions {
    * @default zlib.constants.Z_DEFAULT_COMPRESSION (6)
    */
   gzipLevel?: number;
+  /**
+   * zlib level of a record whose payload is a file. Saved media is already compressed: level 0 stores it in
+   * the gzip member at the speed of a copy, where deflating it again cost more than the download.
+   * @default gzipLevel
+   */
+  filePayloadLevel?: number;
 }
 
 /** What ends every record: the CRLF after the block, then the empty line (WARC 1.1 §4). */
@@ -163,7 +169,12 @@ export function warcFields(fields: Readonly<Record<string, string>>): Buffer {
 export async function serializeWarcRecord(file: FileHandle, position: number, spec: WarcRecordSpec, options: SerializeOptions = {}): Promise<number> {
   validateRecordSpec(spec);
   const header = warcHeaderBlock(spec, spec.recordId ?? newRecordId());
-  const gzip = createGzip({ level: options.gzipLevel ?? zlibConstants.Z_DEFAULT_COMPRESSION, chunkSize: GZIP_CHUNK });
+  if (blockLength(spec) <= SMALL_RECORD) {
+    const member = await smallMember(spec, header, options);
+    await writeFully(file, member, position);
+    return member.length;
+  }
+  const gzip = createGzip({ level: levelFor(spec, options), chunkSize: GZIP_CHUNK });
   let written = 0;
   await pipeline(blockChunks(spec, header), gzip, async (compressed: AsyncIterable<Buffer>) => {
     for await (const chunk of compressed) {
@@ -172,6 +183,54 @@ export async function serializeWarcRecord(file: FileHandle, position: number, sp
     }
   });
   return written;
+}
+
+/**
+ * Largest block compressed in one call: a record this small (most media of a blog, every request and
+ * revisit) costs one read, one compression and one write instead of a stream's dozen round trips, which
+ * made a WARC run of 64 KiB files three times slower.
+ */
+const SMALL_RECORD = 1024 * 1024;
+
+/**
+ * The gzip member of a record whose block is at most {@link SMALL_RECORD} bytes, built in memory (one read
+ * of its file payload, one compression), or `undefined` for a larger record, which is streamed.
+ * @param spec the record, validated, with its `recordId`
+ */
+export async function serializeSmallRecord(spec: WarcRecordSpec, options: SerializeOptions = {}): Promise<Buffer | undefined> {
+  if (blockLength(spec) > SMALL_RECORD) return undefined;
+  return smallMember(spec, warcHeaderBlock(spec, spec.recordId ?? newRecordId()), options);
+}
+
+async function smallMember(spec: WarcRecordSpec, header: Buffer, options: SerializeOptions): Promise<Buffer> {
+  const payload = spec.payload === undefined ? undefined : Buffer.isBuffer(spec.payload) ? spec.payload : await readRange(spec.payload);
+  const parts = [header, ...(spec.head ? [spec.head] : []), ...(payload ? [payload] : []), RECORD_END];
+  return gzipSync(Buffer.concat(parts), { level: levelFor(spec, options) });
+}
+
+/** A file's range read whole (small records only); fails when the file holds fewer bytes than stated. */
+async function readRange(payload: FilePayload): Promise<Buffer> {
+  const start = payload.offset ?? 0;
+  const handle = await open(payload.file, 'r');
+  try {
+    const buffer = Buffer.alloc(payload.length);
+    let read = 0;
+    while (read < payload.length) {
+      const { bytesRead } = await handle.read(buffer, read, payload.length - read, start + read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    if (read !== payload.length) throw new DownloadError('FILESYSTEM', `WARC payload ${payload.file} gave ${read} bytes from ${start}, not the ${payload.length} stated`);
+    return buffer;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The zlib level of a record: {@link SerializeOptions.filePayloadLevel} for a file payload. */
+function levelFor(spec: WarcRecordSpec, options: SerializeOptions): number {
+  const level = options.gzipLevel ?? zlibConstants.Z_DEFAULT_COMPRESSION;
+  return spec.payload !== undefined && !Buffer.isBuffer(spec.payload) ? (options.filePayloadLevel ?? level) : level;
 }
 
 /** The uncompressed record, in order: header block, head, payload, record end. */

@@ -11,7 +11,7 @@ import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { DownloadError } from '../errors/download-error.js';
 import type { CdxjFields, WarcRecordSpec, WrittenRecord } from './warc-record.js';
-import { newRecordId, serializeWarcRecord, validateRecordSpec, warcFields, writeFully } from './warc-serializer.js';
+import { newRecordId, serializeSmallRecord, serializeWarcRecord, validateRecordSpec, warcFields, writeFully } from './warc-serializer.js';
 import { asFilesystemError, cdxjLine, CDXJ_OPEN, compactDate, finishFiles, validateIndex, WARC_DONE, WARC_OPEN } from './warc-files.js';
 import { recoverFile } from './warc-recovery.js';
 
@@ -45,6 +45,11 @@ export interface WarcWriterOptions {
    */
   gzipLevel?: number;
   /**
+   * zlib level of records whose payload is a file; see `SerializeOptions.filePayloadLevel`.
+   * @default gzipLevel
+   */
+  filePayloadLevel?: number;
+  /**
    * Clock of file names and of the warcinfo date (record dates come with each record).
    * @default () => new Date()
    */
@@ -72,6 +77,16 @@ const DEFAULT_WARCINFO: Readonly<Record<string, string>> = Object.freeze({
 
 const DEFAULT_MAX_SIZE = 1_000_000_000;
 
+/** A record of a queued group: its spec with its id, and its gzip member when small (built ahead of its turn). */
+interface PreparedRecord {
+  spec: WarcRecordSpec & { recordId: string };
+  index: CdxjFields | undefined;
+  member: Promise<Buffer | undefined>;
+}
+
+/** Index lines appended to `.cdxj.open` together. */
+const INDEX_BATCH = 64;
+
 /** A file being written. */
 interface OpenWarc {
   /** File name without extension. */
@@ -85,6 +100,8 @@ interface OpenWarc {
   records: number;
   /** The `.cdxj.open` file, opened at the first index line. */
   index: { file: FileHandle; size: number } | undefined;
+  /** Index lines of written records not yet appended to `.cdxj.open` (appended {@link INDEX_BATCH} at a time). */
+  pending: string[];
 }
 
 /**
@@ -100,6 +117,7 @@ export class WarcWriter {
   private readonly maxSize: number;
   private readonly warcinfo: Buffer;
   private readonly gzipLevel: number | undefined;
+  private readonly filePayloadLevel: number | undefined;
   private readonly now: () => Date;
   private current: OpenWarc | undefined;
   private serial = 0;
@@ -117,6 +135,7 @@ export class WarcWriter {
     // Built once: a bad field fails here, not at the first write.
     this.warcinfo = warcFields({ ...DEFAULT_WARCINFO, ...options.warcinfo });
     this.gzipLevel = options.gzipLevel;
+    this.filePayloadLevel = options.filePayloadLevel;
     this.now = options.now ?? (() => new Date());
   }
 
@@ -127,14 +146,36 @@ export class WarcWriter {
    *   {@link close}, `FILESYSTEM` when the file could not be written (the file is left as before the call)
    */
   write(record: WarcRecordSpec, index?: CdxjFields): Promise<WrittenRecord> {
+    return this.writeGroup([{ record, index }]).then(([written]) => written!);
+  }
+
+  /**
+   * Append records that belong together (a request and its response) one after the other in the same file,
+   * each its own gzip member with its own index line; small ones go down in one write. All or none: a
+   * failure leaves the file as before the call.
+   * @returns where each record went, in order
+   * @throws as {@link write}
+   */
+  writeGroup(records: ReadonlyArray<{ record: WarcRecordSpec; index?: CdxjFields | undefined }>): Promise<WrittenRecord[]> {
     try {
-      validateRecordSpec(record);
-      if (index !== undefined) validateIndex(index);
+      for (const { record, index } of records) {
+        validateRecordSpec(record);
+        if (index !== undefined) validateIndex(index);
+      }
     } catch (error) {
       return Promise.reject(error);
     }
     if (this.closing !== undefined) return Promise.reject(new DownloadError('CLOSED', 'WarcWriter is closed'));
-    const run = this.queue.then(() => this.writeNow(record, index));
+    // Small members are built now, while earlier groups are still being written: reading a payload and
+    // compressing it need not wait its turn; only the appending does.
+    const options = { gzipLevel: this.gzipLevel, filePayloadLevel: this.filePayloadLevel };
+    const prepared = records.map(({ record, index }) => {
+      const spec = { ...record, recordId: record.recordId ?? newRecordId() };
+      const member = serializeSmallRecord(spec, options);
+      member.catch(() => undefined); // awaited in turn; a failure is that group's
+      return { spec, index, member };
+    });
+    const run = this.queue.then(() => this.writeNow(prepared));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -176,25 +217,62 @@ export class WarcWriter {
     return recovered;
   }
 
-  /** One queued write: rollover if due, the record, then its index line; on failure, both files cut back. */
-  private async writeNow(record: WarcRecordSpec, index: CdxjFields | undefined): Promise<WrittenRecord> {
+  /** One queued group: rollover if due, the records, then their index lines; on failure, the file cut back. */
+  private async writeNow(records: ReadonlyArray<PreparedRecord>): Promise<WrittenRecord[]> {
     if (this.current !== undefined && this.current.size >= this.maxSize && this.current.records > 1) await this.finishCurrent();
     const warc = this.current ?? (await this.openNext());
-    const offset = warc.size;
+    const start = warc.size;
     const indexSize = warc.index?.size ?? 0;
-    const recordId = record.recordId ?? newRecordId();
+    const options = { gzipLevel: this.gzipLevel, filePayloadLevel: this.filePayloadLevel };
+    const written: WrittenRecord[] = [];
     try {
-      const length = await serializeWarcRecord(warc.file, offset, { ...record, recordId }, { gzipLevel: this.gzipLevel });
-      const written: WrittenRecord = { recordId, filename: warc.filename, offset, length };
-      // Only now, with the record's bytes down, may an index line point at it.
-      if (index !== undefined) await this.appendIndex(warc, `${cdxjLine(index, record.date, written)}\n`);
-      warc.size = offset + length;
-      warc.records++;
-      return written;
+      let end = start;
+      // Small members are gathered and written together; a large record is streamed in its turn.
+      let gathered: Buffer[] = [];
+      let gatheredAt = start;
+      const flush = async (): Promise<void> => {
+        if (gathered.length > 0) await writeFully(warc.file, Buffer.concat(gathered), gatheredAt);
+        gathered = [];
+        gatheredAt = end;
+      };
+      for (const prepared of records) {
+        const { spec } = prepared;
+        const recordId = spec.recordId;
+        const member = await prepared.member;
+        let length: number;
+        if (member !== undefined) {
+          gathered.push(member);
+          length = member.length;
+        } else {
+          await flush();
+          length = await serializeWarcRecord(warc.file, end, spec, options);
+        }
+        written.push({ recordId, filename: warc.filename, offset: end, length });
+        end += length;
+        if (member === undefined) gatheredAt = end;
+      }
+      await flush();
+      warc.size = end;
+      warc.records += records.length;
     } catch (error) {
-      await this.rollBack(warc, offset, indexSize);
+      await this.rollBack(warc, start, indexSize);
       throw asFilesystemError(error, `Cannot write a WARC record to ${warc.filename}`);
     }
+    // Only now, with the records' bytes down, may an index line point at them. Lines go to `.cdxj.open` in
+    // batches (one write per record doubled a WARC run's cost on small files): a crash before a batch is
+    // written loses no record, since recovery indexes whole records the `.cdxj.open` lacks.
+    records.forEach(({ spec, index }, i) => {
+      if (index !== undefined) warc.pending.push(`${cdxjLine(index, spec.date, written[i]!)}\n`);
+    });
+    if (warc.pending.length >= INDEX_BATCH) await this.flushIndex(warc).catch(() => undefined);
+    return written;
+  }
+
+  /** Append the pending index lines; on failure they stay pending (a later batch, or finishing, tries again). */
+  private async flushIndex(warc: OpenWarc): Promise<void> {
+    if (warc.pending.length === 0) return;
+    await this.appendIndex(warc, warc.pending.join(''));
+    warc.pending = [];
   }
 
   /** Cut the files back to before a failed record; when even that fails, leave them to {@link recover}. */
@@ -232,7 +310,7 @@ export class WarcWriter {
         throw asFilesystemError(error, `Cannot create WARC file ${base}${WARC_OPEN}`);
       });
       if (file === undefined) continue;
-      const warc: OpenWarc = { base, filename: base + WARC_DONE, file, size: 0, records: 0, index: undefined };
+      const warc: OpenWarc = { base, filename: base + WARC_DONE, file, size: 0, records: 0, index: undefined, pending: [] };
       try {
         warc.size = await serializeWarcRecord(
           file,
@@ -263,6 +341,7 @@ export class WarcWriter {
     if (warc === undefined) return;
     this.current = undefined;
     try {
+      await this.flushIndex(warc);
       if (warc.index !== undefined) await warc.index.file.close();
       await warc.file.sync();
       await warc.file.close();
