@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { constants as zlibConstants, createGzip, gzipSync } from 'node:zlib';
+import { constants as zlibConstants, crc32, createGzip, gzipSync } from 'node:zlib';
 import { DownloadError } from '../errors/download-error.js';
 import type { FilePayload, WarcRecordSpec } from './warc-record.js';
 
@@ -205,7 +205,53 @@ export async function serializeSmallRecord(spec: WarcRecordSpec, options: Serial
 async function smallMember(spec: WarcRecordSpec, header: Buffer, options: SerializeOptions): Promise<Buffer> {
   const payload = spec.payload === undefined ? undefined : Buffer.isBuffer(spec.payload) ? spec.payload : await readRange(spec.payload);
   const parts = [header, ...(spec.head ? [spec.head] : []), ...(payload ? [payload] : []), RECORD_END];
-  return gzipSync(Buffer.concat(parts), { level: levelFor(spec, options) });
+  const level = levelFor(spec, options);
+  return level === 0 ? storedMember(parts) : gzipSync(Buffer.concat(parts), { level });
+}
+
+/** Largest stored deflate block (RFC 1951 §3.2.4: its length is 16 bits). */
+const STORED_BLOCK = 65_535;
+
+/** A gzip header (RFC 1952): deflate, no flags, no time, unknown OS. */
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
+
+/**
+ * A gzip member whose deflate stream is stored blocks (level 0), written out directly: what zlib does at
+ * level 0, without its stream machinery or a second copy of the payload. Media is stored this way.
+ */
+function storedMember(parts: Buffer[]): Buffer {
+  const total = parts.reduce((sum, part) => sum + part.length, 0);
+  const blocks = Math.max(1, Math.ceil(total / STORED_BLOCK));
+  const member = Buffer.allocUnsafe(GZIP_HEADER.length + blocks * 5 + total + 8);
+  GZIP_HEADER.copy(member, 0);
+  let at = GZIP_HEADER.length;
+  let crc = 0;
+  let part = 0;
+  let inPart = 0;
+  for (let block = 0, left = total; block < blocks; block++) {
+    const size = Math.min(STORED_BLOCK, left);
+    left -= size;
+    member[at] = left === 0 ? 1 : 0; // BFINAL on the last block, BTYPE 00 (stored)
+    member.writeUInt16LE(size, at + 1);
+    member.writeUInt16LE(~size & 0xffff, at + 3);
+    at += 5;
+    for (let need = size; need > 0;) {
+      const source = parts[part]!;
+      const take = Math.min(need, source.length - inPart);
+      source.copy(member, at, inPart, inPart + take);
+      crc = crc32(source.subarray(inPart, inPart + take), crc);
+      at += take;
+      need -= take;
+      inPart += take;
+      if (inPart === source.length) {
+        part++;
+        inPart = 0;
+      }
+    }
+  }
+  member.writeUInt32LE(crc >>> 0, at);
+  member.writeUInt32LE(total % 0x1_0000_0000, at + 4);
+  return member;
 }
 
 /** A file's range read whole (small records only); fails when the file holds fewer bytes than stated. */

@@ -77,6 +77,20 @@ const DEFAULT_WARCINFO: Readonly<Record<string, string>> = Object.freeze({
 
 const DEFAULT_MAX_SIZE = 1_000_000_000;
 
+/** Write `buffers` one after the other from `position`, in as few calls as the system takes (no copy into one buffer). */
+async function writeAllOf(file: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let rest = buffers;
+  let at = position;
+  while (rest.length > 0) {
+    const { bytesWritten } = await file.writev(rest, at);
+    if (bytesWritten === 0) throw new Error('the file system took no byte of a WARC write');
+    at += bytesWritten;
+    let skip = bytesWritten;
+    while (rest.length > 0 && skip >= rest[0]!.length) skip -= rest.shift()!.length;
+    if (rest.length > 0 && skip > 0) rest = [rest[0]!.subarray(skip), ...rest.slice(1)];
+  }
+}
+
 /** A record of a queued group: its spec with its id, and its gzip member when small (built ahead of its turn). */
 interface PreparedRecord {
   spec: WarcRecordSpec & { recordId: string };
@@ -231,7 +245,7 @@ export class WarcWriter {
       let gathered: Buffer[] = [];
       let gatheredAt = start;
       const flush = async (): Promise<void> => {
-        if (gathered.length > 0) await writeFully(warc.file, Buffer.concat(gathered), gatheredAt);
+        if (gathered.length > 0) await writeAllOf(warc.file, gathered, gatheredAt);
         gathered = [];
         gatheredAt = end;
       };
