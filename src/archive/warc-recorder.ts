@@ -77,20 +77,25 @@ export class WarcRecorder implements ArchiveRecorder {
       const { writer, known } = await this.start();
       const digest = await fileDigest(this.config.archive.digest, download.sha256, download.file);
       // From here to each write's hand-over nothing waits: what is recorded is decided in the order downloads end.
-      const pages = exchanges.filter((e) => e.body !== undefined).map((gone) => this.writeExchange(writer, gone));
+      const pages = Promise.all(exchanges.filter((e) => e.body !== undefined).map((gone) => this.writeExchange(writer, gone)));
+      // Awaited last: a page that fails to write must not be an unhandled rejection meanwhile.
+      pages.catch(() => undefined);
       // The exchange whose body completed the file: the last that brought bytes.
       const final = exchanges.filter((e) => e.body === undefined && (e.response.status === 200 || e.response.status === 206)).at(-1);
       if (final) {
         const earlier = known.get(digest);
-        const recorded = earlier
-          ? this.writeRevisit(writer, final, digest, earlier)
-          : final.fromByte > 0 || final.response.status === 206
+        // A file assembled from several exchanges is a resource even when its bytes are known: a revisit
+        // carries one response's head, and a 206's would disagree with the whole payload it stands for.
+        const recorded =
+          final.fromByte > 0 || final.response.status === 206
             ? this.writeAssembled(writer, download, final, exchanges, digest, known)
-            : this.writeExchange(writer, final, { download, digest, known });
+            : earlier
+              ? this.writeRevisit(writer, final, digest, earlier)
+              : this.writeExchange(writer, final, { download, digest, known });
         if (download.captureOf !== undefined) await this.writeCaptureNote(writer, final, await recorded, download.captureOf);
         else await recorded;
       }
-      await Promise.all(pages);
+      await pages;
     });
   }
 
@@ -135,7 +140,7 @@ export class WarcRecorder implements ArchiveRecorder {
       })
       .finally(() => {
         this.inFlight.delete(running);
-        while (this.inFlight.size < MAX_IN_FLIGHT && this.waitingForRoom.length > 0) this.waitingForRoom.shift()!();
+        while (this.inFlight.size <= MAX_IN_FLIGHT && this.waitingForRoom.length > 0) this.waitingForRoom.shift()!();
       });
     this.inFlight.add(running);
     return this.inFlight.size <= MAX_IN_FLIGHT ? Promise.resolve() : new Promise((resolve) => this.waitingForRoom.push(resolve));
@@ -198,7 +203,12 @@ export class WarcRecorder implements ArchiveRecorder {
     };
     // Known before it is written: a download ending meanwhile with the same bytes is a revisit of this one.
     saved?.known.set(digest, { recordId: responseId, uri: url, date: exchange.date });
-    await writer.writeGroup([{ record: request }, { record: spec, index: { url, mime: mimeOf(exchange), status: exchange.response.status, digest } }]);
+    try {
+      await writer.writeGroup([{ record: request }, { record: spec, index: { url, mime: mimeOf(exchange), status: exchange.response.status, digest } }]);
+    } catch (error) {
+      forget(saved?.known, digest, responseId);
+      throw error;
+    }
     return responseId;
   }
 
@@ -225,30 +235,35 @@ export class WarcRecorder implements ArchiveRecorder {
     for (const e of transfers) fields.push(['exchange', describe(e)]);
     // Known before it is written: a download ending meanwhile with the same bytes is a revisit of this one.
     known.set(digest, { recordId: resourceId, uri: url, date: final.date });
-    await writer.writeGroup([
-      {
-        record: {
-          type: 'resource',
-          targetUri: url,
-          date: final.date,
-          recordId: resourceId,
-          contentType: mime,
-          headers,
-          payload: { file: download.file, length: download.byteSize },
+    await writer
+      .writeGroup([
+        {
+          record: {
+            type: 'resource',
+            targetUri: url,
+            date: final.date,
+            recordId: resourceId,
+            contentType: mime,
+            headers,
+            payload: { file: download.file, length: download.byteSize },
+          },
+          index: { url, mime, digest },
         },
-        index: { url, mime, digest },
-      },
-      {
-        record: {
-          type: 'metadata',
-          targetUri: url,
-          date: final.date,
-          contentType: 'application/warc-fields',
-          headers: [['WARC-Refers-To', resourceId]],
-          payload: warcFields(fields),
+        {
+          record: {
+            type: 'metadata',
+            targetUri: url,
+            date: final.date,
+            contentType: 'application/warc-fields',
+            headers: [['WARC-Refers-To', resourceId]],
+            payload: warcFields(fields),
+          },
         },
-      },
-    ]);
+      ])
+      .catch((error: unknown) => {
+        forget(known, digest, resourceId);
+        throw error;
+      });
     return resourceId;
   }
 
@@ -303,6 +318,11 @@ export class WarcRecorder implements ArchiveRecorder {
       ]),
     });
   }
+}
+
+/** A record that failed to be written is no payload to refer to: later copies of its bytes are written in full. */
+function forget(known: Map<string, KnownPayload> | undefined, digest: string, recordId: string): void {
+  if (known?.get(digest)?.recordId === recordId) known.delete(digest);
 }
 
 /** A new `WARC-Record-ID`. */

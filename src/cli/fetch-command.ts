@@ -83,7 +83,8 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
     // Stop reading at once, even while `fetch -` waits for a line on stdin.
     reading.abort();
     display.line('Stopping: running downloads keep their .part files; the next run resumes them.');
-    void downloader.close({ abort: true });
+    // What the archive could not keep is said once the run is closed (closeRun); not here, mid-stop.
+    void downloader.close({ abort: true }).catch(() => undefined);
   });
 
   const pending = new Set<Promise<void>>();
@@ -133,7 +134,7 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
     }
   } catch (error) {
     unreadable = error as Error;
-    await downloader.close({ abort: true });
+    await downloader.close({ abort: true }).catch(() => undefined);
   }
   tally.inputComplete = !unreadable && !stoppedBy && !writeFailure;
   if (tally.inputComplete) tally.expected = tally.total;

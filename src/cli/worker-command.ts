@@ -126,7 +126,7 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
   watching.abort();
   stopLiveBytes();
   const closing = worker.close();
-  if (stoppedBy) await downloader.close({ abort: true });
+  if (stoppedBy) await downloader.close({ abort: true }).catch(() => undefined);
   await closing;
   const archiveProblem = await closeRun(opened).then(
     () => undefined,

@@ -198,8 +198,10 @@ export class Transfer {
    */
   private async describe(response: Response, stream: ReturnType<HttpClient['stream']>, sentAt: number, askedFrom: number, observer: TransferObserver): Promise<void> {
     const fromByte = response.statusCode === 206 ? askedFrom : 0;
-    const exchange = describeExchange(response, sentAt, fromByte, header(response.headers, 'content-encoding'));
-    if (judgeStatus(response.statusCode, response.headers, this.clock.now()).kind === 'missing') {
+    const missing = judgeStatus(response.statusCode, response.headers, this.clock.now()).kind === 'missing';
+    // A media body is decoded as it is written; a missing one's page is kept as it came.
+    const exchange = describeExchange(response, sentAt, fromByte, missing ? undefined : header(response.headers, 'content-encoding'));
+    if (missing) {
       const { body, truncated } = await readBodyHead(stream);
       exchange.body = body;
       if (truncated) exchange.bodyTruncated = true;
