@@ -178,15 +178,7 @@ export class WarcRecorder implements ArchiveRecorder {
     const requestId = recordId();
     const url = exchange.request.url;
     const protocol: [string, string] = ['WARC-Protocol', warcProtocol(exchange)];
-    const request: WarcRecordSpec = {
-      type: 'request',
-      targetUri: url,
-      date: exchange.date,
-      recordId: requestId,
-      contentType: 'application/http; msgtype=request',
-      headers: [['WARC-Concurrent-To', responseId], protocol],
-      head: requestHead(exchange),
-    };
+    const request = requestRecord(exchange, requestId, responseId);
     const body = saved ? { file: saved.download.file, length: saved.download.byteSize } : (exchange.body ?? Buffer.alloc(0));
     const digest = saved ? saved.digest : bufferDigest(this.config.archive.digest, exchange.body ?? Buffer.alloc(0));
     const headers: Array<[string, string]> = [['WARC-Concurrent-To', requestId], protocol, ['WARC-Payload-Digest', digest]];
@@ -273,15 +265,7 @@ export class WarcRecorder implements ArchiveRecorder {
     const requestId = recordId();
     const url = exchange.request.url;
     const protocol: [string, string] = ['WARC-Protocol', warcProtocol(exchange)];
-    const request: WarcRecordSpec = {
-      type: 'request',
-      targetUri: url,
-      date: exchange.date,
-      recordId: requestId,
-      contentType: 'application/http; msgtype=request',
-      headers: [['WARC-Concurrent-To', revisitId], protocol],
-      head: requestHead(exchange),
-    };
+    const request = requestRecord(exchange, requestId, revisitId);
     const revisit: WarcRecordSpec = {
       type: 'revisit',
       targetUri: url,
@@ -323,6 +307,22 @@ export class WarcRecorder implements ArchiveRecorder {
 /** A record that failed to be written is no payload to refer to: later copies of its bytes are written in full. */
 function forget(known: Map<string, KnownPayload> | undefined, digest: string, recordId: string): void {
   if (known?.get(digest)?.recordId === recordId) known.delete(digest);
+}
+
+/** The `request` record of an exchange, naming the record of its answer in `WARC-Concurrent-To`. */
+function requestRecord(exchange: HttpExchange, id: string, answerId: string): WarcRecordSpec {
+  return {
+    type: 'request',
+    targetUri: exchange.request.url,
+    date: exchange.date,
+    recordId: id,
+    contentType: 'application/http; msgtype=request',
+    headers: [
+      ['WARC-Concurrent-To', answerId],
+      ['WARC-Protocol', warcProtocol(exchange)],
+    ],
+    head: requestHead(exchange),
+  };
 }
 
 /** A new `WARC-Record-ID`. */

@@ -83,6 +83,15 @@ describe('tumblr-dl fetch --warc (built CLI, real server, read back with warcio)
 
   const out = (): string => path.join(work.dir, 'out');
   const warcDir = (): string => path.join(out(), 'warc');
+  /** The closed WARCs of the run, checking that nothing was left open. */
+  const closedWarcs = (): string[] => {
+    const names = readdirSync(warcDir()).sort();
+    expect(
+      names.filter((n) => n.endsWith('.open')),
+      'nothing left open',
+    ).to.deep.equal([]);
+    return names.filter((n) => n.endsWith('.warc.gz'));
+  };
   const list = (paths: string[], name = 'list.txt'): string => {
     const file = path.join(work.dir, name);
     writeFileSync(file, `${paths.map((p) => `${base}${p}`).join('\n')}\n`);
@@ -92,12 +101,7 @@ describe('tumblr-dl fetch --warc (built CLI, real server, read back with warcio)
   it('should record a response, a revisit, a 404 and a resumed file as one resource, with a CDXJ whose offsets point at them', async () => {
     const run = await runCli(['fetch', list(['/a.jpg', '/b.jpg', '/gone.jpg', '/big.mp4']), '-o', out(), '--warc', '-q']);
     expect(run.code, run.stderr).to.equal(0);
-    const names = readdirSync(warcDir()).sort();
-    expect(
-      names.filter((n) => n.endsWith('.open')),
-      'nothing left open',
-    ).to.deep.equal([]);
-    const warcs = names.filter((n) => n.endsWith('.warc.gz'));
+    const warcs = closedWarcs();
     expect(warcs).to.have.length(1);
     const warc = path.join(warcDir(), warcs[0]!);
     const records = await readWarc(warc);
@@ -234,12 +238,7 @@ describe('tumblr-dl fetch --warc (built CLI, real server, read back with warcio)
     server.release();
     const again = await runCli(['fetch', input, '-o', out(), '--warc', '-q']);
     expect(again.code, again.stderr).to.equal(0);
-    const names = readdirSync(warcDir()).sort();
-    expect(
-      names.filter((n) => n.endsWith('.open')),
-      'nothing left open',
-    ).to.deep.equal([]);
-    const warcs = names.filter((n) => n.endsWith('.warc.gz'));
+    const warcs = closedWarcs();
     expect(warcs).to.have.length(2);
     const [recovered, resumed] = await Promise.all(warcs.map((w) => readWarc(path.join(warcDir(), w))));
     // The killed run's file: closed at its last whole record, which includes a.jpg's exchange.
