@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { cdxjTimestampToIso, parseCdxjLine } from './warc-files.js';
 
 /** A payload already in the archive: the record a revisit refers to. */
 export interface KnownPayload {
@@ -28,26 +29,12 @@ export async function knownPayloads(folder: string): Promise<Map<string, KnownPa
 
 /** A CDXJ line of a full payload, or `undefined`. */
 function parseLine(line: string): { digest: string; payload: KnownPayload } | undefined {
-  const json = line.indexOf('{');
-  if (json === -1) return undefined;
-  let fields: Record<string, unknown>;
-  try {
-    fields = JSON.parse(line.slice(json)) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-  const { digest, recordId, url, status } = fields;
-  const timestamp = line.slice(0, json).trim().split(' ').at(-1) ?? '';
+  const entry = parseCdxjLine(line);
+  if (!entry) return undefined;
+  const { digest, recordId, url, status, mime } = entry.fields;
   if (typeof digest !== 'string' || typeof recordId !== 'string' || typeof url !== 'string') return undefined;
   // A 404 page or a revisit is not a payload to refer to.
   if (status !== undefined && status !== 200 && status !== '200') return undefined;
-  if (fields.mime === 'warc/revisit') return undefined;
-  const date = fromTimestamp(timestamp);
-  return date ? { digest, payload: { recordId, uri: url, date } } : undefined;
-}
-
-/** `20240405184118` → that instant (UTC). */
-function fromTimestamp(stamp: string): Date | undefined {
-  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})/.exec(stamp);
-  return m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)) : undefined;
+  if (mime === 'warc/revisit') return undefined;
+  return { digest, payload: { recordId, uri: url, date: new Date(cdxjTimestampToIso(entry.timestamp)) } };
 }

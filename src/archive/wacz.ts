@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
 import { DownloadError } from '../errors/download-error.js';
+import { cdxjTimestampToIso, parseCdxjLine } from './warc-files.js';
 
 /** The WACZ version written into `datapackage.json`. */
 export const WACZ_VERSION = '1.1.1';
@@ -139,30 +140,6 @@ async function listWarcs(warcDir: string): Promise<{ warcs: WarcFile[]; skippedO
   return { warcs, skippedOpen };
 }
 
-/** One CDXJ line's fields, as far as packing reads them. */
-interface CdxjEntry {
-  timestamp: string;
-  fields: Record<string, unknown>;
-  surt: string;
-}
-
-/** `<surt> <timestamp> <json>`, or `undefined` when the line is not one. */
-function parseCdxjLine(line: string): CdxjEntry | undefined {
-  const first = line.indexOf(' ');
-  const second = line.indexOf(' ', first + 1);
-  if (first <= 0 || second < 0) return undefined;
-  const timestamp = line.slice(first + 1, second);
-  if (!/^\d{14,17}$/.test(timestamp)) return undefined;
-  let fields: unknown;
-  try {
-    fields = JSON.parse(line.slice(second + 1));
-  } catch {
-    return undefined;
-  }
-  if (typeof fields !== 'object' || fields === null || typeof (fields as { url?: unknown }).url !== 'string') return undefined;
-  return { surt: line.slice(0, first), timestamp, fields: fields as Record<string, unknown> };
-}
-
 /**
  * A page of the collection: a saved capture of a web URL (HTTP 200; a resource record, which has no status;
  * or a 200 revisit, which replay serves with the earlier record's payload: the media was saved under this
@@ -209,13 +186,6 @@ async function mergeIndexes(warcDir: string, warcs: WarcFile[]): Promise<MergedI
   }
   lines.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return { lines, pages };
-}
-
-/** A CDXJ timestamp (`20240102030405`, maybe with milliseconds) as RFC 3339 (`2024-01-02T03:04:05Z`). */
-export function cdxjTimestampToIso(timestamp: string): string {
-  const t = timestamp;
-  const fraction = t.length > 14 ? `.${t.slice(14)}` : '';
-  return `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(8, 10)}:${t.slice(10, 12)}:${t.slice(12, 14)}${fraction}Z`;
 }
 
 /**

@@ -98,3 +98,34 @@ export function cdxjLine(index: CdxjFields, date: Date, where: WrittenRecord): s
   json['recordId'] = where.recordId;
   return `${surt(index.url)} ${compactDate(date).slice(0, 14)} ${JSON.stringify(json)}`;
 }
+
+/** One CDXJ line, read: its key, its timestamp, its JSON fields. */
+export interface CdxjEntry {
+  timestamp: string;
+  fields: Record<string, unknown>;
+  surt: string;
+}
+
+/** `<surt> <timestamp> <json>`, or `undefined` when the line is not one. */
+export function parseCdxjLine(line: string): CdxjEntry | undefined {
+  const first = line.indexOf(' ');
+  const second = line.indexOf(' ', first + 1);
+  if (first <= 0 || second < 0) return undefined;
+  const timestamp = line.slice(first + 1, second);
+  if (!/^\d{14,17}$/.test(timestamp)) return undefined;
+  let fields: unknown;
+  try {
+    fields = JSON.parse(line.slice(second + 1));
+  } catch {
+    return undefined;
+  }
+  if (typeof fields !== 'object' || fields === null || typeof (fields as { url?: unknown }).url !== 'string') return undefined;
+  return { surt: line.slice(0, first), timestamp, fields: fields as Record<string, unknown> };
+}
+
+/** A CDXJ timestamp (`20240102030405`, maybe with milliseconds) as RFC 3339 (`2024-01-02T03:04:05Z`). */
+export function cdxjTimestampToIso(timestamp: string): string {
+  const t = timestamp;
+  const fraction = t.length > 14 ? `.${t.slice(14)}` : '';
+  return `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(8, 10)}:${t.slice(10, 12)}:${t.slice(12, 14)}${fraction}Z`;
+}

@@ -3,7 +3,7 @@ import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInflateRaw, crc32 } from 'node:zlib';
 import type { CdxjFields } from './warc-record.js';
-import { cdxjLine, CDXJ_OPEN, completeLines, finishFiles, ifMissing, readAt, validateIndex, WARC_DONE, WARC_OPEN } from './warc-files.js';
+import { cdxjLine, CDXJ_OPEN, completeLines, parseCdxjLine, finishFiles, ifMissing, readAt, validateIndex, WARC_DONE, WARC_OPEN } from './warc-files.js';
 
 /** A whole record found in a WARC file. */
 interface Member {
@@ -82,15 +82,11 @@ export async function recoverFile(dir: string, base: string, signal: AbortSignal
 function parseIndexLines(text: string): IndexedLine[] {
   const entries: IndexedLine[] = [];
   for (const line of completeLines(text)) {
-    const jsonAt = line.indexOf(' ', line.indexOf(' ') + 1) + 1;
-    try {
-      const json = JSON.parse(line.slice(jsonAt)) as { offset?: unknown; length?: unknown };
-      const offset = Number(json.offset);
-      const length = Number(json.length);
-      if (jsonAt > 0 && Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length > 0) entries.push({ line, offset, length });
-    } catch {
-      // A line a crash garbled indexes nothing: the record, if whole, is indexed again from its headers.
-    }
+    // A line a crash garbled indexes nothing: the record, if whole, is indexed again from its headers.
+    const fields = parseCdxjLine(line)?.fields;
+    const offset = Number(fields?.offset);
+    const length = Number(fields?.length);
+    if (Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length > 0) entries.push({ line, offset, length });
   }
   return entries;
 }

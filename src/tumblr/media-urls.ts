@@ -3,6 +3,8 @@
  * parsed URL, never from a substring search, so `https://evil.test/?x=.tumblr.com` is not Tumblr's.
  */
 
+import { hostMatches } from '../http/media-url.js';
+
 /** Host name of a URL, lower-cased; `undefined` when the text is not an http(s) URL. */
 function hostnameOf(url: string): string | undefined {
   try {
@@ -16,7 +18,7 @@ function hostnameOf(url: string): string | undefined {
 /** Whether a URL is on a Tumblr host (`tumblr.com` or any `*.tumblr.com`): native video and audio live there. */
 export function isTumblrUrl(url: string): boolean {
   const host = hostnameOf(url);
-  return host !== undefined && (host === 'tumblr.com' || host.endsWith('.tumblr.com'));
+  return host !== undefined && hostMatches(host, ['tumblr.com']);
 }
 
 /**
@@ -25,7 +27,7 @@ export function isTumblrUrl(url: string): boolean {
  */
 export function isTumblrMediaUrl(url: string): boolean {
   const host = hostnameOf(url);
-  return host !== undefined && (host === 'media.tumblr.com' || host.endsWith('.media.tumblr.com'));
+  return host !== undefined && hostMatches(host, ['media.tumblr.com']);
 }
 
 /** Whether a URL's path ends in `.gif` or `.gifv` (Tumblr's GIF served as video or WebP), query ignored. */
