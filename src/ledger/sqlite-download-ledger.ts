@@ -5,6 +5,7 @@ import { inject, injectable } from 'inversify';
 import { DownloaderConfig } from '../config/downloader-config.js';
 import { DownloadError } from '../errors/download-error.js';
 import { NativeModuleMissingError, openSqlite } from './open-sqlite.js';
+import { GroupCommit, type Waiter } from './group-commit.js';
 import type { DownloadLedger, LedgerEntry, LedgerRecord, PartRecord, SavedFile } from './download-ledger.js';
 
 const SCHEMA = `
@@ -72,8 +73,7 @@ interface ResultRow {
 
 /**
  * The default {@link DownloadLedger}: an embedded SQLite file (better-sqlite3)
- * at `ledger.path`, in WAL mode, results committed in groups (one transaction per
- * turn of the event loop). Paths are stored relative to `outputDir`, so an archive
+ * at `ledger.path`, in WAL mode, results committed in groups ({@link GroupCommit}). Paths are stored relative to `outputDir`, so an archive
  * moved or copied with its ledger (or reached through a symlink) is still the
  * archive the ledger describes.
  *
@@ -90,8 +90,13 @@ export class SqliteDownloadLedger implements DownloadLedger {
   private readonly recordGroup: (entries: LedgerEntry[]) => void;
   /** See {@link knownContent}; built on first use. */
   private contentKeys: Set<number> | undefined;
-  /** Results waiting for the next group commit, with the promises their callers await. */
-  private waiting: Array<{ entry: LedgerEntry; resolve: () => void; reject: (error: unknown) => void }> = [];
+  /** Results waiting for their group commit, with the promises their callers await. */
+  private readonly groups = new GroupCommit<LedgerEntry>((group) => this.commitGroup(group));
+  /**
+   * URLs with a row in `parts` (a kept `.part`): read once at open, kept up to date. A result for any other
+   * URL has no row to delete, and its DELETE is not run (it was a third statement per saved file).
+   */
+  private readonly partUrls: Set<string>;
   private readonly paths: StoredPaths;
 
   private readonly file: string;
@@ -101,13 +106,14 @@ export class SqliteDownloadLedger implements DownloadLedger {
     this.paths = new StoredPaths(config.outputDir);
     this.db = openDatabase(config.ledger.path, this.paths);
     this.statements = this.prepare();
+    this.partUrls = new Set(this.guard(() => this.statements.partUrls.pluck().all() as string[]));
     const recordOne = (entry: LedgerEntry): void => {
       const row = toRow(entry, this.paths);
       const changed = this.statements.upsert.run(row).changes > 0;
       if (changed && entry.status === 'success') {
         this.statements.saveFile.run(row.filename, row.url, row.sha256, row.bytes, entry.mtimeMs ?? null, row.recorded_at);
       }
-      if (!entry.partKept) this.statements.clearPart.run(entry.url);
+      if (!entry.partKept && this.partUrls.has(entry.url)) this.statements.clearPart.run(entry.url);
     };
     this.recordTransaction = this.db.transaction(recordOne);
     this.recordGroup = this.db.transaction((entries: LedgerEntry[]) => entries.forEach(recordOne));
@@ -135,31 +141,26 @@ export class SqliteDownloadLedger implements DownloadLedger {
   }
 
   /**
-   * Group commit: results recorded in the same turn of the event loop go into one transaction, and
-   * each caller's promise resolves only once that transaction is committed (a result is never
-   * reported before it is in the ledger). One transaction per result cost about 5 % of a small-file run.
+   * Group commit ({@link GroupCommit}): each caller's promise resolves only once its result is committed (a
+   * result is never reported before it is in the ledger). One commit per result, each writing 5 to 7 pages
+   * to the log, cost about 90 µs of CPU per small file; gathered under load, about 35.
    */
   record(entry: LedgerEntry): Promise<void> {
     // Before the commit: a key present for a moment too early costs one query, one missing would cost a twin.
     if (entry.status === 'success') this.contentKeys?.add(contentKey(entry.sha256));
-    return new Promise((resolve, reject) => {
-      if (this.waiting.push({ entry, resolve, reject }) === 1) setImmediate(() => this.commitWaiting());
-    });
+    return this.groups.add(entry);
   }
 
-  private commitWaiting(): void {
-    const group = this.waiting;
-    this.waiting = [];
-    if (group.length === 0) return;
+  private commitGroup(group: Array<Waiter<LedgerEntry>>): void {
     try {
-      this.guard(() => this.recordGroup(group.map((w) => w.entry)));
-      for (const waiter of group) waiter.resolve();
+      this.guard(() => this.recordGroup(group.map((w) => w.item)));
+      for (const waiter of group) this.committed(waiter);
     } catch {
       // The group was rolled back whole: commit its results one by one, so one bad result fails only itself.
       for (const waiter of group) {
         try {
-          this.guard(() => this.recordTransaction(waiter.entry));
-          waiter.resolve();
+          this.guard(() => this.recordTransaction(waiter.item));
+          this.committed(waiter);
         } catch (error) {
           waiter.reject(error);
         }
@@ -167,8 +168,15 @@ export class SqliteDownloadLedger implements DownloadLedger {
     }
   }
 
+  /** A result is in the ledger: its caller hears so, and a `.part` row it removed is forgotten. */
+  private committed(waiter: Waiter<LedgerEntry>): void {
+    if (!waiter.item.partKept) this.partUrls.delete(waiter.item.url);
+    waiter.resolve();
+  }
+
   async markStarted(part: PartRecord): Promise<void> {
     this.guard(() => this.statements.markPart.run(part.url, this.paths.store(part.partPath), part.startedAt));
+    this.partUrls.add(part.url);
   }
 
   async inProgress(): Promise<PartRecord[]> {
@@ -203,7 +211,7 @@ export class SqliteDownloadLedger implements DownloadLedger {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.commitWaiting();
+    if (this.db.open) this.groups.flush();
     if (this.db.open) this.db.close();
   }
 
@@ -243,6 +251,7 @@ export class SqliteDownloadLedger implements DownloadLedger {
       clearPart: this.db.prepare('DELETE FROM parts WHERE url = ?'),
       markPart: this.db.prepare('INSERT OR REPLACE INTO parts (url, part_path, started_at) VALUES (?, ?, ?)'),
       parts: this.db.prepare('SELECT * FROM parts ORDER BY started_at'),
+      partUrls: this.db.prepare('SELECT url FROM parts'),
       page: this.db.prepare('SELECT rowid, * FROM results WHERE rowid > ? ORDER BY rowid LIMIT ?'),
       filePage: this.db.prepare('SELECT rowid, * FROM files WHERE rowid > ? ORDER BY rowid LIMIT ?'),
       // A name keeps the URL that first produced it; its bytes and time are those last verified there.

@@ -1,0 +1,72 @@
+import { expect } from 'chai';
+import { GroupCommit } from '../../src/ledger/group-commit.js';
+
+/** A GroupCommit that records the size of every group it commits; `failing` items reject. */
+function recorder(failing = new Set<number>()): { groups: number[][]; commit: GroupCommit<number> } {
+  const groups: number[][] = [];
+  const commit = new GroupCommit<number>(
+    (group) => {
+      groups.push(group.map((w) => w.item));
+      for (const waiter of group) {
+        if (failing.has(waiter.item)) waiter.reject(new Error(`item ${waiter.item} refused`));
+        else waiter.resolve();
+      }
+    },
+    // A long quiet time: a test that gathered where it should not would wait for it, and fail on time.
+    { quietMs: 1_000, maxWaitMs: 5_000 },
+  );
+  return { groups, commit };
+}
+
+describe('GroupCommit', () => {
+  it('should commit a caller that waits for each result on the next turn, one at a time', async () => {
+    const { groups, commit } = recorder();
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) await commit.add(i);
+    expect(groups).to.deep.equal(Array.from({ length: 20 }, (_, i) => [i]));
+    expect(performance.now() - started, 'no gathering wait').to.be.below(900);
+  });
+
+  it('should commit what comes together in one group, and the next as soon as as many have come', async () => {
+    const { groups, commit } = recorder();
+    const started = performance.now();
+    await Promise.all([1, 2, 3].map((i) => commit.add(i)));
+    await Promise.all([4, 5, 6].map((i) => commit.add(i)));
+    expect(groups).to.deep.equal([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    expect(performance.now() - started, 'the second group did not wait for quiet').to.be.below(900);
+  });
+
+  it('should gather after a group of several until items stop coming, then go back to committing at once', async () => {
+    const groups: number[][] = [];
+    const commit = new GroupCommit<number>(
+      (group) => {
+        groups.push(group.map((w) => w.item));
+        for (const waiter of group) waiter.resolve();
+      },
+      { quietMs: 5, maxWaitMs: 10_000 },
+    );
+    await Promise.all([1, 2].map((i) => commit.add(i)));
+    // One alone after a group of two: committed once nothing more came for quietMs.
+    await commit.add(3);
+    await commit.add(4);
+    expect(groups).to.deep.equal([[1, 2], [3], [4]]);
+  });
+
+  it('should settle each item by its own outcome', async () => {
+    const { commit } = recorder(new Set([2]));
+    const outcomes = await Promise.allSettled([1, 2, 3].map((i) => commit.add(i)));
+    expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+  });
+
+  it('should commit what waits at flush, without waiting', async () => {
+    const { groups, commit } = recorder();
+    await Promise.all([1, 2].map((i) => commit.add(i)));
+    const waiting = commit.add(3);
+    commit.flush();
+    await waiting;
+    expect(groups).to.deep.equal([[1, 2], [3]]);
+  });
+});
