@@ -1,4 +1,3 @@
-import { Transform, type TransformCallback } from 'node:stream';
 import type { Hash } from 'node:crypto';
 import { SNIFF_LENGTH } from '../../verify/media-formats.js';
 import type { StructureProbe } from '../../verify/structure-probe.js';
@@ -21,14 +20,14 @@ export interface ByteMeterOptions {
 }
 
 /**
- * Pass-through that hashes, counts and probes the body's structure while it
- * streams to disk, so nothing has to be read back after the transfer.
+ * Hashes, counts and probes the body's structure chunk by chunk while it streams to disk, so nothing
+ * has to be read back after the transfer. A plain object the body's writer calls, not a stream stage:
+ * a Transform per download cost its own buffering, callbacks and events per chunk.
  */
-export class ByteMeter extends Transform {
+export class ByteMeter {
   private headJudged: boolean;
 
   constructor(private readonly options: ByteMeterOptions) {
-    super();
     this.headJudged = options.onHead === undefined || options.probe.head.length >= SNIFF_LENGTH;
   }
 
@@ -37,25 +36,20 @@ export class ByteMeter extends Transform {
     return this.options.probe.bytes;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  /** Take the next chunk of the body. @returns an error that stops the transfer (too large, a refused head), or undefined */
+  take(chunk: Buffer): Error | undefined {
     const { probe } = this.options;
     const bytes = probe.bytes + chunk.length;
     const tooLarge = this.options.check(bytes);
-    if (tooLarge) {
-      callback(tooLarge);
-      return;
-    }
+    if (tooLarge) return tooLarge;
     probe.update(chunk);
     if (!this.headJudged && probe.head.length >= SNIFF_LENGTH) {
       this.headJudged = true;
       const refusal = this.options.onHead?.(probe.head);
-      if (refusal) {
-        callback(refusal);
-        return;
-      }
+      if (refusal) return refusal;
     }
     this.options.hash.update(chunk);
     this.options.onBytes?.(bytes);
-    callback(null, chunk);
+    return undefined;
   }
 }
