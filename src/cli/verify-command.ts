@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { resolveDownloaderConfig } from '../config/downloader-config.js';
 import { DownloadError } from '../errors/download-error.js';
-import { checkRecordedFile, describeCheck } from '../ledger/check-recorded-file.js';
+import { describeCheck, RecordedFileChecker } from '../ledger/check-recorded-file.js';
 import { isInside, SqliteDownloadLedger } from '../ledger/sqlite-download-ledger.js';
 import { EXIT } from './exit-codes.js';
 import { parseCommandArgs } from './command-args.js';
@@ -41,8 +41,10 @@ export function parseVerifyOptions(args: string[]): VerifyOptions {
 
 /**
  * `tumblr-dl verify <dir>`: is every file the ledger says was saved still
- * byte for byte what was saved? Files are read one at a time: this is an
- * integrity sweep, not a race.
+ * byte for byte what was saved? Files are checked one at a time, in ledger order,
+ * with blocking calls (see {@link RecordedFileChecker}): the sweep has nothing
+ * else to do, and a thread-pool round trip per call cost more than the call
+ * itself. A large file is still read a chunk ahead of its hash.
  */
 export async function verifyCommand(options: VerifyOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream = out): Promise<number> {
   if (!existsSync(options.ledgerPath)) {
@@ -63,6 +65,8 @@ export async function verifyCommand(options: VerifyOptions, out: NodeJS.Writable
     return EXIT.usage;
   }
   const tally = { intact: 0, damaged: 0, missing: 0, outside: 0 };
+  const checker = new RecordedFileChecker({ blocking: true });
+  const checkOptions = { hash: !options.quick };
   try {
     // Every name ever saved, not only each URL's latest: a --force run adds names, and each is checked.
     for await (const file of ledger.files()) {
@@ -72,15 +76,14 @@ export async function verifyCommand(options: VerifyOptions, out: NodeJS.Writable
         continue;
       }
       const record = { filename: file.path, bytes: file.bytes, sha256: file.sha256 };
-      const check = await checkRecordedFile(record, { hash: !options.quick });
-      const name = path.relative(options.dir, file.path);
+      const check = await checker.check(record, checkOptions);
       if (check.state === 'intact') tally.intact++;
       else if (check.state === 'missing') {
         tally.missing++;
-        out.write(`MISSING  ${name}  (${file.url})\n`);
+        out.write(`MISSING  ${path.relative(options.dir, file.path)}  (${file.url})\n`);
       } else {
         tally.damaged++;
-        out.write(`DAMAGED  ${name}  ${describeCheck(check, record)}  (${file.url})\n`);
+        out.write(`DAMAGED  ${path.relative(options.dir, file.path)}  ${describeCheck(check, record)}  (${file.url})\n`);
       }
     }
     if (tally.outside > 0) {
