@@ -3,10 +3,12 @@ import { writeFully } from '../disk/write-fully.js';
 import type { ByteMeter } from './byte-meter.js';
 
 /**
- * Bytes gathered before they are written: a file of up to this size is written in one call once its body
- * has ended (a write per network chunk was 7 thread-pool round trips per 64 KiB file).
+ * Bytes gathered before the first write: a file of up to this size is written in one call once its body
+ * has ended (a write per network chunk was 7 thread-pool round trips per 64 KiB file). Past them, bytes are
+ * written as they come (gathered while a write is in flight): a large body that falls silent has every
+ * byte it sent on disk, for a resume after a kill. A smaller one is never kept for resuming.
  */
-const WRITE_BATCH = 256 * 1024;
+const FIRST_WRITE = 256 * 1024;
 
 /** Most bytes waiting for the disk: beyond, the body is paused until a write has taken them. */
 const MAX_PENDING = 1024 * 1024;
@@ -45,6 +47,8 @@ export class BodySink {
   private pendingBytes = 0;
   private position: number;
   private writing = false;
+  /** Whether the first write is done: from then on, bytes are written as they come. */
+  private eager = false;
   private bodyEnded = false;
   private failure: Error | undefined;
   /** Reasons the source is paused (the pacer, the decoder, the disk): it resumes when none is left. */
@@ -117,7 +121,7 @@ export class BodySink {
     if (refusal) return this.fail(refusal);
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= WRITE_BATCH) this.flush();
+    if (this.eager || this.pendingBytes >= FIRST_WRITE) this.flush();
     if (this.pendingBytes >= MAX_PENDING && !this.heldForDisk) {
       this.heldForDisk = true;
       this.hold();
@@ -138,6 +142,7 @@ export class BodySink {
     this.pending = [];
     this.pendingBytes = 0;
     this.writing = true;
+    this.eager = true;
     writeFully(this.fd, buffers, this.position, (error) => {
       this.writing = false;
       if (error) {
@@ -152,7 +157,7 @@ export class BodySink {
         this.heldForDisk = false;
         this.release();
       }
-      if (this.bodyEnded || this.pendingBytes >= WRITE_BATCH) this.flush();
+      this.flush();
       this.finishIfDone();
     });
   }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { createGunzip, gzipSync } from 'node:zlib';
@@ -8,6 +8,7 @@ import { BodySink, type BodySinkOptions } from '../../../src/downloader/transfer
 import { ByteMeter } from '../../../src/downloader/transfer/byte-meter.js';
 import { StructureProbe } from '../../../src/verify/structure-probe.js';
 import { tempDir } from '../../support/fixtures.js';
+import { waitUntil } from '../../support/wait-until.js';
 
 /** A meter hashing what it is given; `limit` refuses a body past that many bytes. */
 function meter(limit = Infinity): { meter: ByteMeter; hash: ReturnType<typeof createHash> } {
@@ -66,6 +67,17 @@ describe(BodySink.name, () => {
     );
     expect(error?.code).to.equal('ECONNRESET');
     expect(readFileSync(file).length).to.equal(m.bytes).and.to.equal(5000);
+  });
+
+  it('should have every byte of a large body on disk while the server is silent, for a resume after a kill', async () => {
+    const source = new PassThrough();
+    const { meter: m } = meter();
+    const draining = new BodySink(fd, 0, m, plain()).drain(source);
+    source.write(Buffer.alloc(300 * 1024, 1)); // past the first batch
+    source.write(Buffer.alloc(10 * 1024, 2)); // then a little, and silence
+    await waitUntil(() => statSync(file).size === 310 * 1024, { what: '310 KiB on disk' });
+    source.end();
+    await draining;
   });
 
   it('should stop at a refusal of the meter and destroy the source', async () => {
