@@ -23,13 +23,14 @@ export interface Waiter<T> {
  * log), so under load items are gathered: but a caller that waits for each result before it starts the
  * next must never wait for company that cannot come. So the first group, and every group after one that
  * held a single item, is committed on the next turn of the event loop. After a group of several items
- * (concurrent callers), the next group is gathered until as many items have come, or none has come for
- * `quietMs`, or for at most `maxWaitMs`; when the callers stop coming together, the groups shrink back to
- * one and the waiting stops.
+ * (concurrent callers), the next group is gathered until no item has come for `quietMs`, or for at most
+ * `maxWaitMs`; when the callers stop coming together, the groups shrink back to one and the waiting stops.
+ * (Committing as soon as as many items as last time had come made the groups shrink under a steady stream:
+ * 6 results a commit where 40 came in 20 ms.)
  */
 export class GroupCommit<T> {
   private waiting: Array<Waiter<T>> = [];
-  /** Items of the last group: after several, the next is gathered, until as many have come. */
+  /** Items of the last group: after several, the next is gathered. */
   private lastGroupSize = 0;
   private groupStartedAt = 0;
   private lastArrivalAt = 0;
@@ -48,12 +49,10 @@ export class GroupCommit<T> {
   add(item: T): Promise<void> {
     this.lastArrivalAt = performance.now();
     return new Promise((resolve, reject) => {
-      const size = this.waiting.push({ item, resolve, reject });
-      if (size === 1) this.groupStartedAt = this.lastArrivalAt;
-      // As many as came together last time: the company expected is here.
-      if (this.lastGroupSize > 1 && size === this.lastGroupSize) this.nextTurn();
-      else if (size === 1 && this.lastGroupSize > 1) this.after(this.timing.quietMs);
-      else if (size === 1) this.nextTurn();
+      if (this.waiting.push({ item, resolve, reject }) > 1) return;
+      this.groupStartedAt = this.lastArrivalAt;
+      if (this.lastGroupSize > 1) this.after(Math.min(this.timing.quietMs, this.timing.maxWaitMs));
+      else this.nextTurn();
     });
   }
 
@@ -74,7 +73,6 @@ export class GroupCommit<T> {
   }
 
   private nextTurn(): void {
-    this.cancelScheduled?.();
     const immediate = setImmediate(() => {
       this.cancelScheduled = undefined;
       this.commitWaiting();
@@ -83,7 +81,6 @@ export class GroupCommit<T> {
   }
 
   private after(ms: number): void {
-    this.cancelScheduled?.();
     const timer = setTimeout(() => {
       this.cancelScheduled = undefined;
       this.check();

@@ -27,16 +27,49 @@ describe('GroupCommit', () => {
     expect(performance.now() - started, 'no gathering wait').to.be.below(900);
   });
 
-  it('should commit what comes together in one group, and the next as soon as as many have come', async () => {
-    const { groups, commit } = recorder();
-    const started = performance.now();
+  it('should commit what comes together in one group, and gather the next group after it', async () => {
+    const groups: number[][] = [];
+    const commit = new GroupCommit<number>(
+      (group) => {
+        groups.push(group.map((w) => w.item));
+        for (const waiter of group) waiter.resolve();
+      },
+      { quietMs: 20, maxWaitMs: 10_000 },
+    );
     await Promise.all([1, 2, 3].map((i) => commit.add(i)));
-    await Promise.all([4, 5, 6].map((i) => commit.add(i)));
+    // Arriving a few milliseconds apart, within the quiet time: one group.
+    const gathered = [commit.add(4)];
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    gathered.push(commit.add(5));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    gathered.push(commit.add(6));
+    await Promise.all(gathered);
     expect(groups).to.deep.equal([
       [1, 2, 3],
       [4, 5, 6],
     ]);
-    expect(performance.now() - started, 'the second group did not wait for quiet').to.be.below(900);
+  });
+
+  it('should commit a gathered group after maxWaitMs even while items keep coming', async () => {
+    const groups: number[][] = [];
+    const commit = new GroupCommit<number>(
+      (group) => {
+        groups.push(group.map((w) => w.item));
+        for (const waiter of group) waiter.resolve();
+      },
+      // Items come every 5 ms, never a quiet 1000: only maxWaitMs can end the group (and the feeding).
+      { quietMs: 1_000, maxWaitMs: 30 },
+    );
+    await Promise.all([1, 2].map((i) => commit.add(i)));
+    const started = performance.now();
+    const first = commit.add(3);
+    let n = 4;
+    const feeding = setInterval(() => void commit.add(n++), 5);
+    await first;
+    clearInterval(feeding);
+    commit.flush();
+    expect(performance.now() - started).to.be.below(900);
+    expect(groups[1]!.length).to.be.greaterThan(1);
   });
 
   it('should gather after a group of several until items stop coming, then go back to committing at once', async () => {
