@@ -15,15 +15,12 @@ import { closest } from '../config/closest-name.js';
 import { parseCommandArgs, UsageError } from './command-args.js';
 import { EXIT } from './exit-codes.js';
 import type { CommandIo } from './fetch-command.js';
-import { FETCH_USAGE, parseFetchOptions } from './fetch-options.js';
-import { parseVerifyOptions, verifyCommand, VERIFY_USAGE } from './verify-command.js';
-import { parseWaczOptions, waczCommand, WACZ_USAGE } from './wacz-command.js';
-import { ENQUEUE_USAGE, parseEnqueueOptions, parseStatusOptions, parseWorkerOptions, STATUS_USAGE, WORKER_USAGE } from './scale-out-options.js';
 
-// fetch (got, inversify, the downloader) and the demo origin are loaded only by the commands that run
-// them: `--help`, `--version` and `verify` start in a fraction of the memory.
+// Every command loads its own modules, options and usage text included, so `--version` and `--help` load only
+// this file and the three modules above; the bundle (tools/bundle-cli.mjs) makes each a chunk loaded on demand.
+// fetch-command (got, inversify, the downloader) loads only once the options parse, so `fetch --help` and a
+// usage error stay cheap; BullMQ and ioredis load only for the scale-out commands.
 const fetchCommand: typeof import('./fetch-command.js').fetchCommand = async (...args) => (await import('./fetch-command.js')).fetchCommand(...args);
-// BullMQ and ioredis too: only the scale-out commands pay for them.
 const enqueueCommand: typeof import('./enqueue-command.js').enqueueCommand = async (...args) => (await import('./enqueue-command.js')).enqueueCommand(...args);
 const workerCommand: typeof import('./worker-command.js').workerCommand = async (...args) => (await import('./worker-command.js')).workerCommand(...args);
 const statusCommand: typeof import('./status-command.js').statusCommand = async (...args) => (await import('./status-command.js')).statusCommand(...args);
@@ -96,7 +93,8 @@ async function withUsage(name: string, usage: string, run: () => Promise<number>
 /** `tumblr-dl demo`: fetch from a local sample origin into `outputDir`. */
 async function demo(outputDir: string, io: CommandIo): Promise<number> {
   // A fixed port when free, so the URLs stay the same and a second demo shows the ledger skipping them.
-  const origin = await (await import('./sample-origin.js')).startSampleOrigin(DEMO_PORT);
+  const [{ startSampleOrigin }, { parseFetchOptions }] = await Promise.all([import('./sample-origin.js'), import('./fetch-options.js')]);
+  const origin = await startSampleOrigin(DEMO_PORT);
   try {
     mkdirSync(outputDir, { recursive: true });
     const input = path.join(outputDir, 'sample-input.jsonl');
@@ -118,12 +116,24 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${pkg.version}\n`);
     return EXIT.ok;
   }
-  if (command === 'fetch') return withUsage('fetch', FETCH_USAGE, () => fetchCommand(parseFetchOptions(rest), io));
-  if (command === 'verify') return withUsage('verify', VERIFY_USAGE, () => verifyCommand(parseVerifyOptions(rest), process.stdout, process.stderr));
-  if (command === 'wacz') return withUsage('wacz', WACZ_USAGE, () => waczCommand(parseWaczOptions(rest), process.stdout, process.stderr));
-  if (command === 'enqueue') return withUsage('enqueue', ENQUEUE_USAGE, () => enqueueCommand(parseEnqueueOptions(rest), io));
-  if (command === 'worker') return withUsage('worker', WORKER_USAGE, () => workerCommand(parseWorkerOptions(rest), io));
-  if (command === 'status') return withUsage('status', STATUS_USAGE, () => statusCommand(parseStatusOptions(rest), process.stdout, process.stderr));
+  if (command === 'fetch') {
+    const { FETCH_USAGE, parseFetchOptions } = await import('./fetch-options.js');
+    return withUsage('fetch', FETCH_USAGE, () => fetchCommand(parseFetchOptions(rest), io));
+  }
+  if (command === 'verify') {
+    const { parseVerifyOptions, verifyCommand, VERIFY_USAGE } = await import('./verify-command.js');
+    return withUsage('verify', VERIFY_USAGE, () => verifyCommand(parseVerifyOptions(rest), process.stdout, process.stderr));
+  }
+  if (command === 'wacz') {
+    const { parseWaczOptions, waczCommand, WACZ_USAGE } = await import('./wacz-command.js');
+    return withUsage('wacz', WACZ_USAGE, () => waczCommand(parseWaczOptions(rest), process.stdout, process.stderr));
+  }
+  if (command === 'enqueue' || command === 'worker' || command === 'status') {
+    const options = await import('./scale-out-options.js');
+    if (command === 'enqueue') return withUsage('enqueue', options.ENQUEUE_USAGE, () => enqueueCommand(options.parseEnqueueOptions(rest), io));
+    if (command === 'worker') return withUsage('worker', options.WORKER_USAGE, () => workerCommand(options.parseWorkerOptions(rest), io));
+    return withUsage('status', options.STATUS_USAGE, () => statusCommand(options.parseStatusOptions(rest), process.stdout, process.stderr));
+  }
   if (command === 'demo') {
     return withUsage('demo', DEMO_USAGE, () => {
       const { values } = parseCommandArgs(rest, { output: { type: 'string', short: 'o' } }, null);
