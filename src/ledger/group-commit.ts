@@ -7,7 +7,7 @@ export interface GroupCommitTiming {
 }
 
 /** The timing the SQLite ledger uses: see {@link GroupCommit}. */
-export const LEDGER_GROUP_TIMING: GroupCommitTiming = { quietMs: 2, maxWaitMs: 20 };
+export const LEDGER_GROUP_TIMING: GroupCommitTiming = { quietMs: 5, maxWaitMs: 25 };
 
 /** One item waiting for its commit, and the promise its caller holds: the commit settles it. */
 export interface Waiter<T> {
