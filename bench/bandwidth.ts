@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliOf } from './bench-kit.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORK = path.join(os.tmpdir(), 'tumblr-dl-bench-cap');
@@ -50,13 +51,9 @@ async function measure(c: Case): Promise<{ seconds: number; rate: number }> {
   const list = path.join(WORK, 'list.txt');
   writeFileSync(list, bodies.map((_, i) => `${base}/${i}.jpg`).join('\n') + '\n');
   // The CLI runs in a child process, waited for without blocking: this process is the origin and must serve.
-  const child = spawn(
-    process.execPath,
-    [path.join(ROOT, 'dist/cli/tumblr-dl.js'), 'fetch', list, '-o', path.join(WORK, 'out'), '-c', '8', '-r', '0', '-q', '--limit-rate', String(CAP)],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [cliOf(ROOT), 'fetch', list, '-o', path.join(WORK, 'out'), '-c', '8', '-r', '0', '-q', '--limit-rate', String(CAP)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));

@@ -9,6 +9,15 @@ import { selfSigned } from '../test/support/self-signed.js';
 
 const MiB = 1024 * 1024;
 
+/**
+ * The `tumblr-dl` a checkout's users run: its bundled bin, or tsc's output for a checkout from before the
+ * bundle (a `--baseline` older than it).
+ */
+export function cliOf(checkout: string): string {
+  const bundle = path.join(checkout, 'dist/cli/tumblr-dl.bundle.js');
+  return existsSync(bundle) ? bundle : path.join(checkout, 'dist/cli/tumblr-dl.js');
+}
+
 /** The files of a workload: `count` files of `size` bytes, named `<id><i>.jpg`. */
 export interface WorkloadFiles {
   id: string;

@@ -2,12 +2,15 @@
  * npm run bench: the plugin's CLI against curl, aria2c, a naive got pipeline (the got floor) and a raw node:http floor,
  * on the same URL lists served by nginx on 127.0.0.1, alternating tools run by run.
  * Writes bench/results/latest.md. Every downloaded file is checked against the
- * reference SHA-256. Options: --runs N (default 3), --only A,B,C,D,Q,L (Q: bench/scale-out.ts, L: bench/bandwidth.ts), --quick (small C),
+ * reference SHA-256. Options: --runs N (default 3), --only A,B,C,D,E,S,V,Q,L (S: start-up, bench/startup.ts; V: verify,
+ * bench/verify-bench.ts; Q: bench/scale-out.ts, L: bench/bandwidth.ts), --quick (small C),
  * --baseline <checkout> (another built checkout's CLI as one more tool, "tumblr-dl baseline": a before/after
  * in the same run, where the machine's drift between runs cannot blur it).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { generate, startOrigin, timed, type Sample, type WorkloadFiles } from './bench-kit.js';
+import { cliOf, generate, startOrigin, timed, type Sample, type WorkloadFiles } from './bench-kit.js';
+import { startupRows } from './startup.js';
+import { verifyRows } from './verify-bench.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -18,7 +21,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORK = path.join(os.tmpdir(), 'tumblr-dl-bench');
 const args = process.argv.slice(2);
 const RUNS = Number(args[args.indexOf('--runs') + 1] ?? 0) || 3;
-const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : ['A', 'B', 'C', 'D', 'E'];
+const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : ['A', 'B', 'C', 'D', 'E', 'S', 'V'];
 const QUICK = args.includes('--quick');
 const BASELINE = args.includes('--baseline') ? path.resolve(args[args.indexOf('--baseline') + 1]!) : undefined;
 const MiB = 1024 * 1024;
@@ -55,11 +58,7 @@ const trusting = (caFile: string | undefined): NodeJS.ProcessEnv | undefined => 
 const tumblrDl =
   (checkout: string, extra: string[] = []): Tool =>
   (_list, jsonl, out, caFile) =>
-    timed(
-      process.execPath,
-      [path.join(checkout, 'dist/cli/tumblr-dl.js'), 'fetch', jsonl, '-o', out, '-c', '16', '--per-host', '16', '-r', '0', '-q', '--redownload', ...extra],
-      trusting(caFile),
-    );
+    timed(process.execPath, [cliOf(checkout), 'fetch', jsonl, '-o', out, '-c', '16', '--per-host', '16', '-r', '0', '-q', '--redownload', ...extra], trusting(caFile));
 
 const curl =
   (extra: string[]): Tool =>
@@ -143,7 +142,7 @@ async function main(): Promise<void> {
   if (ONLY.includes('Q')) execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/scale-out.ts')], { cwd: ROOT, stdio: 'inherit' });
   // L, the bandwidth cap's accuracy, too.
   if (ONLY.includes('L')) execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/bandwidth.ts')], { cwd: ROOT, stdio: 'inherit' });
-  if (WORKLOADS.length === 0) return;
+  if (WORKLOADS.length === 0 && !ONLY.includes('S') && !ONLY.includes('V')) return;
   if (!available('/usr/bin/time') || !available('aria2c')) {
     spawnSync('bash', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time aria2 curl'], { stdio: 'inherit' });
   }
@@ -204,6 +203,9 @@ async function main(): Promise<void> {
   } finally {
     origin.stop();
   }
+  const shortRuns = [...(ONLY.includes('S') ? startupRows(ROOT, BASELINE) : []), ...(ONLY.includes('V') ? await verifyRows(WORK, BASELINE) : [])];
+  for (const row of shortRuns) console.log(row);
+  rows.push(...shortRuns);
   const table = [
     `# Benchmark: tumblr-dl vs curl vs aria2c`,
     '',
@@ -217,6 +219,8 @@ async function main(): Promise<void> {
     "E is served by the same nginx over HTTPS (TLS 1.3, HTTP/2 offered, a self-signed certificate made for the run and given to every tool); its TLS connections are counted from nginx's log of each request's `$connection`. curl runs with `--http2` (multiplexing), aria2c and the got floor over HTTP/1.1 keep-alive.",
     '',
     'tumblr-dl runs with hashing, verification (media signature, size, placeholders, structure), the folder lock, fsync and atomic finalize on; `-r 0` (no rate limit), `--per-host 16`.',
+    '',
+    'S: start-up, the median of 10 runs each: `node -e 0`, `tumblr-dl --version`, and a fetch of one 64 KiB file from a loopback origin into a new folder (ledger created). V: `tumblr-dl verify` of a folder against `sha256sum` of the same files (warm page cache, median of 3).',
     ...(BASELINE ? ['', `"tumblr-dl baseline" is the same command from ${baselineName(BASELINE)}.`] : []),
     '',
   ].join('\n');

@@ -10,10 +10,10 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { startRedis } from '../test/support/redis-server.js';
-import { generate, startOrigin, timed, type Sample } from './bench-kit.js';
+import { cliOf, generate, startOrigin, timed, type Sample } from './bench-kit.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = path.join(ROOT, 'dist/cli/tumblr-dl.js');
+const CLI = cliOf(ROOT);
 const WORK = path.join(os.tmpdir(), 'tumblr-dl-bench-q');
 const RUNS = 3;
 const A = { id: 'A', count: 2000, size: 64 * 1024 };

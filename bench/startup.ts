@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generate, timed, type Sample } from './bench-kit.js';
+import { cliOf, generate, timed, type Sample } from './bench-kit.js';
 
 /** Runs per row, after one untimed run that warms the page cache. */
 const RUNS = 10;
@@ -58,13 +58,14 @@ const ms = (seconds: number): string => `${(seconds * 1000).toFixed(0)} ms`;
  * (Node's own start, the floor), `tumblr-dl --version` and a `tumblr-dl fetch` of a list of one 64 KiB JPEG
  * from a loopback origin into a new folder (so a ledger is created, as on a first run). Each row is the median
  * of 10 runs, alternating the order run by run; peak RSS is the largest of them. The CLI is the bundle
- * users run, `dist/cli/tumblr-dl.bundle.js` of the checkout at `root`, which must be built (`npm run build`).
+ * users run, `dist/cli/tumblr-dl.bundle.js` of the checkout at `root`, which must be built (`npm run build`);
+ * with `baseline`, another built checkout's CLI gets its `--version` and fetch rows too ("tumblr-dl baseline").
  *
  * NODE_EXTRA_CA_CERTS is unset for these runs: where it names the system's bundle, Node parses every
  * certificate in it at each start (some 50 ms here), a cost of the machine's setup that would hide the CLI's.
  * Throws when a fetch does not save the file with its reference SHA-256.
  */
-export function startupRows(root: string): string[] {
+export function startupRows(root: string, baseline?: string): string[] {
   const cli = path.join(root, 'dist/cli/tumblr-dl.bundle.js');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build in ${root}`);
   const work = mkdtempSync(path.join(os.tmpdir(), 'tumblr-dl-startup-'));
@@ -78,9 +79,9 @@ export function startupRows(root: string): string[] {
     writeFileSync(list, JSON.stringify({ url: `http://127.0.0.1:${readFileSync(portFile, 'utf8')}/${name}`, postId: 's0', mediaType: 'image' }) + '\n');
     const out = path.join(work, 'out');
     const env: NodeJS.ProcessEnv = { NODE_EXTRA_CA_CERTS: undefined };
-    const fetchOne = (): Sample => {
+    const fetchOne = (bin: string) => (): Sample => {
       rmSync(out, { recursive: true, force: true });
-      const sample = run(process.execPath, [cli, 'fetch', list, '-o', out, '-q'], env);
+      const sample = run(process.execPath, [bin, 'fetch', list, '-o', out, '-q'], env);
       const saved = readdirSync(out).filter((f) => f.endsWith('.jpg'));
       if (saved.length !== 1 || sha256Of(path.join(out, saved[0]!)) !== sha256)
         throw new Error(`tumblr-dl fetch did not save ${name} with its SHA-256 (saved: ${saved.join(', ') || 'nothing'})`);
@@ -89,8 +90,15 @@ export function startupRows(root: string): string[] {
     const rows: Array<{ workload: string; tool: string; once: () => Sample; samples: Sample[] }> = [
       { workload: 'S start-up', tool: 'node -e 0', once: () => run(process.execPath, ['-e', '0'], env), samples: [] },
       { workload: 'S start-up', tool: 'tumblr-dl --version', once: () => run(process.execPath, [cli, '--version'], env), samples: [] },
-      { workload: 'S 1 × 64 KiB', tool: 'tumblr-dl fetch', once: fetchOne, samples: [] },
+      { workload: 'S 1 × 64 KiB', tool: 'tumblr-dl fetch', once: fetchOne(cli), samples: [] },
     ];
+    if (baseline !== undefined) {
+      const before = cliOf(baseline);
+      rows.push(
+        { workload: 'S start-up', tool: 'tumblr-dl baseline --version', once: () => run(process.execPath, [before, '--version'], env), samples: [] },
+        { workload: 'S 1 × 64 KiB', tool: 'tumblr-dl baseline fetch', once: fetchOne(before), samples: [] },
+      );
+    }
     for (const row of rows) row.once();
     for (let i = 0; i < RUNS; i++) for (const row of i % 2 === 0 ? rows : [...rows].reverse()) row.samples.push(row.once());
     return rows.map(

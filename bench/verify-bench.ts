@@ -9,10 +9,10 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveDownloaderConfig } from '../src/config/downloader-config.js';
 import { SqliteDownloadLedger } from '../src/ledger/sqlite-download-ledger.js';
-import { generate, timed, type Sample, type WorkloadFiles } from './bench-kit.js';
+import { cliOf, generate, timed, type Sample, type WorkloadFiles } from './bench-kit.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = path.join(ROOT, 'dist/cli/tumblr-dl.js');
+const CLI = cliOf(ROOT);
 const MiB = 1024 * 1024;
 const RUNS = 3;
 
@@ -71,9 +71,10 @@ function row(label: string, tool: string, samples: Sample[]): string {
  * Each tool runs once to warm the page cache (it cannot be dropped here), then {@link RUNS} times alternating;
  * the median is reported. The CLI must be built (`npm run build`); verify must find every file intact.
  * @param work a scratch folder with room for 1.1 GB
+ * @param baseline another built checkout, whose `verify` is timed too ("tumblr-dl baseline verify")
  * @returns per workload three markdown rows for `bench/run.ts`'s table: tumblr-dl verify, sha256sum, and their ratio (wall and CPU)
  */
-export async function verifyRows(work: string): Promise<string[]> {
+export async function verifyRows(work: string, baseline?: string): Promise<string[]> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   const rows: string[] = [];
   for (const w of WORKLOADS) {
@@ -85,6 +86,7 @@ export async function verifyRows(work: string): Promise<string[]> {
       const tools: Record<string, () => Sample> = {
         'tumblr-dl verify': () => timed(process.execPath, [CLI, 'verify', dir]),
         sha256sum: () => timed('bash', ['-c', `find "$0" -name '*.jpg' -print0 | xargs -0 sha256sum > /dev/null`, dir]),
+        ...(baseline === undefined ? {} : { 'tumblr-dl baseline verify': () => timed(process.execPath, [cliOf(baseline), 'verify', dir]) }),
       };
       const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(tools).map((t) => [t, []]));
       // A first run of each warms the page cache for every later run; the first one also checks that verify finds all intact.
