@@ -95,7 +95,10 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
   const worker = new Worker<MediaJob, WorkerResult>(scaleOut.queueName, run, {
     connection: openRedis(scaleOut.redisUrl, outage),
     name,
-    concurrency: config.maxConcurrent,
+    // Twice the downloads at once, as fetch keeps work queued: a job holds its place until its result is in the
+    // ledger, and the ledger commits results in groups (GroupCommit). With exactly maxConcurrent jobs, the
+    // downloads of a group all waited for its commit with the network idle, and jobs came in waves of 16.
+    concurrency: config.maxConcurrent * 2,
     lockDuration: scaleOut.lockDurationMs,
     stalledInterval: scaleOut.stalledIntervalMs,
     maxStalledCount: scaleOut.maxStalledCount,
@@ -121,7 +124,17 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
   });
   const watching = new AbortController();
   // The queue's size is watched for the status line, and for --exit-when-drained.
-  const watch = options.exitWhenDrained || io.stdout.isTTY ? watchQueue(queue, (left) => (tally.queued = left), options.exitWhenDrained, watching.signal) : undefined;
+  // The worker saying it found the queue empty is worth a look at once: --exit-when-drained ends then, not up to a poll later.
+  // Then each job that ends may be the last one: each is worth a look too.
+  const drained = { wake: (): void => {} };
+  let sawDrained = false;
+  worker.on('drained', () => {
+    sawDrained = true;
+    drained.wake();
+  });
+  const jobEnded = (): void => (sawDrained ? drained.wake() : undefined);
+  worker.on('completed', jobEnded).on('failed', jobEnded);
+  const watch = options.exitWhenDrained || io.stdout.isTTY ? watchQueue(queue, (left) => (tally.queued = left), options.exitWhenDrained, watching.signal, drained) : undefined;
   await Promise.race([stopped, watch ?? new Promise<never>(() => {})]);
   watching.abort();
   stopLiveBytes();
@@ -146,17 +159,24 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
 
 /**
  * Report how many jobs are left in the queue (waiting, delayed, prioritized, active: every worker's) every
- * {@link QUEUE_POLL_MS}; with `untilDrained`, resolve once that is none. A job held by a dead worker stays
+ * {@link QUEUE_POLL_MS}, and when `drained` is woken (the worker found the queue empty); with `untilDrained`,
+ * resolve once that is none. A job held by a dead worker stays
  * active until stalled-job recovery puts it back, so the last worker standing waits for it, takes it and
  * finishes it. Never resolves otherwise; `signal` ends the watch.
  */
-async function watchQueue(queue: MediaQueue, report: (left: number) => void, untilDrained: boolean, signal: AbortSignal): Promise<void> {
+async function watchQueue(queue: MediaQueue, report: (left: number) => void, untilDrained: boolean, signal: AbortSignal, drained: { wake: () => void }): Promise<void> {
   while (!signal.aborted) {
     const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'waiting-children');
     const left = Object.values(counts).reduce((sum, n) => sum + n, 0);
     report(left);
     if (untilDrained && left === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, QUEUE_POLL_MS));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, QUEUE_POLL_MS);
+      drained.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
   return new Promise<never>(() => {});
 }

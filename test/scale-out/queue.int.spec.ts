@@ -151,17 +151,29 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
       for (const run of runs) void run.then((ended) => (exitedEarly ??= ended));
       const queue = queueOf(queueName);
       // Kill w2 mid-run, while it holds jobs: once every worker runs its 4 (-c 4) and all 12 wait at the origin,
-      // nothing can finish, so what w2 holds is known and stays so until it dies.
+      // nothing can finish, so what w2 holds is known and stays so until it dies. A worker holds twice the jobs
+      // it runs (the other 4 wait for a download slot), as fetch keeps work queued.
+      // A job whose download ended stays active until its result is in the ledger (a group commit, at most 25 ms
+      // later): the same 8 jobs seen 200 ms apart are the ones that cannot finish.
       let held: Array<{ id: string; takenAt: number }> = [];
+      let seen = { ids: '', at: 0 };
       await waitUntil(
         async () => {
           if (exitedEarly) throw new Error(`a worker exited before w2 was killed: ${exitedEarly.stderr}`);
           if (origin.held < 12) return false;
           const active = (await queue.getJobs(['active'])).filter((j) => j?.processedBy === 'w2');
           held = active.map((j) => ({ id: j.id!, takenAt: j.processedOn! }));
-          return held.length === 4;
+          const ids = held
+            .map((j) => j.id)
+            .sort()
+            .join();
+          if (held.length !== 8 || ids !== seen.ids) {
+            seen = { ids, at: Date.now() };
+            return false;
+          }
+          return Date.now() - seen.at >= 200;
         },
-        { timeoutMs: 30_000, what: 'w2 running 4 jobs, and 12 requests held at the origin' },
+        { timeoutMs: 30_000, what: 'w2 holding 8 jobs, and 12 requests held at the origin' },
       );
       victim!.kill('SIGKILL');
       const killed = await runs[1]!;
@@ -423,9 +435,10 @@ describe('scale-out: enqueue, worker and status on a real Redis', function () {
       await waitUntil(
         async () => {
           if (exited) throw new Error(`the worker exited before the SIGTERM: ${(await run).stderr}`);
-          return origin.held === 3 && (await queue.getActiveCount()) === 3;
+          // -c 3: 3 downloads at once, and a worker holds twice that many jobs: all 6.
+          return origin.held === 3 && (await queue.getActiveCount()) === 6;
         },
-        { timeoutMs: 30_000, what: '3 jobs active, their requests held at the origin' },
+        { timeoutMs: 30_000, what: '6 jobs active, 3 of their requests held at the origin' },
       );
       worker!.kill('SIGTERM');
       const ended = await run;
