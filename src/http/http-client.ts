@@ -30,7 +30,7 @@ export interface HttpClientOptions {
  * handshake per socket, not per file), identity encoding so stored bytes are
  * the origin's bytes, and got's own retry off because the RetryStrategy owns retries. With `http2`,
  * got asks each HTTPS host for h2 by ALPN, once per host, on the connection that then carries the
- * host's one h2 session (the downloads of that host its streams: see {@link Http2Agent}), and falls
+ * host's one h2 session (the downloads of that host its streams: see `Http2Agent`), and falls
  * back to the keep-alive HTTPS agent where h2 is not offered.
  */
 export function createHttpClient(options: HttpClientOptions): HttpClient {

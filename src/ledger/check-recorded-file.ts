@@ -139,7 +139,7 @@ const sharedChecker = new RecordedFileChecker();
  * archive has new times, so it is read once, and its new times recorded by the caller). A file deleted
  * before it is opened, or cut short while it is read, is `missing`.
  */
-export async function checkRecordedFile(record: RecordedFile, options: CheckOptions): Promise<FileCheck> {
+export async function checkRecordedFile(record: Pick<LedgerRecord, 'filename' | 'bytes' | 'sha256' | 'mtimeMs'>, options: CheckOptions): Promise<FileCheck> {
   return sharedChecker.check(record, options);
 }
 

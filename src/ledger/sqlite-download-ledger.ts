@@ -73,7 +73,7 @@ interface ResultRow {
 
 /**
  * The default {@link DownloadLedger}: an embedded SQLite file (better-sqlite3)
- * at `ledger.path`, in WAL mode, results committed in groups ({@link GroupCommit}). Paths are stored relative to `outputDir`, so an archive
+ * at `ledger.path`, in WAL mode, results committed in groups (`GroupCommit`). Paths are stored relative to `outputDir`, so an archive
  * moved or copied with its ledger (or reached through a symlink) is still the
  * archive the ledger describes.
  *
@@ -141,7 +141,7 @@ export class SqliteDownloadLedger implements DownloadLedger {
   }
 
   /**
-   * Group commit ({@link GroupCommit}): each caller's promise resolves only once its result is committed (a
+   * Group commit (`GroupCommit`): each caller's promise resolves only once its result is committed (a
    * result is never reported before it is in the ledger). One commit per result, each writing 5 to 7 pages
    * to the log, cost about 90 µs of CPU per small file; gathered under load, about 35.
    */
