@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { GroupCommit } from '../../src/ledger/group-commit.js';
 
 /** A GroupCommit that records the size of every group it commits; `failing` items reject. */
-function recorder(failing = new Set<number>()): { groups: number[][]; commit: GroupCommit<number> } {
+function recorder(failing = new Set<number>(), timing = { quietMs: 1_000, maxWaitMs: 5_000 }): { groups: number[][]; commit: GroupCommit<number> } {
   const groups: number[][] = [];
   const commit = new GroupCommit<number>(
     (group) => {
@@ -12,8 +12,8 @@ function recorder(failing = new Set<number>()): { groups: number[][]; commit: Gr
         else waiter.resolve();
       }
     },
-    // A long quiet time: a test that gathered where it should not would wait for it, and fail on time.
-    { quietMs: 1_000, maxWaitMs: 5_000 },
+    // By default a long quiet time: a test that gathered where it should not would wait for it, and fail on time.
+    timing,
   );
   return { groups, commit };
 }
@@ -28,14 +28,8 @@ describe('GroupCommit', () => {
   });
 
   it('should commit what comes together in one group, and gather the next group after it', async () => {
-    const groups: number[][] = [];
-    const commit = new GroupCommit<number>(
-      (group) => {
-        groups.push(group.map((w) => w.item));
-        for (const waiter of group) waiter.resolve();
-      },
-      { quietMs: 20, maxWaitMs: 10_000 },
-    );
+    // Items 5 ms apart (more under load) stay within the quiet time.
+    const { groups, commit } = recorder(undefined, { quietMs: 300, maxWaitMs: 10_000 });
     await Promise.all([1, 2, 3].map((i) => commit.add(i)));
     // Arriving a few milliseconds apart, within the quiet time: one group.
     const gathered = [commit.add(4)];
@@ -51,15 +45,8 @@ describe('GroupCommit', () => {
   });
 
   it('should commit a gathered group after maxWaitMs even while items keep coming', async () => {
-    const groups: number[][] = [];
-    const commit = new GroupCommit<number>(
-      (group) => {
-        groups.push(group.map((w) => w.item));
-        for (const waiter of group) waiter.resolve();
-      },
-      // Items come every 5 ms, never a quiet 1000: only maxWaitMs can end the group (and the feeding).
-      { quietMs: 1_000, maxWaitMs: 30 },
-    );
+    // Items come every 5 ms, never a quiet 1000: only maxWaitMs can end the group (and the feeding).
+    const { groups, commit } = recorder(undefined, { quietMs: 1_000, maxWaitMs: 30 });
     await Promise.all([1, 2].map((i) => commit.add(i)));
     const started = performance.now();
     const first = commit.add(3);
@@ -73,14 +60,7 @@ describe('GroupCommit', () => {
   });
 
   it('should gather after a group of several until items stop coming, then go back to committing at once', async () => {
-    const groups: number[][] = [];
-    const commit = new GroupCommit<number>(
-      (group) => {
-        groups.push(group.map((w) => w.item));
-        for (const waiter of group) waiter.resolve();
-      },
-      { quietMs: 5, maxWaitMs: 10_000 },
-    );
+    const { groups, commit } = recorder(undefined, { quietMs: 5, maxWaitMs: 10_000 });
     await Promise.all([1, 2].map((i) => commit.add(i)));
     // One alone after a group of two: committed once nothing more came for quietMs.
     await commit.add(3);
