@@ -2,7 +2,7 @@
 import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { DownloadError } from '../errors/download-error.js';
-import { writeFully } from './warc-serializer.js';
+import { writeFullyAt } from '../downloader/disk/write-fully.js';
 import { surt } from './surt.js';
 import type { CdxjFields, WrittenRecord } from './warc-record.js';
 
@@ -27,7 +27,7 @@ export async function finishFiles(dir: string, base: string, lines?: string[]): 
   const sorted = unsorted.map((line) => Buffer.from(line + '\n', 'utf8')).sort(Buffer.compare);
   const temp = await open(at(CDXJ_TEMP), 'w');
   try {
-    await writeFully(temp, Buffer.concat(sorted), 0);
+    await writeFullyAt(temp.fd, [Buffer.concat(sorted)], 0);
     await temp.sync();
   } finally {
     await temp.close();

@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, crc32, createGzip, gzipSync } from 'node:zlib';
 import { DownloadError } from '../errors/download-error.js';
 import type { FilePayload, WarcRecordSpec } from './warc-record.js';
+import { writeFullyAt } from '../downloader/disk/write-fully.js';
 
 /** Options of {@link serializeWarcRecord}. */
 export interface SerializeOptions {
@@ -171,14 +172,14 @@ export async function serializeWarcRecord(file: FileHandle, position: number, sp
   const header = warcHeaderBlock(spec, spec.recordId ?? newRecordId());
   if (blockLength(spec) <= SMALL_RECORD) {
     const member = await smallMember(spec, header, options);
-    await writeFully(file, member, position);
+    await writeFullyAt(file.fd, [member], position);
     return member.length;
   }
   const gzip = createGzip({ level: levelFor(spec, options), chunkSize: GZIP_CHUNK });
   let written = 0;
   await pipeline(blockChunks(spec, header), gzip, async (compressed: AsyncIterable<Buffer>) => {
     for await (const chunk of compressed) {
-      await writeFully(file, chunk, position + written);
+      await writeFullyAt(file.fd, [chunk], position + written);
       written += chunk.length;
     }
   });
@@ -303,14 +304,5 @@ async function* fileRange(payload: FilePayload): AsyncGenerator<Buffer> {
   }
   if (read !== payload.length) {
     throw new DownloadError('FILESYSTEM', `WARC payload ${payload.file} gave ${read} bytes from ${start}, not the ${payload.length} stated`);
-  }
-}
-
-/** Write all of `bytes` at `position`: `FileHandle.write` may write less than asked. */
-export async function writeFully(file: FileHandle, chunk: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < chunk.length) {
-    const { bytesWritten } = await file.write(chunk, done, chunk.length - done, position + done);
-    done += bytesWritten;
   }
 }

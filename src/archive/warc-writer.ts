@@ -11,7 +11,8 @@ import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { DownloadError } from '../errors/download-error.js';
 import type { CdxjFields, WarcRecordSpec, WrittenRecord } from './warc-record.js';
-import { newRecordId, serializeSmallRecord, serializeWarcRecord, validateRecordSpec, warcFields, writeFully } from './warc-serializer.js';
+import { newRecordId, serializeSmallRecord, serializeWarcRecord, validateRecordSpec, warcFields } from './warc-serializer.js';
+import { writeFullyAt } from '../downloader/disk/write-fully.js';
 import { asFilesystemError, cdxjLine, CDXJ_OPEN, compactDate, finishFiles, validateIndex, WARC_DONE, WARC_OPEN } from './warc-files.js';
 import { recoverFile } from './warc-recovery.js';
 
@@ -76,20 +77,6 @@ const DEFAULT_WARCINFO: Readonly<Record<string, string>> = Object.freeze({
 });
 
 const DEFAULT_MAX_SIZE = 1_000_000_000;
-
-/** Write `buffers` one after the other from `position`, in as few calls as the system takes (no copy into one buffer). */
-async function writeAllOf(file: FileHandle, buffers: Buffer[], position: number): Promise<void> {
-  let rest = buffers;
-  let at = position;
-  while (rest.length > 0) {
-    const { bytesWritten } = await file.writev(rest, at);
-    if (bytesWritten === 0) throw new Error('the file system took no byte of a WARC write');
-    at += bytesWritten;
-    let skip = bytesWritten;
-    while (rest.length > 0 && skip >= rest[0]!.length) skip -= rest.shift()!.length;
-    if (rest.length > 0 && skip > 0) rest = [rest[0]!.subarray(skip), ...rest.slice(1)];
-  }
-}
 
 /** A record of a queued group: its spec with its id, and its gzip member when small (built ahead of its turn). */
 interface PreparedRecord {
@@ -245,7 +232,7 @@ export class WarcWriter {
       let gathered: Buffer[] = [];
       let gatheredAt = start;
       const flush = async (): Promise<void> => {
-        if (gathered.length > 0) await writeAllOf(warc.file, gathered, gatheredAt);
+        if (gathered.length > 0) await writeFullyAt(warc.file.fd, gathered, gatheredAt);
         gathered = [];
         gatheredAt = end;
       };
@@ -308,7 +295,7 @@ export class WarcWriter {
   private async appendIndex(warc: OpenWarc, line: string): Promise<void> {
     warc.index ??= { file: await open(path.join(this.dir, warc.base + CDXJ_OPEN), 'wx'), size: 0 };
     const bytes = Buffer.from(line, 'utf8');
-    await writeFully(warc.index.file, bytes, warc.index.size);
+    await writeFullyAt(warc.index.file.fd, [bytes], warc.index.size);
     warc.index.size += bytes.length;
   }
 

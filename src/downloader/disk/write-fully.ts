@@ -1,4 +1,5 @@
 import { write, writev } from 'node:fs';
+import { promisify } from 'node:util';
 
 /**
  * Write `buffers` at `position` of the open file `fd`, in one call where the kernel takes them all (a
@@ -16,6 +17,12 @@ export function writeFully(fd: number, buffers: readonly Buffer[], position: num
   if (buffers.length === 1) write(fd, buffers[0]!, 0, buffers[0]!.length, position, after);
   else writev(fd, buffers, position, after);
 }
+
+/**
+ * {@link writeFully} as a promise: for a `FileHandle`, give its `fd` (the WARC writer's files). No copy of
+ * the buffers into one.
+ */
+export const writeFullyAt: (fd: number, buffers: readonly Buffer[], position: number) => Promise<void> = promisify(writeFully);
 
 /** What is left of `buffers` after their first `written` bytes. */
 function unwritten(buffers: readonly Buffer[], written: number): Buffer[] {
