@@ -125,13 +125,15 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
   const watching = new AbortController();
   // The queue's size is watched for the status line, and for --exit-when-drained.
   // The worker saying it found the queue empty is worth a look at once: --exit-when-drained ends then, not up to a poll later.
-  // Then each job that ends may be the last one: each is worth a look too.
+  // Until it takes a job again, each job that ends may be the last one: each is worth a look too (and no other
+  // job end costs a Redis call).
   const drained = { wake: (): void => {} };
   let sawDrained = false;
   worker.on('drained', () => {
     sawDrained = true;
     drained.wake();
   });
+  worker.on('active', () => (sawDrained = false));
   const jobEnded = (): void => (sawDrained ? drained.wake() : undefined);
   worker.on('completed', jobEnded).on('failed', jobEnded);
   const watch = options.exitWhenDrained || io.stdout.isTTY ? watchQueue(queue, (left) => (tally.queued = left), options.exitWhenDrained, watching.signal, drained) : undefined;
@@ -160,9 +162,9 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
 /**
  * Report how many jobs are left in the queue (waiting, delayed, prioritized, active: every worker's) every
  * {@link QUEUE_POLL_MS}, and when `drained` is woken (the worker found the queue empty); with `untilDrained`,
- * resolve once that is none. A job held by a dead worker stays
- * active until stalled-job recovery puts it back, so the last worker standing waits for it, takes it and
- * finishes it. Never resolves otherwise; `signal` ends the watch.
+ * resolve once that is none. A job held by a dead worker stays active until stalled-job recovery puts it
+ * back, so the last worker standing waits for it, takes it and finishes it. Never resolves otherwise;
+ * `signal` ends the watch.
  */
 async function watchQueue(queue: MediaQueue, report: (left: number) => void, untilDrained: boolean, signal: AbortSignal, drained: { wake: () => void }): Promise<void> {
   while (!signal.aborted) {

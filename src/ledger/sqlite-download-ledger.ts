@@ -73,9 +73,9 @@ interface ResultRow {
 
 /**
  * The default {@link DownloadLedger}: an embedded SQLite file (better-sqlite3)
- * at `ledger.path`, in WAL mode, results committed in groups (`GroupCommit`). Paths are stored relative to `outputDir`, so an archive
- * moved or copied with its ledger (or reached through a symlink) is still the
- * archive the ledger describes.
+ * at `ledger.path`, in WAL mode, results committed in groups (`GroupCommit`).
+ * Paths are stored relative to `outputDir`, so an archive moved or copied with
+ * its ledger (or reached through a symlink) is still the archive the ledger describes.
  *
  * `synchronous = NORMAL`: a killed process loses nothing committed; a power
  * loss may lose the last few results, which only costs fetching those files
