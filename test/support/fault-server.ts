@@ -207,6 +207,13 @@ export class FaultServer {
     const size = full.length;
     const match = /^bytes=(\d+)-$/.exec(seen.range ?? '');
     const validatorOk = seen.ifRange === undefined || seen.ifRange === etag || seen.ifRange === script.lastModified;
+    if (match && validatorOk && (script.ranges ?? 'honour') === 'honour' && Number(match[1]) >= size) {
+      // As nginx answers a range past the end: 416, naming the size (the client may then know it holds it all).
+      seen.status = 416;
+      res.writeHead(416, { 'content-range': `bytes */${size}`, ...(etag === null ? {} : { etag }), 'content-length': 0 });
+      res.end();
+      return;
+    }
     let start = 0;
     let status = 200;
     if (match && validatorOk && (script.ranges ?? 'honour') !== 'ignore' && Number(match[1]) < size) {

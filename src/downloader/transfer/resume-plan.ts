@@ -29,6 +29,11 @@ export interface WritePlan {
   declaredSize: number | undefined;
   /** Content-Encoding to undo, if the server compressed despite `identity`. */
   encoding: BodyEncoding | undefined;
+  /**
+   * The kept `.part` is already the whole file (a run killed after its last byte, or while a bucket upload
+   * was under way): the server refused the range past its end (416) and named the same size. No body follows.
+   */
+  complete?: boolean;
 }
 
 /**
@@ -58,6 +63,8 @@ export function planWrite(response: Response, candidate: ResumeCandidate | undef
   const length = encoding === undefined ? contentLength(response.headers) : undefined;
   const verdict = judgeStatus(response.statusCode, response.headers, nowMs);
   if (verdict.kind === 'whole') return { offset: 0, declaredSize: length, encoding };
+  if (verdict.kind === 'range-refused' && candidate && isAlreadyWhole(response, candidate))
+    return { offset: candidate.offset, declaredSize: candidate.offset, encoding: undefined, complete: true };
   if (verdict.kind !== 'partial') throw errorForStatus(url, response.statusCode, verdict);
   const requested = candidate?.offset ?? 0;
   const knownTotal = candidate?.state.contentLength;
@@ -69,6 +76,20 @@ export function planWrite(response: Response, candidate: ResumeCandidate | undef
     });
   }
   return { offset: requested, declaredSize: range.total ?? knownTotal, encoding };
+}
+
+/**
+ * A 416 to `Range: bytes=N-` says the file has N bytes (`Content-Range: bytes *\/N`, what curl and wget read as
+ * "already fully retrieved"), where N is the `.part`'s size and the size the first response announced, and
+ * the response's validator, when it sends one, is still the kept one. Then the `.part` is the whole file.
+ */
+function isAlreadyWhole(response: Response, candidate: ResumeCandidate): boolean {
+  const match = /^\s*bytes\s+\*\/(\d+)\s*$/i.exec(header(response.headers, 'content-range') ?? '');
+  if (!match || Number(match[1]) !== candidate.offset || candidate.state.contentLength !== candidate.offset) return false;
+  const etag = header(response.headers, 'etag');
+  if (etag !== undefined && candidate.state.etag !== undefined && etag !== candidate.state.etag) return false;
+  const lastModified = header(response.headers, 'last-modified');
+  return lastModified === undefined || candidate.state.lastModified === undefined || lastModified === candidate.state.lastModified;
 }
 
 /**

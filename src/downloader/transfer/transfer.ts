@@ -11,7 +11,7 @@ import { StructureProbe } from '../../verify/structure-probe.js';
 import type { Verifier } from '../../verify/verifier.js';
 import { writeBody } from './body-writer.js';
 import { ByteMeter } from './byte-meter.js';
-import type { OpenPart } from '../disk/open-part.js';
+import { OpenPart } from '../disk/open-part.js';
 import { toDownloadError } from '../../errors/classify-error.js';
 import { discardPart, partPaths, readPartState, writeSidecar } from '../disk/part-file.js';
 import type { PartIndex } from '../disk/part-index.js';
@@ -134,7 +134,8 @@ export class Transfer {
       const response = await waitForResponse(stream);
       if (observer.recording) await this.describe(response, stream, sentAt, range.candidate?.offset ?? 0, observer);
       const plan = planWrite(response, range.candidate, url, this.clock.now());
-      this.judgeHeaders(request, response, plan);
+      // A 416's headers describe its refusal, not the file: the kept bytes are judged by the verifier alone.
+      if (!plan.complete) this.judgeHeaders(request, response, plan);
       const hash = newSha256();
       const probe = new StructureProbe();
       const { part } = partPaths(partBase);
@@ -156,10 +157,19 @@ export class Transfer {
         onHead: (head) => refusalOf(() => this.verifier.checkHead?.({ url, mediaType: request.mediaType, contentType: response.headers['content-type'], head })),
         onBytes: (bytes) => observer.progress(bytes, plan.declaredSize),
       });
-      const body = { part, offset: plan.offset, encoding: plan.encoding, onWireBytes: (bytes: number) => (wireBytes = bytes) };
-      const pace = this.bandwidth.capped ? this.pacer(request.host, signal) : undefined;
-      const written = await writeBody(stream, body, meter, this.config.stall, url, pace);
-      const byteSize = meter.bytes;
+      let written: OpenPart;
+      let byteSize: number;
+      if (plan.complete) {
+        // Nothing to append: the 416's own body (a short page, if any) is not the file's.
+        stream.destroy();
+        written = await OpenPart.open(part, true);
+        byteSize = plan.offset;
+      } else {
+        const body = { part, offset: plan.offset, encoding: plan.encoding, onWireBytes: (bytes: number) => (wireBytes = bytes) };
+        const pace = this.bandwidth.capped ? this.pacer(request.host, signal) : undefined;
+        written = await writeBody(stream, body, meter, this.config.stall, url, pace);
+        byteSize = meter.bytes;
+      }
       if (plan.declaredSize !== undefined && plan.encoding === undefined && byteSize < plan.declaredSize) {
         await written.abandon();
         throw new DownloadError('NETWORK_ERROR', `Connection ended after ${byteSize} of ${plan.declaredSize} bytes: ${url}`, { url, retryable: true });
@@ -169,13 +179,13 @@ export class Transfer {
         sha256: hash.digest('hex'),
         byteSize,
         probe,
-        contentType: response.headers['content-type'],
+        contentType: plan.complete ? undefined : response.headers['content-type'],
         declaredSize: plan.encoding === undefined ? plan.declaredSize : undefined,
         resumedFrom: plan.offset,
         finalUrl: response.url,
         hasSidecar: keepPart,
-        etag: header(response.headers, 'etag'),
-        lastModified: header(response.headers, 'last-modified'),
+        etag: header(response.headers, 'etag') ?? (plan.complete ? range.candidate?.state.etag : undefined),
+        lastModified: header(response.headers, 'last-modified') ?? (plan.complete ? range.candidate?.state.lastModified : undefined),
       };
     } catch (error) {
       stream.destroy();

@@ -21,6 +21,29 @@ describe('planWrite', () => {
     }
   });
 
+  it('should take a 416 naming the kept size as "already whole" only when the first response announced that size and the validator still holds', () => {
+    const whole: ResumeCandidate = { offset: 5000, validator: '"v1"', state: { url: URL, etag: '"v1"', contentLength: 5000, bytes: 5000 } };
+    expect(planWrite(response(416, { 'content-range': 'bytes */5000', etag: '"v1"' }), whole, URL, 0)).to.deep.equal({
+      offset: 5000,
+      declaredSize: 5000,
+      encoding: undefined,
+      complete: true,
+    });
+    expect(planWrite(response(416, { 'content-range': 'bytes */5000' }), whole, URL, 0)).to.have.property('complete', true);
+    const refusals: Array<[string, Record<string, string>, ResumeCandidate]> = [
+      ['another size', { 'content-range': 'bytes */6000' }, whole],
+      ['no size', {}, whole],
+      ['another entity', { 'content-range': 'bytes */5000', etag: '"v2"' }, whole],
+      ['a .part short of the size', { 'content-range': 'bytes */5000' }, kept],
+      ['no size announced at first', { 'content-range': 'bytes */5000' }, { ...whole, state: { url: URL, etag: '"v1"', bytes: 5000 } }],
+    ];
+    for (const [why, headers, candidate] of refusals) {
+      expect(() => planWrite(response(416, headers), candidate, URL, 0), why)
+        .to.throw()
+        .with.property('code', 'RANGE_MISMATCH');
+    }
+  });
+
   it('should refuse every status that brings no usable body with its typed error', () => {
     expect(() => planWrite(response(404), undefined, URL, 0))
       .to.throw()
