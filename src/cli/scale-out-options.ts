@@ -86,10 +86,11 @@ ${REDIS_HELP}
   -h, --help                  this text
 
 Every download option of fetch applies too: -r, --per-host, --limit-rate,
---limit-rate-per-host (this worker's own cap), --http2, --retries,
---max-retry-after, --timeout, --stall-timeout, --max-size, --placeholders,
---no-resume, --ledger, --no-ledger, -f, --dedupe, --wayback, --wayback-endpoint,
---warc, --warc-max-size, --warc-digest.
+--limit-rate-per-host, --http2, --retries, --max-retry-after, --timeout,
+--stall-timeout, --max-size, --placeholders, --no-resume, --ledger,
+--no-ledger, -f, --dedupe, --wayback, --wayback-endpoint, --warc,
+--warc-max-size, --warc-digest. -r, --limit-rate and --limit-rate-per-host
+are shared by all workers of the queue: each caps the queue, not one worker.
 
 SIGINT/SIGTERM: running downloads stop (their .part files stay) and their jobs
 go back to the queue.

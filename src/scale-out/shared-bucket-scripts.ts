@@ -1,6 +1,6 @@
 /**
- * The Lua of the shared token bucket, run atomically inside Redis so that any number of workers on any
- * number of machines draw from one bucket per host. Time is Redis's own (`TIME`), never a worker's clock:
+ * The Lua of the shared token bucket and byte budget, run atomically inside Redis so that any number of workers
+ * on any number of machines draw from one bucket (and one byte schedule) per host. Time is Redis's own (`TIME`), never a worker's clock:
  * machines whose clocks disagree still share one rate. Lua numbers are doubles; a reply is truncated to
  * an integer by Redis, which is why waits are rounded up before they are returned.
  */
@@ -55,4 +55,31 @@ if now + ms > current then
   return ms
 end
 return current - now
+`;
+
+/**
+ * The shared byte budget. KEYS[1] the whole queue's schedule, KEYS[2] the host's: each a string, the epoch ms
+ * (Redis's clock) at which the bytes leased so far are paid for at its rate (GCRA, as the in-process
+ * `SmoothBandwidthLimiter` keeps it). ARGV[1] bytes per second of KEYS[1], ARGV[2] of KEYS[2] (`0`: that
+ * schedule is not touched), ARGV[3] the bytes leased, ARGV[4] how far ahead of its rate a schedule may run, in ms.
+ * A lease is always granted, and moves both schedules on: the reply is how many ms to wait before using it.
+ * So leases of all processes are paid for in the order they reached Redis, and a process never has to ask
+ * twice for one. A schedule in the past is the same as none, hence the key expires once it has passed.
+ * The schedule is stored with `%.17g`: `tostring` keeps 14 digits, which of an epoch in ms is a tenth of a ms.
+ */
+export const LEASE_BYTES = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local bytes = tonumber(ARGV[3])
+local ahead = tonumber(ARGV[4])
+local wait = 0
+for i = 1, 2 do
+  local rate = tonumber(ARGV[i])
+  if rate > 0 then
+    local due = math.max(tonumber(redis.call('GET', KEYS[i]) or '0'), now) + bytes * 1000 / rate
+    redis.call('SET', KEYS[i], string.format('%.17g', due), 'PX', math.ceil(due - now) + 1000)
+    wait = math.max(wait, due - ahead - now)
+  end
+end
+return math.ceil(wait)
 `;
