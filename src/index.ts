@@ -25,6 +25,7 @@ export {
   type ArchiveConfig,
   WARC_DIGESTS,
   type ScaleOutConfig,
+  type StoreConfig,
 } from './config/downloader-config.js';
 
 // The downloader and the values it takes and returns.
@@ -84,7 +85,7 @@ export { resolveInside, STATE_FOLDER } from './naming/safe-path.js';
 export { DownloadLedger, type LedgerRecord, type LedgerEntry, type PartRecord, type SavedFile } from './ledger/download-ledger.js';
 export { SqliteDownloadLedger } from './ledger/sqlite-download-ledger.js';
 export { MemoryDownloadLedger } from './ledger/memory-download-ledger.js';
-export { checkRecordedFile, describeCheck, type FileCheck, type CheckOptions } from './ledger/check-recorded-file.js';
+export { checkRecordedFile, describeCheck, type FileCheck, type CheckOptions, type RecordedFile } from './ledger/check-recorded-file.js';
 
 // Tumblr posts in (API v2 JSON, NPF and legacy: pure functions), metadata files out.
 export { expandPost } from './tumblr/expand-post.js';
@@ -95,7 +96,17 @@ export { writeMetadataSidecar, metadataSidecarOf, metadataSidecarPath, type Meta
 // The web archive beside the files: WARC 1.1 with CDXJ indexes, packed as WACZ (docs/warc.md).
 export { ArchiveRecorder, NoArchiveRecorder, type HttpExchange, type SavedDownload, type MissingDownload } from './archive/archive-recorder.js';
 export { WarcRecorder, WARC_FOLDER, IDENTICAL_PAYLOAD_PROFILE } from './archive/warc-recorder.js';
+export { MediaStore, type PlaceContext } from './store/media-store.js';
+export { FolderStore } from './store/folder-store.js';
+export { BucketStore } from './store/s3/bucket-store.js';
+export { TwinRegistry, LocalTwinRegistry } from './store/twin-registry.js';
+export { parseS3Url, isS3Url, type S3Location } from './store/s3/s3-location.js';
+export type { FinalName, PlaceRequest } from './downloader/disk/place-file.js';
+export type { PathReservations, Reservation } from './downloader/disk/path-reservations.js';
+export type { DownloadTarget } from './downloader/download-target.js';
+export type { S3Connection, S3Sdk, S3Endpoint } from './store/s3/s3-connection.js';
 export { WarcWriter, type WarcWriterOptions, type WarcRecoverOptions } from './archive/warc-writer.js';
+export type { FinishedWarc } from './archive/warc-files.js';
 export type { WarcRecordSpec, WarcRecordType, FilePayload, CdxjFields, WrittenRecord } from './archive/warc-record.js';
 export { surt } from './archive/surt.js';
 export { packWacz, WaczError, WACZ_VERSION, type PackWaczOptions, type WaczSummary, type WaczFailure } from './archive/wacz.js';

@@ -19,6 +19,10 @@ import { RateLimiter, TokenBucketRateLimiter } from './rate-limit/rate-limiter.j
 import { RetryOptions } from './retry/retry-options.js';
 import { ExponentialBackoffRetryStrategy, RetryStrategy } from './retry/retry-strategy.js';
 import { Clock, SystemClock } from './time/clock.js';
+import { MediaStore } from './store/media-store.js';
+import { FolderStore } from './store/folder-store.js';
+import { BucketStore } from './store/s3/bucket-store.js';
+import { LocalTwinRegistry, TwinRegistry } from './store/twin-registry.js';
 import { DefaultVerifier, Verifier } from './verify/verifier.js';
 
 /**
@@ -62,6 +66,11 @@ export function downloaderModule(input: DownloaderConfigInput): ContainerModule 
     bind(NoArchiveRecorder).toSelf().inSingletonScope();
     bind(WarcRecorder).toSelf().inSingletonScope();
     bind(ArchiveRecorder).toService(config.archive.warc ? WarcRecorder : NoArchiveRecorder);
+    // Files live in the output folder unless store.url names a bucket; then the output folder is the state folder.
+    bind(FolderStore).toSelf().inSingletonScope();
+    bind(BucketStore).toSelf().inSingletonScope();
+    bind(MediaStore).toService(config.store.url === '' ? FolderStore : BucketStore);
+    bindDefault<TwinRegistry>(TwinRegistry, LocalTwinRegistry);
     // SQLite, unless its native module cannot load (installed with --ignore-scripts, no compiler): then the
     // ledger lives in memory for this process, with one warning, and downloads work as before.
     bind(SqliteDownloadLedger).toSelf().inSingletonScope();

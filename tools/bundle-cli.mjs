@@ -47,7 +47,7 @@ const result = await esbuild.build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3', 'bullmq', 'ioredis'],
+  external: ['better-sqlite3', 'bullmq', 'ioredis', '@aws-sdk/client-s3'],
   // The entry's `#!/usr/bin/env node` stays the first line; esbuild puts the banner after it.
   banner: { js: "import { createRequire as __tumblrDlCreateRequire } from 'node:module';\nconst require = __tumblrDlCreateRequire(import.meta.url);" },
   sourcemap: 'linked',

@@ -34,6 +34,8 @@ export interface SavedDownload {
   captureOf?: string;
   /** The file holding the bytes (for a deduplicated item, the earlier file with the same bytes). */
   file: string;
+  /** Called once the recorder is done with {@link file} (written, or failed): a staged copy of a bucket's object can then go. */
+  release?: () => Promise<void>;
   sha256: string;
   byteSize: number;
   contentType: string | undefined;

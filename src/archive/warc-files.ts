@@ -1,5 +1,5 @@
 /** The files of a WARC folder: their names as they are written, finished (indexed and renamed), read. */
-import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { DownloadError } from '../errors/download-error.js';
 import { writeFullyAt } from '../downloader/disk/write-fully.js';
@@ -35,6 +35,37 @@ export async function finishFiles(dir: string, base: string, lines?: string[]): 
   await rename(at(CDXJ_TEMP), at(CDXJ_DONE));
   await rm(at(CDXJ_OPEN), { force: true });
   await rename(at(WARC_OPEN), at(WARC_DONE));
+}
+
+/** A finished WARC's files in the order they are handed on: the index first, the WARC last. */
+export interface FinishedWarc {
+  /** File name without extension. */
+  base: string;
+  /**
+   * `<base>.cdxj` then `<base>.warc.gz`, absolute, those that are there: the WARC goes last (as
+   * `finishFiles` renames it last), so a crash between the two leaves a finished WARC to hand on again.
+   */
+  files: string[];
+}
+
+/** The files of the WARC `finishFiles` just finished. */
+export function finishedWarc(dir: string, base: string): FinishedWarc {
+  return { base, files: [path.join(dir, base + CDXJ_DONE), path.join(dir, base + WARC_DONE)] };
+}
+
+/**
+ * The finished WARCs lying in `dir`, by name: every `.cdxj` and `.warc.gz` (a WARC whose index is gone
+ * too: the index went first). Call it after recovery, which finishes what was left `.open`.
+ * @returns none when `dir` does not exist
+ */
+export async function finishedWarcs(dir: string): Promise<FinishedWarc[]> {
+  const names = await readdir(dir).catch(ifMissing([] as string[]));
+  const bases = new Set<string>();
+  for (const name of names) {
+    for (const extension of [CDXJ_DONE, WARC_DONE]) if (name.endsWith(extension)) bases.add(name.slice(0, -extension.length));
+  }
+  const present = new Set(names);
+  return [...bases].sort().map((base) => ({ base, files: finishedWarc(dir, base).files.filter((file) => present.has(path.basename(file))) }));
 }
 
 /** The newline-terminated lines of a text; a last line without its newline was cut by a crash and is dropped. */

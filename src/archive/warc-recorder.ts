@@ -4,12 +4,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { inject, injectable } from 'inversify';
 import { DownloaderConfig } from '../config/downloader-config.js';
+import { MediaStore } from '../store/media-store.js';
 import { Clock } from '../time/clock.js';
 import { essenceOf } from '../verify/media-formats.js';
 import type { ArchiveRecorder, HttpExchange, MissingDownload, SavedDownload } from './archive-recorder.js';
 import { requestHead, responseHead, warcProtocol } from './http-heads.js';
 import { knownPayloads, type KnownPayload } from './known-payloads.js';
 import { bufferDigest, fileDigest } from './payload-digest.js';
+import { finishedWarcs, type FinishedWarc } from './warc-files.js';
 import type { WarcRecordSpec } from './warc-record.js';
 import { WarcWriter } from './warc-writer.js';
 import { warcinfoFields } from './warcinfo.js';
@@ -23,7 +25,7 @@ const MAX_IN_FLIGHT = 32;
 /** The WARC 1.1 profile of a revisit whose payload is identical to an earlier record's. */
 export const IDENTICAL_PAYLOAD_PROFILE = 'http://netpreserve.org/warc/1.1/revisit/identical-payload-digest';
 
-/** Where the WARC files of an output folder go. */
+/** Where the WARC files of an output folder go (for a bucket: of the state folder, and under the prefix). */
 export const WARC_FOLDER = 'warc';
 
 /**
@@ -36,6 +38,11 @@ export const WARC_FOLDER = 'warc';
  * - a 404/403/410: its `response`, with up to 64 KiB of the page;
  * - a Wayback capture: its own exchange, and a `metadata` record naming the Tumblr URL it stands for.
  * Refused bytes and broken connections are not recorded. The payload digest is the ledger's SHA-256.
+ *
+ * Every file the writer finishes is handed to the {@link MediaStore}, its index first and the WARC last: a
+ * folder keeps it where it is; a bucket takes it under `<prefix>warc/` and the local copy goes, while the
+ * writer goes on. With a bucket, the finished files a run before left in the folder (it failed to publish
+ * them, or was killed; recovery finishes what it left open) are handed on when the recorder starts.
  */
 @injectable()
 export class WarcRecorder implements ArchiveRecorder {
@@ -48,10 +55,19 @@ export class WarcRecorder implements ArchiveRecorder {
   private readonly inFlight = new Set<Promise<void>>();
   /** Downloads held back while {@link MAX_IN_FLIGHT} are being recorded: their finishing waits for the writer. */
   private readonly waitingForRoom: Array<() => void> = [];
+  /** Finished files handed to the store one at a time, in the order they were finished; never rejects. */
+  private publishing: Promise<void> = Promise.resolve();
+  /** Bases of the files handed over: a file listed twice is published once (a second try would find it gone). */
+  private readonly handedOver = new Set<string>();
+  private publishFailure: Error | undefined;
+  private publishFailures = 0;
+  /** A run that recorded nothing still recovers and hands on what a run before left (bucket only). */
+  private leftovers: Promise<void> | undefined;
 
   constructor(
     @inject(DownloaderConfig) private readonly config: DownloaderConfig,
     @inject(Clock) private readonly clock: Clock,
+    @inject(MediaStore) private readonly store: MediaStore,
   ) {}
 
   /** The folder the WARC files are written to. */
@@ -73,30 +89,33 @@ export class WarcRecorder implements ArchiveRecorder {
 
   saved(download: SavedDownload): Promise<void> {
     const exchanges = this.take(download.id);
-    return this.track(async () => {
-      const { writer, known } = await this.start();
-      const digest = await fileDigest(this.config.archive.digest, download.sha256, download.file);
-      // From here to each write's hand-over nothing waits: what is recorded is decided in the order downloads end.
-      const pages = Promise.all(exchanges.filter((e) => e.body !== undefined).map((gone) => this.writeExchange(writer, gone)));
-      // Awaited last: a page that fails to write must not be an unhandled rejection meanwhile.
-      pages.catch(() => undefined);
-      // The exchange whose body completed the file: the last that brought bytes.
-      const final = exchanges.filter((e) => e.body === undefined && (e.response.status === 200 || e.response.status === 206)).at(-1);
-      if (final) {
-        const earlier = known.get(digest);
-        // A file assembled from several exchanges is a resource even when its bytes are known: a revisit
-        // carries one response's head, and a 206's would disagree with the whole payload it stands for.
-        const recorded =
-          final.fromByte > 0 || final.response.status === 206
-            ? this.writeAssembled(writer, download, final, exchanges, digest, known)
-            : earlier
-              ? this.writeRevisit(writer, final, digest, earlier)
-              : this.writeExchange(writer, final, { download, digest, known });
-        if (download.captureOf !== undefined) await this.writeCaptureNote(writer, final, await recorded, download.captureOf);
-        else await recorded;
-      }
-      await pages;
-    });
+    return this.track(() => this.record(download, exchanges).finally(() => download.release?.()));
+  }
+
+  /** The records of a saved download: its pages, then the exchange that brought its bytes (see {@link saved}). */
+  private async record(download: SavedDownload, exchanges: HttpExchange[]): Promise<void> {
+    const { writer, known } = await this.start();
+    const digest = await fileDigest(this.config.archive.digest, download.sha256, download.file);
+    // From here to each write's hand-over nothing waits: what is recorded is decided in the order downloads end.
+    const pages = Promise.all(exchanges.filter((e) => e.body !== undefined).map((gone) => this.writeExchange(writer, gone)));
+    // Awaited last: a page that fails to write must not be an unhandled rejection meanwhile.
+    pages.catch(() => undefined);
+    // The exchange whose body completed the file: the last that brought bytes.
+    const final = exchanges.filter((e) => e.body === undefined && (e.response.status === 200 || e.response.status === 206)).at(-1);
+    if (final) {
+      const earlier = known.get(digest);
+      // A file assembled from several exchanges is a resource even when its bytes are known: a revisit
+      // carries one response's head, and a 206's would disagree with the whole payload it stands for.
+      const recorded =
+        final.fromByte > 0 || final.response.status === 206
+          ? this.writeAssembled(writer, download, final, exchanges, digest, known)
+          : earlier
+            ? this.writeRevisit(writer, final, digest, earlier)
+            : this.writeExchange(writer, final, { download, digest, known });
+      if (download.captureOf !== undefined) await this.writeCaptureNote(writer, final, await recorded, download.captureOf);
+      else await recorded;
+    }
+    await pages;
   }
 
   missing(download: MissingDownload): Promise<void> {
@@ -109,14 +128,37 @@ export class WarcRecorder implements ArchiveRecorder {
   }
 
   /**
-   * Close and index the open WARC file. Records that could not be written (a full disk) are reported here,
-   * once: a download never failed because its evidence could not be kept.
-   * @throws Error saying how many records were lost, and why
+   * Close and index the open WARC file, and wait until every finished file has been handed to the store.
+   * Records that could not be written (a full disk) and files the store could not take (a bucket that
+   * failed) are reported here, once: a download never failed because its evidence could not be kept. A
+   * file the store could not take stays in the folder, and the next run hands it on.
+   * @throws Error saying how many records or files were not kept, and why
    */
   async close(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
-    if (this.started) await (await this.started.catch(() => undefined))?.writer.close();
-    if (this.failure) throw new Error(`${this.failures} WARC record group${this.failures === 1 ? '' : 's'} could not be written to ${this.folder}: ${this.failure.message}`);
+    let unfinished: Error | undefined;
+    try {
+      if (this.started) await (await this.started.catch(() => undefined))?.writer.close();
+      else if (this.toBucket) await (this.leftovers ??= this.recoverLeftovers());
+    } catch (error) {
+      unfinished = error as Error;
+    }
+    // All tried before the store closes (right after the recorder): a publish needs its connection.
+    await this.publishing;
+    const problems: Error[] = [];
+    if (this.failure)
+      problems.push(new Error(`${this.failures} WARC record group${this.failures === 1 ? '' : 's'} could not be written to ${this.folder}: ${this.failure.message}`));
+    if (unfinished) problems.push(unfinished);
+    if (this.publishFailure) {
+      const [files, stay] = this.publishFailures === 1 ? ['file', 'stays'] : ['files', 'stay'];
+      problems.push(
+        new Error(
+          `${this.publishFailures} finished WARC ${files} could not be published to ${this.store.location}: ${this.publishFailure.message} (${stay} in ${this.folder}; the next run publishes ${this.publishFailures === 1 ? 'it' : 'them'})`,
+        ),
+      );
+    }
+    if (problems.length === 1) throw problems[0];
+    if (problems.length > 1) throw new Error(problems.map((problem) => problem.message).join('; '), { cause: problems[0] });
   }
 
   private take(id: string): HttpExchange[] {
@@ -146,12 +188,18 @@ export class WarcRecorder implements ArchiveRecorder {
     return this.inFlight.size <= MAX_IN_FLIGHT ? Promise.resolve() : new Promise((resolve) => this.waitingForRoom.push(resolve));
   }
 
-  /** Recover what a crashed run left open, learn the payloads earlier runs recorded, and open a writer. */
+  /**
+   * Recover what a crashed run left open, learn the payloads earlier runs recorded, hand on the finished
+   * files left in the folder (bucket only), and open a writer whose finished files are handed on too.
+   */
   private start(): Promise<{ writer: WarcWriter; known: Map<string, KnownPayload> }> {
     this.started ??= (async () => {
       await fs.mkdir(this.folder, { recursive: true });
       await WarcWriter.recover(this.folder);
+      // Read before the leftovers leave for the bucket: a revisit may still name their records.
       const known = await knownPayloads(this.folder);
+      // Listed before the writer exists: no file this run finishes is among them.
+      await this.publishLeftovers();
       const writer = new WarcWriter({
         dir: this.folder,
         prefix: 'tumblr-dl',
@@ -162,10 +210,54 @@ export class WarcRecorder implements ArchiveRecorder {
         filePayloadLevel: 0,
         warcinfo: warcinfoFields(this.config),
         now: () => new Date(this.clock.now()),
+        onFinish: (finished) => this.publish(finished),
       });
       return { writer, known };
     })();
     return this.started;
+  }
+
+  /** Whether files go to a bucket: only then is the folder a staging place whose finished files must leave. */
+  private get toBucket(): boolean {
+    return this.config.store.url !== '';
+  }
+
+  /** Nothing was recorded this run: finish what a killed run left open, and hand on what lies finished. */
+  private async recoverLeftovers(): Promise<void> {
+    await WarcWriter.recover(this.folder);
+    await this.publishLeftovers();
+  }
+
+  /** With a bucket, queue the finished files lying in the folder (a listing failure is reported as a publish one). */
+  private async publishLeftovers(): Promise<void> {
+    if (!this.toBucket) return;
+    try {
+      for (const finished of await finishedWarcs(this.folder)) this.publish(finished);
+    } catch (error) {
+      this.publishFailed(error);
+    }
+  }
+
+  /**
+   * Hand a finished file to the store behind the writer: its index, then the WARC (for a folder, nothing
+   * happens). When the index fails the WARC is not tried: a WARC is published only after its index, so
+   * a local WARC without one is always a file whose index already went.
+   */
+  private publish(finished: FinishedWarc): void {
+    if (this.handedOver.has(finished.base)) return;
+    this.handedOver.add(finished.base);
+    this.publishing = this.publishing.then(async () => {
+      try {
+        for (const file of finished.files) await this.store.publishFile(file);
+      } catch (error) {
+        this.publishFailed(error);
+      }
+    });
+  }
+
+  private publishFailed(error: unknown): void {
+    this.publishFailure ??= error instanceof Error ? error : new Error(String(error));
+    this.publishFailures++;
   }
 
   /**

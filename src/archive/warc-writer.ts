@@ -13,7 +13,7 @@ import { DownloadError } from '../errors/download-error.js';
 import type { CdxjFields, WarcRecordSpec, WrittenRecord } from './warc-record.js';
 import { newRecordId, serializeSmallRecord, serializeWarcRecord, validateRecordSpec, warcFields } from './warc-serializer.js';
 import { writeFullyAt } from '../downloader/disk/write-fully.js';
-import { asFilesystemError, cdxjLine, CDXJ_OPEN, compactDate, finishFiles, validateIndex, WARC_DONE, WARC_OPEN } from './warc-files.js';
+import { asFilesystemError, cdxjLine, CDXJ_OPEN, compactDate, finishedWarc, finishFiles, validateIndex, WARC_DONE, WARC_OPEN, type FinishedWarc } from './warc-files.js';
 import { recoverFile } from './warc-recovery.js';
 
 /** Options of a {@link WarcWriter}. */
@@ -55,6 +55,13 @@ export interface WarcWriterOptions {
    * @default () => new Date()
    */
   now?: () => Date;
+  /**
+   * Told of each file once it is finished (at rollover and at {@link WarcWriter.close}), so that it can be
+   * handed on (to a bucket, say) while the writer goes on. Called before the write or close that finished
+   * it settles; what it throws is ignored: the file is finished either way.
+   * @default none
+   */
+  onFinish?: (finished: FinishedWarc) => void;
 }
 
 /** Options of {@link WarcWriter.recover}. */
@@ -120,6 +127,7 @@ export class WarcWriter {
   private readonly gzipLevel: number | undefined;
   private readonly filePayloadLevel: number | undefined;
   private readonly now: () => Date;
+  private readonly onFinish: ((finished: FinishedWarc) => void) | undefined;
   private current: OpenWarc | undefined;
   private serial = 0;
   /** Settles when every write so far has; each write chains on it. */
@@ -138,6 +146,7 @@ export class WarcWriter {
     this.gzipLevel = options.gzipLevel;
     this.filePayloadLevel = options.filePayloadLevel;
     this.now = options.now ?? (() => new Date());
+    this.onFinish = options.onFinish;
   }
 
   /**
@@ -336,7 +345,7 @@ export class WarcWriter {
     }
   }
 
-  /** Close the current file (synced first, so the renamed file is on disk) and finish it. */
+  /** Close the current file (synced first, so the renamed file is on disk), finish it, and say so to `onFinish`. */
   private async finishCurrent(): Promise<void> {
     const warc = this.current;
     if (warc === undefined) return;
@@ -351,6 +360,11 @@ export class WarcWriter {
       await Promise.allSettled([warc.file.close(), warc.index?.file.close()]);
       // Left as `.open`: recover() finishes it on the next run.
       throw asFilesystemError(error, `Cannot finish WARC file ${warc.filename}`);
+    }
+    try {
+      this.onFinish?.(finishedWarc(this.dir, warc.base));
+    } catch {
+      // The listener's problem, not the file's: it is finished, and the writer goes on.
     }
   }
 }

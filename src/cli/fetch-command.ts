@@ -20,6 +20,9 @@ import { withoutUrl } from './without-url.js';
 import { explain } from './explain-fs-error.js';
 import { EXIT } from './exit-codes.js';
 import { downloadRow, errorResult, refusedResult, unsupportedResult } from './download-row.js';
+import { MediaStore } from '../store/media-store.js';
+import type { BucketStore } from '../store/s3/bucket-store.js';
+import { objectUrl } from '../store/s3/s3-location.js';
 
 /** Where the command talks to. */
 export interface CommandIo {
@@ -57,6 +60,19 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
     return fail((error as Error).message);
   }
   const { downloader } = opened;
+  const store = container.get(MediaStore);
+  if (config.store.url !== '') {
+    // Where the ledger and the downloads under way are: the user needs it to run verify or the next run elsewhere.
+    if (!options.quiet) io.stdout.write(`Saving to ${store.location} (state in ${config.outputDir})\n`);
+    const bucketProblem = await (store as BucketStore).checkAccess().then(
+      () => (options.s3Cleanup ? cleanUpBucket(store as BucketStore, config.outputDir, io.stdout) : undefined),
+      (error: unknown) => `cannot write to ${store.location}: ${(error as Error).message}`,
+    );
+    if (bucketProblem) {
+      await closeRun(opened);
+      return fail(bucketProblem);
+    }
+  }
   let results: ResultsFile;
   try {
     // Written beside the old results and renamed at the end: a failed run never destroys the last one's.
@@ -96,7 +112,7 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
     const row = resultRow(result, config.outputDir, item);
     // A bad input line was said on stderr as it was read; its result line is for the results file.
     if (result.errorCode !== 'BAD_INPUT') display.item(row);
-    if (options.writeMetadata && item && 'url' in item) await writeItemSidecar(result, item, (line) => display.problem(line));
+    if (options.writeMetadata && item && 'url' in item) await writeItemSidecar(result, item, (line) => display.problem(line), store);
     try {
       await results.write(row);
     } catch (error) {
@@ -189,6 +205,21 @@ export function trackLiveBytes(events: DownloadEvents, tally: Tally, display: Pr
 /** `retry <url> in 1.0 s (after attempt 1): HTTP 503` — the URL once. */
 function retryLine(url: string, delayMs: number, attempt: number, reason: string): string {
   return `retry ${url} in ${(delayMs / 1000).toFixed(1)} s (after attempt ${attempt}): ${withoutUrl(reason, url)}`;
+}
+
+/** `--s3-cleanup`: abort the bucket's forgotten unfinished uploads, one line each; the problem in one line, if any. */
+async function cleanUpBucket(store: BucketStore, stateFolder: string, out: DisplayStream): Promise<string | undefined> {
+  const { cleanUpUploads, CLEANUP_MIN_AGE_MS } = await import('../store/s3/unfinished-uploads.js');
+  try {
+    const report = await cleanUpUploads(store, stateFolder, Date.now());
+    if (report.unsupported) out.write(`--s3-cleanup: this server cannot list unfinished uploads: nothing done\n`);
+    for (const upload of report.aborted)
+      out.write(`aborted unfinished upload ${objectUrl(store.bucket, upload.key)} (started ${upload.initiated?.toISOString() ?? 'at an unknown time'})\n`);
+    if (!report.unsupported) out.write(`--s3-cleanup: ${report.aborted.length} aborted, ${report.kept} kept (resumable here, or < ${CLEANUP_MIN_AGE_MS / 3_600_000} h old)\n`);
+    return undefined;
+  } catch (error) {
+    return `--s3-cleanup: ${(error as Error).message}`;
+  }
 }
 
 /** The result line of an input entry that could not be understood: every input item gets one. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { DEDUPE_MODES, WARC_DIGESTS, type ArchiveConfig, type DownloaderConfigInput, type LedgerConfig } from '../config/downloader-config.js';
 import { parseFilenameTemplate } from '../naming/filename-template.js';
@@ -6,6 +7,7 @@ import { STATE_FOLDER } from '../naming/safe-path.js';
 import { DEFAULT_PLACEHOLDER_SHA256 } from '../verify/known-placeholders.js';
 import { parseCommandArgs, UsageError, type OptionsConfig, type ParsedFlags } from './command-args.js';
 import { explain } from './explain-fs-error.js';
+import { isS3Url, parseS3Url, type S3Location } from '../store/s3/s3-location.js';
 
 /** What `tumblr-dl fetch` was asked to do. */
 export interface FetchOptions {
@@ -22,6 +24,8 @@ export interface FetchOptions {
    * post's JSON (`--write-metadata`). @default false
    */
   writeMetadata: boolean;
+  /** With `-o s3://`: first abort the bucket's unfinished uploads that no run continues (`--s3-cleanup`). */
+  s3Cleanup: boolean;
 }
 
 /** The `fetch` usage text. */
@@ -35,7 +39,19 @@ posts: a tumblr-utils json/ folder, a .json file with a post, an array of
 posts or an API response page, or JSONL of posts.
 
 Options:
-  -o, --output <dir>          directory to write files into (required)
+  -o, --output <dir>          directory to write files into (required), or
+                              s3://bucket/prefix to keep them in a bucket
+                              (credentials: AWS_ACCESS_KEY_ID and
+                              AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws)
+      --state <dir>           with -o s3://: the local folder of the ledger,
+                              the lock and downloads under way (default
+                              ~/.local/state/tumblr-dl/s3/<host>/<bucket>/…)
+      --s3-endpoint <url>     S3-compatible server (MinIO, Ceph, R2…):
+                              http(s)://host:port (default: AWS S3)
+      --s3-region <name>      region to sign for (default: AWS_REGION)
+      --s3-part-size <size>   multipart part size, 5M to 256M (default 8M)
+      --s3-cleanup            first abort the unfinished uploads under the
+                              prefix that no run continues (older than 24 h)
   -c, --concurrency <n>       downloads at once (default 5)
       --per-host <n>          downloads at once per host (default: concurrency)
   -r, --rate <n>              requests per second per host, 0 = unlimited
@@ -127,20 +143,26 @@ export const DOWNLOADER_FLAGS = {
   'warc-max-size': { type: 'string' },
   'warc-digest': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
+  state: { type: 'string' },
+  's3-endpoint': { type: 'string' },
+  's3-region': { type: 'string' },
+  's3-part-size': { type: 'string' },
 } as const satisfies OptionsConfig;
 
 /** Parse `fetch` arguments (after the subcommand). */
 export function parseFetchOptions(args: string[]): FetchOptions {
-  const flags = { ...DOWNLOADER_FLAGS, results: { type: 'string' }, name: { type: 'string' }, 'write-metadata': { type: 'boolean' } } as const;
+  const flags = { ...DOWNLOADER_FLAGS, results: { type: 'string' }, name: { type: 'string' }, 'write-metadata': { type: 'boolean' }, 's3-cleanup': { type: 'boolean' } } as const;
   const { values, positional: input } = parseCommandArgs(args, flags, 'input');
   if (values.name !== undefined && values['name-template'] !== undefined) throw new UsageError('give --name or --name-template, not both');
   const config = configFromFlags({ ...values, 'name-template': values.name ?? values['name-template'] });
+  if (values['s3-cleanup'] && config.store === undefined) throw new UsageError('--s3-cleanup is for a bucket output (-o s3://bucket/prefix)');
   return {
     input,
     config,
     resultsFile: values.results ?? `${config.outputDir.replace(/\/+$/, '')}/results.jsonl`,
     quiet: values.quiet ?? false,
     writeMetadata: values['write-metadata'] ?? false,
+    s3Cleanup: values['s3-cleanup'] ?? false,
   };
 }
 
@@ -150,7 +172,16 @@ export function parseFetchOptions(args: string[]): FetchOptions {
  */
 export function configFromFlags(values: ParsedFlags<typeof DOWNLOADER_FLAGS>): DownloaderConfigInput {
   if (!values.output) throw new UsageError('missing -o <dir>');
-  const config: DownloaderConfigInput = { outputDir: values.output, rateLimit: {}, retry: {}, stall: {} };
+  const outputDir = stateOrOutputFolder(values);
+  const config: DownloaderConfigInput = { outputDir, rateLimit: {}, retry: {}, stall: {} };
+  if (isS3Url(values.output)) {
+    config.store = {
+      url: values.output,
+      endpoint: values['s3-endpoint'],
+      region: values['s3-region'],
+      partSize: byteCount('s3-part-size', values['s3-part-size'], 'a size such as 8M or 64M'),
+    };
+  }
   config.maxConcurrent = wholeNumber('concurrency', values.concurrency);
   config.perHostConcurrency = wholeNumber('per-host', values['per-host']) ?? config.maxConcurrent;
   const rate = values.rate === undefined ? undefined : Number(values.rate);
@@ -174,7 +205,7 @@ export function configFromFlags(values: ParsedFlags<typeof DOWNLOADER_FLAGS>): D
   const dedupe = values.dedupe as LedgerConfig['dedupe'] | undefined;
   if (dedupe !== undefined && !DEDUPE_MODES.includes(dedupe)) throw new UsageError(`--dedupe takes ${DEDUPE_MODES.join(', ')}, got "${dedupe}"`);
   config.ledger = {
-    path: values['no-ledger'] ? ':memory:' : (values.ledger ?? defaultLedgerPath(values.output)),
+    path: values['no-ledger'] ? ':memory:' : (values.ledger ?? defaultLedgerPath(outputDir)),
     skipCompleted: !force,
     dedupe,
   };
@@ -231,6 +262,10 @@ const FLAG_OF_CONFIG_KEY: Readonly<Record<string, string>> = {
   'archive.maxSize': '--warc-max-size',
   'archive.digest': '--warc-digest',
   filenameTemplate: '--name',
+  'store.url': '-o/--output',
+  'store.endpoint': '--s3-endpoint',
+  'store.region': '--s3-region',
+  'store.partSize': '--s3-part-size',
   'scaleOut.redisUrl': '--redis',
   'scaleOut.queueName': '--queue',
   'scaleOut.lockDurationMs': '--lock-duration',
@@ -260,6 +295,41 @@ function namesIdentifyMedia(template: string | undefined): boolean {
   } catch {
     return true;
   }
+}
+
+/**
+ * The local folder of the run: `-o <dir>` itself, or for `-o s3://…` the state folder (`--state`, else one
+ * per endpoint, bucket and prefix under `$XDG_STATE_HOME` or `~/.local/state`). @throws UsageError on S3 flags
+ * without a bucket, or a bucket URL that does not parse
+ */
+function stateOrOutputFolder(values: ParsedFlags<typeof DOWNLOADER_FLAGS>): string {
+  const output = values.output!;
+  if (!isS3Url(output)) {
+    const s3Flag = (['state', 's3-endpoint', 's3-region', 's3-part-size'] as const).find((flag) => values[flag] !== undefined);
+    if (s3Flag) throw new UsageError(`--${s3Flag} is for a bucket output (-o s3://bucket/prefix); -o ${output} is a folder`);
+    return output;
+  }
+  let location: S3Location;
+  try {
+    location = parseS3Url(output);
+  } catch (error) {
+    throw new UsageError(`-o ${(error as Error).message.replace(/^Invalid S3 location "[^"]*": /, `${output}: `)}`);
+  }
+  return values.state ?? defaultStateFolder(location, values['s3-endpoint']);
+}
+
+/** `~/.local/state/tumblr-dl/s3/<endpoint host or aws>/<bucket>/<prefix>`: one state per bucket and prefix, as a user would look for it. */
+export function defaultStateFolder(location: S3Location, endpoint: string | undefined): string {
+  const base = process.env.XDG_STATE_HOME || path.join(homedir(), '.local', 'state');
+  let server = 'aws';
+  if (endpoint) {
+    try {
+      server = new URL(endpoint).host.replace(/[^A-Za-z0-9.-]/g, '_');
+    } catch {
+      server = 'endpoint';
+    }
+  }
+  return path.join(base, 'tumblr-dl', 's3', server, location.bucket, ...location.prefix.split('/').filter(Boolean));
 }
 
 /** Where the ledger lives unless told: inside the archive, so it travels with the files it describes. */

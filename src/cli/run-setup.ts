@@ -46,7 +46,10 @@ export function downloadRunProblem(config: DownloaderConfig, typedOutputDir: str
     }
   }
   const unusable = folderProblem(config.outputDir);
-  return unusable ? `cannot use -o ${typedOutputDir} as the output folder: ${unusable}` : undefined;
+  if (!unusable) return undefined;
+  // With a bucket, the local folder is the state folder (--state, or the default one).
+  if (config.store.url !== '') return `cannot use ${typedOutputDir} as the state folder of ${config.store.url}: ${unusable}; choose another with --state <dir>`;
+  return `cannot use -o ${typedOutputDir} as the output folder: ${unusable}`;
 }
 
 /**

@@ -67,7 +67,12 @@ worker of the queue through Redis.
 
 Options:
 ${REDIS_HELP}
-  -o, --output <dir>          this worker's folder (required)
+  -o, --output <dir>          this worker's folder (required), or
+                              s3://bucket/prefix: every worker fills one
+                              bucket, identical bytes stored once
+      --state <dir>           with -o s3://: this worker's own local folder
+                              (ledger, lock, downloads under way)
+      --s3-endpoint <url>     S3-compatible server, as fetch's
   -c, --concurrency <n>       jobs at once (default 5)
       --exit-when-drained     exit once no job is waiting, delayed or active
                               anywhere in the queue
@@ -89,8 +94,9 @@ Every download option of fetch applies too: -r, --per-host, --limit-rate,
 --limit-rate-per-host, --http2, --retries, --max-retry-after, --timeout,
 --stall-timeout, --max-size, --placeholders, --no-resume, --ledger,
 --no-ledger, -f, --dedupe, --wayback, --wayback-endpoint, --warc,
---warc-max-size, --warc-digest. -r, --limit-rate and --limit-rate-per-host
-are shared by all workers of the queue: each caps the queue, not one worker.
+--warc-max-size, --warc-digest, --s3-region, --s3-part-size. -r,
+--limit-rate and --limit-rate-per-host are shared by all workers of the queue:
+each caps the queue, not one worker.
 
 SIGINT/SIGTERM: running downloads stop (their .part files stay) and their jobs
 go back to the queue.

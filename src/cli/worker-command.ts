@@ -6,11 +6,17 @@ import { DownloadEvents } from '../events/download-events.js';
 import type { DownloadResult } from '../model/download-result.js';
 import { downloaderModule } from '../module.js';
 import { RateLimiter } from '../rate-limit/rate-limiter.js';
+import { BandwidthLimiter } from '../rate-limit/bandwidth-limiter.js';
 import type { MediaJob, WorkerResult } from '../scale-out/media-job.js';
 import { openMediaQueue, type MediaQueue } from '../scale-out/media-queue.js';
 import { oncePerOutage, openRedis, probeRedis, redactRedisUrl } from '../scale-out/redis-connection.js';
 import { RedisRateLimiter, RedisRateLimiterOptions } from '../scale-out/redis-rate-limiter.js';
+import { RedisBandwidthLimiter, RedisBandwidthOptions } from '../scale-out/redis-bandwidth-limiter.js';
 import { checkJobData } from '../scale-out/check-job-data.js';
+import { RedisTwinRegistry, RedisTwinRegistryOptions } from '../scale-out/redis-twin-registry.js';
+import { MediaStore } from '../store/media-store.js';
+import { BucketStore } from '../store/s3/bucket-store.js';
+import { TwinRegistry } from '../store/twin-registry.js';
 import { noSuchQueue, queueExists } from '../scale-out/known-queues.js';
 import { downloadRow, errorResult, refusedResult } from './download-row.js';
 import { EXIT } from './exit-codes.js';
@@ -31,7 +37,9 @@ const QUEUE_POLL_MS = 500;
 /**
  * `tumblr-dl worker`: take jobs from the queue and run each through the same {@link MediaDownloader} as
  * `fetch`, into this worker's folder with its ledger and lock, under a request rate and cooldowns shared
- * with every other worker of the queue (the {@link RateLimiter} is rebound to {@link RedisRateLimiter}).
+ * with every other worker of the queue (the {@link RateLimiter} is rebound to {@link RedisRateLimiter}), and a
+ * bandwidth cap shared the same way (`RedisBandwidthLimiter`). With `-o s3://…`, workers on many machines fill one
+ * bucket, identical bytes kept once through a registry in Redis (`RedisTwinRegistry`).
  * A failed download completes its job with that result; only a crash is left to BullMQ's retries and
  * stalled-job recovery. SIGINT/SIGTERM abort the running downloads (their `.part` files stay) and put
  * their jobs back in the queue.
@@ -62,6 +70,16 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
   // The DI swap the plugin exists for: one rate and one 429 pause per host for every worker of the queue.
   container.bind(RedisRateLimiterOptions).toConstantValue({ redis, prefix: `tumblr-dl:${scaleOut.queueName}`, ...config.rateLimit });
   container.rebind(RateLimiter).to(RedisRateLimiter).inSingletonScope();
+  // And one --limit-rate / --limit-rate-per-host for all of them; with no cap set, the local limiter stays (it costs no Redis).
+  if (config.bandwidth.bytesPerSecond > 0 || config.bandwidth.perHostBytesPerSecond > 0) {
+    container.bind(RedisBandwidthOptions).toConstantValue({ redis, prefix: `tumblr-dl:${scaleOut.queueName}`, ...config.bandwidth });
+    container.rebind(BandwidthLimiter).to(RedisBandwidthLimiter).inSingletonScope();
+  }
+  // Workers writing into one bucket keep identical bytes once: the first complete object for a SHA-256 wins.
+  if (config.store.url !== '') {
+    container.bind(RedisTwinRegistryOptions).toConstantValue({ redis, key: `tumblr-dl:${scaleOut.queueName}:objects:${config.store.url}` });
+    container.rebind(TwinRegistry).to(RedisTwinRegistry).inSingletonScope();
+  }
   let opened: OpenRun;
   try {
     // The folder's lock comes first, as in fetch: a second worker on this folder never opens its ledger.
@@ -71,6 +89,19 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
     return fail((error as Error).message);
   }
   const { downloader } = opened;
+  const store = container.get(MediaStore);
+  if (store instanceof BucketStore) {
+    if (!options.quiet) io.stdout.write(`Saving to ${store.location} (state in ${config.outputDir})\n`);
+    const unreachable = await store.checkAccess().then(
+      () => undefined,
+      (error: unknown) => error as Error,
+    );
+    if (unreachable) {
+      await closeRun(opened);
+      redis.disconnect();
+      return fail(`cannot write to ${store.location}: ${unreachable.message}`);
+    }
+  }
 
   let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
   const run = async (job: Job<MediaJob, WorkerResult>, token?: string): Promise<WorkerResult> => {
@@ -79,7 +110,7 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
       typeof item === 'string'
         ? errorResult(String((job.data as { url?: unknown })?.url ?? ''), 'BAD_INPUT', `job ${job.id}: ${item}`, {})
         : await downloadRow(downloader, item).catch((error: unknown) => refusedResult(item, error));
-    if (options.writeMetadata && typeof item !== 'string') await writeItemSidecar(result, item, (line) => display.problem(line));
+    if (options.writeMetadata && typeof item !== 'string') await writeItemSidecar(result, item, (line) => display.problem(line), store);
     if (stoppedBy && result.status === 'error' && (result.errorCode === 'ABORTED' || result.errorCode === 'CLOSED')) {
       // Not this item's failure: the worker is stopping. The job goes back for whichever worker comes next.
       await job.moveToWait(token);

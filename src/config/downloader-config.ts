@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { parseS3Url } from '../store/s3/s3-location.js';
 import { DownloadError } from '../errors/download-error.js';
 import { DEFAULT_FILENAME_TEMPLATE, filenameTemplateProblem, parseFilenameTemplate } from '../naming/filename-template.js';
 import { DEFAULT_PLACEHOLDER_SHA256 } from '../verify/known-placeholders.js';
@@ -98,6 +99,22 @@ export interface ScaleOutConfig {
   attempts: number;
 }
 
+/** Where verified files are kept: the output folder, or an S3 bucket (docs/object-storage.md). */
+export interface StoreConfig {
+  /**
+   * `s3://bucket/prefix` keeps the files in a bucket; `outputDir` is then the local state folder (ledger, lock,
+   * and the `.part` files of downloads under way, named as their keys). Empty: the files live in `outputDir`.
+   * @default ''
+   */
+  url: string;
+  /** `http(s)://host:port` of an S3-compatible server (MinIO, Ceph RGW, R2…), addressed path-style; empty: AWS S3. @default '' */
+  endpoint: string;
+  /** Region to sign for; empty: `AWS_REGION` or the shared config's, else `us-east-1` with a custom endpoint. @default '' */
+  region: string;
+  /** Bytes per part of a multipart upload, 5 MiB to 256 MiB (each is read into memory); a file up to this size is one PUT. @default 8 MiB */
+  partSize: number;
+}
+
 /** Stall detection: abort an attempt when fewer than `minBytes` arrive within `windowMs`. */
 export interface StallConfig {
   /** @default 1 */
@@ -183,10 +200,12 @@ export interface DownloaderConfig {
   archive: ArchiveConfig;
   /** @see ScaleOutConfig */
   scaleOut: ScaleOutConfig;
+  /** @see StoreConfig */
+  store: StoreConfig;
 }
 
 /** What a caller may pass: `outputDir` plus any subset of the rest. */
-export type DownloaderConfigInput = Partial<Omit<DownloaderConfig, 'rateLimit' | 'retry' | 'stall' | 'ledger' | 'wayback' | 'archive' | 'scaleOut' | 'bandwidth'>> & {
+export type DownloaderConfigInput = Partial<Omit<DownloaderConfig, 'rateLimit' | 'retry' | 'stall' | 'ledger' | 'wayback' | 'archive' | 'scaleOut' | 'bandwidth' | 'store'>> & {
   outputDir: string;
   rateLimit?: Partial<RateLimitConfig>;
   bandwidth?: Partial<BandwidthConfig>;
@@ -196,6 +215,7 @@ export type DownloaderConfigInput = Partial<Omit<DownloaderConfig, 'rateLimit' |
   wayback?: Partial<WaybackConfig>;
   archive?: Partial<ArchiveConfig>;
   scaleOut?: Partial<ScaleOutConfig>;
+  store?: Partial<StoreConfig>;
 };
 
 /**
@@ -226,6 +246,7 @@ export const DOWNLOADER_DEFAULTS = deepFreeze({
   wayback: { enabled: false, endpoint: 'https://web.archive.org', maxCaptures: 3 },
   archive: { warc: false, maxSize: 1_000_000_000, digest: 'sha256' as ArchiveConfig['digest'] },
   scaleOut: { redisUrl: '', queueName: 'tumblr-dl', lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 2, attempts: 3 },
+  store: { url: '', endpoint: '', region: '', partSize: 8 * 1024 * 1024 },
 });
 
 /**
@@ -270,6 +291,7 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
     wayback: { ...d.wayback, ...definedOnly(input.wayback) },
     archive: { ...d.archive, ...definedOnly(input.archive) },
     scaleOut: resolveScaleOutConfig(input.scaleOut),
+    store: { ...d.store, ...definedOnly(input.store) },
   };
   integer('maxConcurrent', config.maxConcurrent, 1, 1024);
   integer('perHostConcurrency', config.perHostConcurrency, 1, 1024);
@@ -316,6 +338,7 @@ export function resolveDownloaderConfig(input: DownloaderConfigInput): Downloade
   if (typeof config.archive.warc !== 'boolean') fail('archive.warc', 'must be a boolean');
   integer('archive.maxSize', config.archive.maxSize, 1_000_000, Number.MAX_SAFE_INTEGER);
   if (!WARC_DIGESTS.includes(config.archive.digest)) fail('archive.digest', `must be ${WARC_DIGESTS.join(' or ')}`);
+  checkStore(config.store);
   for (const hash of config.placeholderSha256) {
     if (!/^[0-9a-f]{64}$/.test(hash)) fail('placeholderSha256', `"${hash}" is not a hex SHA-256`);
   }
@@ -349,6 +372,25 @@ function isRedisUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The store section: a bucket URL that parses, an http(s) endpoint, a part size S3 accepts. */
+function checkStore(store: StoreConfig): void {
+  if (typeof store.url !== 'string') fail('store.url', 'must be a string');
+  if (store.url !== '') {
+    try {
+      parseS3Url(store.url);
+    } catch (error) {
+      fail('store.url', (error as Error).message.replace(/^Invalid S3 location /, ''));
+    }
+  }
+  if (typeof store.endpoint !== 'string' || (store.endpoint !== '' && !isHttpUrl(store.endpoint)))
+    fail('store.endpoint', `must be an http(s) URL, got ${JSON.stringify(store.endpoint)}`);
+  if (store.endpoint !== '' && store.url === '') fail('store.endpoint', 'needs store.url (an s3:// bucket to write to)');
+  if (typeof store.region !== 'string' || !/^[a-z0-9-]{0,64}$/.test(store.region))
+    fail('store.region', `must be a region name such as us-east-1, got ${JSON.stringify(store.region)}`);
+  // Each part is read into memory (one per upload under way): 256 MiB still takes 10,000 parts to 2.5 TB.
+  integer('store.partSize', store.partSize, 5 * 1024 * 1024, 256 * 1024 * 1024);
 }
 
 /** Whether a bandwidth cap is asked for (the default timeout follows it). */

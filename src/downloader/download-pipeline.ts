@@ -28,6 +28,7 @@ import { TolerantLedger } from '../ledger/tolerant-ledger.js';
 import { Transfer } from './transfer/transfer.js';
 import type { BandwidthLimiter } from '../rate-limit/bandwidth-limiter.js';
 import type { ArchiveRecorder } from '../archive/archive-recorder.js';
+import type { MediaStore } from '../store/media-store.js';
 
 /** The services the default stages are built from (the downloader's injected ones). */
 export interface PipelineServices {
@@ -42,6 +43,8 @@ export interface PipelineServices {
   ledger: DownloadLedger;
   /** Keeps the HTTP exchanges of what is saved or missing (a WARC), or nothing. */
   recorder: ArchiveRecorder;
+  /** Where verified files are kept: the output folder, or a bucket. */
+  store: MediaStore;
 }
 
 /** The stages a download passes through, each a value in, a value out. */
@@ -75,16 +78,16 @@ export class DownloadPipeline {
   static assemble(services: PipelineServices): DownloadPipeline {
     const { config, http, rateLimiter, retryStrategy, verifier, events, clock } = services;
     const ledger = new TolerantLedger(services.ledger);
-    const reporter = new Reporter(config, events, ledger, clock, services.recorder);
+    const reporter = new Reporter(config, events, ledger, clock, services.recorder, services.store);
     const parts = new PartIndex();
     const transfer = new Transfer(http, verifier, config, clock, parts, services.bandwidth);
     const runner = new AttemptRunner(config, transfer, rateLimiter, retryStrategy, verifier, clock, reporter);
     return new DownloadPipeline({
       scheduler: new SlotScheduler(config.maxConcurrent, config.perHostConcurrency),
-      skipPolicy: new SkipPolicy(config, ledger, verifier),
+      skipPolicy: new SkipPolicy(config, ledger, verifier, services.store),
       fallbacks: new Fallbacks(config, http, retryStrategy, clock, runner),
       // `--force` (skipCompleted off) asks for a second copy even of bytes already at the name.
-      placement: new Placement(config.ledger.dedupe, ledger, parts, config.ledger.skipCompleted),
+      placement: new Placement(services.store, config.ledger.dedupe, ledger, parts, config.ledger.skipCompleted),
       reporter,
       sealConcurrency: config.maxConcurrent,
     });
@@ -170,11 +173,17 @@ export class DownloadPipeline {
       return await this.fail(request, error, signal, trail);
     }
     try {
-      return await placement.place(reservation, target, sealed, async (placed) => {
-        const result = await reporter.completed(request, fetched, placed, target.replaces !== undefined);
-        skipPolicy.saved(request.url);
-        return result;
-      });
+      return await placement.place(
+        reservation,
+        target,
+        sealed,
+        async (placed) => {
+          const result = await reporter.completed(request, fetched, placed, target.replaces !== undefined);
+          skipPolicy.saved(request.url);
+          return result;
+        },
+        signal,
+      );
     } catch (error) {
       return await this.fail(request, error, signal, trail);
     }

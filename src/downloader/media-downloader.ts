@@ -6,6 +6,7 @@ import { DownloadEvents } from '../events/download-events.js';
 import { HttpClient } from '../http/http-client.js';
 import { DownloadLedger } from '../ledger/download-ledger.js';
 import { ArchiveRecorder } from '../archive/archive-recorder.js';
+import { MediaStore } from '../store/media-store.js';
 import type { DownloadCall } from '../model/download-request.js';
 import type { DownloadResult } from '../model/download-result.js';
 import { FilenameGenerator, type FilenameContext } from '../naming/filename-generator.js';
@@ -84,8 +85,10 @@ export class DefaultMediaDownloader implements MediaDownloader {
     @inject(FolderLock) protected readonly folderLock: FolderLock,
     /** Keeps the evidence of each download (a WARC with `archive.warc`); closed after the downloads settle. */
     @inject(ArchiveRecorder) protected readonly recorder: ArchiveRecorder,
+    /** Where verified files are kept: the output folder, or a bucket (`store.url`). */
+    @inject(MediaStore) protected readonly store: MediaStore,
   ) {
-    this.pipeline = DownloadPipeline.assemble({ config, http, rateLimiter, bandwidth, retryStrategy, verifier, events, clock, ledger, recorder });
+    this.pipeline = DownloadPipeline.assemble({ config, http, rateLimiter, bandwidth, retryStrategy, verifier, events, clock, ledger, recorder, store });
   }
 
   downloadFile(url: string, filename: string, options: DownloadFileOptions = {}, signal?: AbortSignal): Promise<DownloadResult> {
@@ -124,6 +127,7 @@ export class DefaultMediaDownloader implements MediaDownloader {
     try {
       // The archive's open file is closed (and indexed) while the folder is still ours.
       await this.recorder.close();
+      await this.store.close();
     } finally {
       this.folderLock.release();
     }

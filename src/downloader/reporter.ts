@@ -12,6 +12,7 @@ import { buildResult, eventBase, formatFacts, ledgerEntry, type LedgerExtras, ty
 import type { Kept } from './skip-policy.js';
 import type { TolerantLedger } from '../ledger/tolerant-ledger.js';
 import { NoArchiveRecorder, type ArchiveRecorder, type HttpExchange } from '../archive/archive-recorder.js';
+import type { MediaStore } from '../store/media-store.js';
 
 /** How a download failed, as the pipeline hands it over. */
 export interface Failure {
@@ -36,6 +37,8 @@ export class Reporter {
     private readonly ledger: TolerantLedger,
     private readonly clock: Clock,
     private readonly recorder: ArchiveRecorder = new NoArchiveRecorder(),
+    /** Names the object a bucket keeps a file in; the folder store names none. */
+    private readonly store?: Pick<MediaStore, 'objectUrl'>,
   ) {}
 
   /** Whether the archive recorder wants each download's exchanges. */
@@ -94,6 +97,7 @@ export class Reporter {
     const trail: ResultTrail = { host: request.host, attempts: 0, resumedFrom: 0, captureTimestamp: kept.captureTimestamp, deduplicatedFrom: kept.deduplicatedFrom };
     const facts: ResultFacts = { filename: kept.filename, byteSize: kept.byteSize, checksum: kept.checksum, status: 'success' };
     const result: DownloadResult = { ...buildResult(request, facts, trail, this.config.tumblrHosts, this.clock.now()), skipped: true };
+    this.nameObject(result);
     if (kept.detectedFormat !== undefined) Object.assign(result, formatFacts(request.mediaType, kept.detectedFormat, []));
     // Adopted after verification: record it. Re-read because its time had changed (a copied archive): remember the new time.
     if (kept.verifiedBy === 'verifier') await this.record(request, result, { mtimeMs: kept.mtimeMs });
@@ -121,6 +125,7 @@ export class Reporter {
       ...formatFacts(request.mediaType, outcome.detectedFormat, outcome.warnings),
     };
     if (repaired) result.repaired = true;
+    this.nameObject(result);
     await this.record(request, result, { mtimeMs: placed.mtimeMs, etag: outcome.etag, lastModified: outcome.lastModified });
     if (this.recorder.recording) {
       await this.recorder.saved({
@@ -128,12 +133,14 @@ export class Reporter {
         url: request.url,
         servedUrl: redactCredentials(outcome.finalUrl),
         ...(fetched.captureTimestamp === undefined ? {} : { captureOf: redactCredentials(fetched.candidate?.requestUrl ?? request.url) }),
-        file: placed.filename,
+        // A bucket's object is not on disk: the recorder reads the staged copy, and lets it go when done.
+        file: placed.payloadFile ?? placed.filename,
+        ...(placed.releasePayload ? { release: placed.releasePayload } : {}),
         sha256: outcome.sha256,
         byteSize: outcome.byteSize,
         contentType: outcome.contentType,
       });
-    }
+    } else await placed.releasePayload?.();
     if (this.events.hasListeners('completed')) this.events.publish('completed', { ...base, result, repaired });
     return result;
   }
@@ -165,6 +172,12 @@ export class Reporter {
     if (missing) this.events.publish('missing', { ...base, result });
     else this.events.publish('failed', { ...base, result, error });
     return result;
+  }
+
+  /** A file kept in a bucket: the result names its object too. */
+  private nameObject(result: DownloadResult): void {
+    const objectUrl = this.store?.objectUrl(result.filename);
+    if (objectUrl !== undefined) result.objectUrl = objectUrl;
   }
 
   private record(call: DownloadCall, result: DownloadResult, extras: LedgerExtras): Promise<void> {

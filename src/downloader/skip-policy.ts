@@ -3,6 +3,7 @@ import type { DownloadRequest } from '../model/download-request.js';
 import type { Verifier } from '../verify/verifier.js';
 import { judgeRecorded, judgeUnknown, type OnDisk } from './disk/on-disk.js';
 import type { TolerantLedger } from '../ledger/tolerant-ledger.js';
+import type { MediaStore } from '../store/media-store.js';
 
 /** A file found intact, with what the ledger remembers of where its bytes came from. */
 export type Kept = Extract<OnDisk, { kind: 'kept' }> & {
@@ -32,13 +33,15 @@ export class SkipPolicy {
     private readonly config: DownloaderConfig,
     private readonly ledger: TolerantLedger,
     private readonly verifier: Verifier,
+    /** Where the recorded files are kept, and how they are checked. */
+    private readonly store: MediaStore,
   ) {}
 
   async decide(request: DownloadRequest): Promise<SkipDecision> {
     if (this.config.ledger.skipCompleted || this.savedThisRun.has(request.url)) {
       const record = await this.ledger.lookup(request.url);
       if (record?.status === 'success') {
-        const found = await judgeRecorded(record);
+        const found = await judgeRecorded(record, this.store);
         if (found.kind !== 'kept') return found;
         return { ...found, captureTimestamp: record.captureTimestamp, deduplicatedFrom: record.deduplicatedFrom };
       }

@@ -22,6 +22,8 @@ export type DownloadErrorCode =
   | 'CLOSED'
   | 'LEDGER'
   | 'LOCKED'
+  // The object store (an S3 bucket) refused or failed a request: the verified bytes stay staged for the next run.
+  | 'STORE'
   | 'BAD_INPUT'
   // A medium of a post hosted by a provider this tool does not fetch from (YouTube, Vimeo, Spotify…): never requested.
   | 'UNSUPPORTED_PROVIDER'

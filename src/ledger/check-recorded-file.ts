@@ -29,7 +29,7 @@ export interface CheckOptions {
   trustMtime?: boolean;
 }
 
-/** A recorded file as {@link RecordedFileChecker.check} needs it. */
+/** A recorded file as `RecordedFileChecker.check` needs it. */
 export type RecordedFile = Pick<LedgerRecord, 'filename' | 'bytes' | 'sha256' | 'mtimeMs'>;
 
 /** How a {@link RecordedFileChecker} reads. */

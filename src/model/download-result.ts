@@ -46,6 +46,11 @@ export interface DownloadResult {
   deduplicatedFrom?: string;
   /** Wayback capture timestamp (`YYYYMMDDhhmmss`) when `source` is `internet_archive`. */
   captureTimestamp?: string;
+  /**
+   * With a bucket store: the object that holds the bytes, `s3://bucket/key` (`filename` is then its path
+   * under the local state folder, the name the ledger keeps).
+   */
+  objectUrl?: string;
   /** The media format the bytes are (by their signature, whatever the URL or Content-Type said). */
   detectedFormat?: DetectedFormat;
   /** What the bytes are: an "image" that is an MP4 is reported as `video`. */

@@ -54,7 +54,7 @@ interface Budget {
   credit: number;
   /** When `credit` is dropped, on the local clock (see {@link CREDIT_KEPT_MS}). */
   creditUntil: number;
-  /** The usual lease: {@link LEASE_MS} of the smallest cap that applies. */
+  /** The usual lease: `LEASE_MS` (100 ms) of the smallest cap that applies. */
   leaseBytes: number;
   pumping: boolean;
 }
@@ -69,7 +69,7 @@ interface LeaseCommands {
  * one `--limit-rate` and one `--limit-rate-per-host`. Redis keeps a schedule per budget on its own clock
  * (`LEASE_BYTES` in `shared-bucket-scripts.ts`), the same arithmetic as the in-process `SmoothBandwidthLimiter`.
  *
- * Bytes are not asked for chunk by chunk: a process leases about {@link LEASE_MS} of the cap at a time,
+ * Bytes are not asked for chunk by chunk: a process leases about `LEASE_MS` (100 ms) of the cap at a time,
  * waits until Redis says the lease is due, and gives it out to its takers in arrival order. One call
  * to Redis serves every chunk the lease covers; bytes left over go to the next takers, since they are paid for.
  * Across processes, leases are paid for in the order they reached Redis, so busy processes share the cap

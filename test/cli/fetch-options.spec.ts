@@ -73,6 +73,7 @@ describe('parseVerifyOptions', () => {
       dir: path.resolve('arch'),
       ledgerPath: path.resolve('arch', '.tumblr-dl', 'ledger.sqlite'),
       quick: false,
+      deep: false,
     });
     expect(parseVerifyOptions(['arch', '--ledger', 'x.sqlite', '--quick'])).to.include({ ledgerPath: path.resolve('x.sqlite'), quick: true });
   });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { resolveDownloaderConfig, type DownloaderConfigInput } from '../../src/config/downloader-config.js';
+import { FolderStore } from '../../src/store/folder-store.js';
 import { SkipPolicy } from '../../src/downloader/skip-policy.js';
 import { TolerantLedger } from '../../src/ledger/tolerant-ledger.js';
 import { MemoryDownloadLedger } from '../../src/ledger/memory-download-ledger.js';
@@ -23,7 +24,7 @@ describe(SkipPolicy.name, () => {
 
   function policy(config: Partial<DownloaderConfigInput> = {}): SkipPolicy {
     const resolved = resolveDownloaderConfig({ outputDir: dir, ...config });
-    return new SkipPolicy(resolved, new TolerantLedger(ledger), new DefaultVerifier(resolved));
+    return new SkipPolicy(resolved, new TolerantLedger(ledger), new DefaultVerifier(resolved), new FolderStore(resolved));
   }
 
   async function savedFiles(): Promise<unknown[]> {

@@ -20,7 +20,7 @@ export interface RedisOptions {
 }
 
 /** A port the kernel just gave out, free at the moment it is returned. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

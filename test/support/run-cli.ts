@@ -10,10 +10,10 @@ export interface Run {
   stderr: string;
 }
 
-/** Run the built CLI; `onStart` may signal the child (Ctrl-C tests) or note its pid. */
-export function runCli(args: string[], onStart?: (child: ChildProcess) => void): Promise<Run> {
+/** Run the built CLI; `onStart` may signal the child (Ctrl-C tests) or note its pid; `env` is added to this process's. */
+export function runCli(args: string[], onStart?: (child: ChildProcess) => void, env?: Record<string, string>): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BUILT_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BUILT_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { checkRecordedFile, describeCheck } from '../../ledger/check-recorded-file.js';
+import { describeCheck } from '../../ledger/check-recorded-file.js';
+import type { MediaStore } from '../../store/media-store.js';
 import type { LedgerRecord } from '../../ledger/download-ledger.js';
 import type { DetectedFormat, MediaType } from '../../model/media-type.js';
 import { bytesFacts } from '../../verify/verification-facts.js';
@@ -25,8 +26,8 @@ export type KeptBy = 'size-and-time' | 'sha256' | 'verifier';
  * reading it once. Anything else (gone, resized, rewritten, replaced by a symlink or a directory) is
  * damage, repaired by a fresh, verified download into the same name.
  */
-export async function judgeRecorded(record: LedgerRecord): Promise<OnDisk> {
-  const check = await checkRecordedFile(record, { hash: true, trustMtime: true });
+export async function judgeRecorded(record: LedgerRecord, store: Pick<MediaStore, 'check'>): Promise<OnDisk> {
+  const check = await store.check(record, { hash: true, trustMtime: true });
   if (check.state !== 'intact') return { kind: 'damaged', replaces: record.filename, reason: describeCheck(check, record) };
   return {
     kind: 'kept',

@@ -16,7 +16,7 @@ export interface Reservation {
  * Hands out file names so that two downloads in this process never share one:
  * `name.ext`, then `name_1.ext`, `name_2.ext`… It asks nothing of the disk: a name
  * a file already holds is found when the `.part` is linked under it
- * ({@link linkNoClobber} gets EEXIST and takes the next variant), so a fresh
+ * (`linkNoClobber` gets EEXIST and takes the next variant), so a fresh
  * download costs no existence check (a thread-pool round trip and an ENOENT
  * exception per file, which showed in small-file profiles).
  */

@@ -18,15 +18,25 @@ export interface FinalName {
   deduplicatedFrom?: string;
   /** Whether the file named is the downloaded `.part` itself (else an earlier file with the same bytes). */
   ownBytes: boolean;
+  /** The file's modification time, when the store knows it without asking (a bucket's Last-Modified). */
+  mtimeMs?: number | undefined;
+  /** A local file holding the bytes, when the named file is not one (a bucket's object): kept for the WARC recorder to read… */
+  payloadFile?: string;
+  /** …and let go once it has. */
+  releasePayload?: () => Promise<void>;
 }
 
-/** What {@link placeFile} needs to know about the verified `.part`. */
+/** What `placeFile` (and a `MediaStore`) needs to know about the verified `.part`. */
 export interface PlaceRequest {
   /** The `.part`, and the damaged file it repairs (the bytes then replace it, atomically, with no dedupe). */
   target: DownloadTarget;
   reservation: Reservation;
   sha256: string;
   byteSize: number;
+  /** Content-Type the origin sent, which a bucket's object keeps. */
+  contentType?: string | undefined;
+  /** Stops a long placement (a bucket's upload) when the download is aborted; a folder's link is never cut short. */
+  signal?: AbortSignal | undefined;
   hasSidecar: boolean;
   /**
    * A file found at the name with these very bytes is this download's (a re-run whose URL changed, or with no

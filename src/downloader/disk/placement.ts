@@ -7,7 +7,7 @@ import { KeyedTurns } from '../../concurrency/keyed-turns.js';
 import { discardPart, partPaths } from './part-file.js';
 import type { PartIndex } from './part-index.js';
 import { PathReservations, type Reservation } from './path-reservations.js';
-import { placeFile } from './place-file.js';
+import type { MediaStore } from '../../store/media-store.js';
 import type { TolerantLedger } from '../../ledger/tolerant-ledger.js';
 import type { DownloadTarget } from '../download-target.js';
 
@@ -26,6 +26,10 @@ export interface Placed {
   deduplicatedFrom?: string;
   /** The file's modification time once in place (unknown if it cannot be stat'ed: the next run then reads it once). */
   mtimeMs?: number;
+  /** A local file holding the bytes when `filename` is not one (a bucket's object), for the WARC recorder… */
+  payloadFile?: string;
+  /** …which lets it go once the record is written. */
+  releasePayload?: () => Promise<void>;
 }
 
 /**
@@ -44,6 +48,8 @@ export class Placement {
    * `PlaceRequest.adoptIdentical` of {@link placeFile}); false when the caller forces a second copy
    */
   constructor(
+    /** Where verified files are kept: the folder, or a bucket. */
+    private readonly store: MediaStore,
     private readonly dedupe: LedgerConfig['dedupe'],
     private readonly ledger: TolerantLedger,
     private readonly parts: PartIndex,
@@ -72,25 +78,26 @@ export class Placement {
    * to `record`. `record` runs inside this SHA-256's turn, so a twin finishing at the same moment finds this
    * file in the ledger and becomes a link to it. Takes the reservation over and releases it at the end.
    */
-  async place<T>(reservation: Reservation, target: DownloadTarget, sealed: SealedOutcome, record: (placed: Placed) => Promise<T>): Promise<T> {
+  async place<T>(reservation: Reservation, target: DownloadTarget, sealed: SealedOutcome, record: (placed: Placed) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const { outcome } = sealed;
     let held = reservation;
     const endTurn = await this.turns.take(outcome.sha256);
     try {
       // A repair keeps the damaged file's name; a new file gets the one its bytes' format asks for.
       if (target.replaces === undefined) held = await this.renamed(held, outcome.nameByContent);
-      const finalName = await placeFile(
-        { target, reservation: held, sha256: outcome.sha256, byteSize: outcome.byteSize, hasSidecar: outcome.hasSidecar, adoptIdentical: this.adoptIdentical },
-        this.ledger,
-        this.dedupe,
-        this.reservations,
+      const { sha256, byteSize, contentType, hasSidecar } = outcome;
+      const finalName = await this.store.place(
+        { target, reservation: held, sha256, byteSize, contentType, hasSidecar, adoptIdentical: this.adoptIdentical, signal },
+        { ledger: this.ledger, dedupe: this.dedupe, reservations: this.reservations },
       );
       held = finalName.reservation;
-      // Link and rename keep the sealed file's time; only an earlier twin's file needs asking.
-      const mtimeMs = finalName.ownBytes ? sealed.mtimeMs : (await fs.stat(finalName.filename).catch(() => undefined))?.mtimeMs;
+      // Link and rename keep the sealed file's time; only an earlier twin's file needs asking (a bucket says it).
+      const mtimeMs = finalName.mtimeMs ?? (finalName.ownBytes ? sealed.mtimeMs : (await fs.stat(finalName.filename).catch(() => undefined))?.mtimeMs);
       const placed: Placed = { filename: finalName.filename };
       if (finalName.deduplicatedFrom !== undefined) placed.deduplicatedFrom = finalName.deduplicatedFrom;
       if (mtimeMs !== undefined) placed.mtimeMs = mtimeMs;
+      if (finalName.payloadFile !== undefined) placed.payloadFile = finalName.payloadFile;
+      if (finalName.releasePayload !== undefined) placed.releasePayload = finalName.releasePayload;
       return await record(placed);
     } finally {
       endTurn();

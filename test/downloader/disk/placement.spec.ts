@@ -5,6 +5,7 @@ import { resolveDownloaderConfig } from '../../../src/config/downloader-config.j
 import type { VerifiedOutcome } from '../../../src/downloader/fetch-outcome.js';
 import type { OpenPart } from '../../../src/downloader/disk/open-part.js';
 import { PartIndex } from '../../../src/downloader/disk/part-index.js';
+import { FolderStore } from '../../../src/store/folder-store.js';
 import { Placement } from '../../../src/downloader/disk/placement.js';
 import { TolerantLedger } from '../../../src/ledger/tolerant-ledger.js';
 import { MemoryDownloadLedger } from '../../../src/ledger/memory-download-ledger.js';
@@ -20,7 +21,12 @@ describe(Placement.name, () => {
   beforeEach(() => {
     ({ dir, cleanup } = tempDir());
     ledger = new MemoryDownloadLedger();
-    placement = new Placement(resolveDownloaderConfig({ outputDir: dir }).ledger.dedupe, new TolerantLedger(ledger), new PartIndex());
+    placement = new Placement(
+      new FolderStore(resolveDownloaderConfig({ outputDir: dir })),
+      resolveDownloaderConfig({ outputDir: dir }).ledger.dedupe,
+      new TolerantLedger(ledger),
+      new PartIndex(),
+    );
   });
   afterEach(() => cleanup());
 
@@ -104,7 +110,12 @@ describe(Placement.name, () => {
       const other = path.join(dir, 'o.jpg');
       writeFileSync(other, jpegBytes(3000));
       writeFileSync(`${other}.part.json`, '{}');
-      await new Placement(resolveDownloaderConfig({ outputDir: dir }).ledger.dedupe, new TolerantLedger(ledger), new PartIndex()).clearLeftovers(other);
+      await new Placement(
+        new FolderStore(resolveDownloaderConfig({ outputDir: dir })),
+        resolveDownloaderConfig({ outputDir: dir }).ledger.dedupe,
+        new TolerantLedger(ledger),
+        new PartIndex(),
+      ).clearLeftovers(other);
       expect(listOutput(dir)).to.deep.equal(['k.jpg', 'o.jpg']);
 
       const held = await placement.reserve(requestFor(dir, 'https://x.test/h.jpg', 'h.jpg'), undefined);

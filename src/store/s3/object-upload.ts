@@ -1,0 +1,273 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import type { CompletedPart, Part } from '@aws-sdk/client-s3';
+import { DownloadError } from '../../errors/download-error.js';
+import { isAbsent, isNotImplemented, storeError, type S3Connection } from './s3-connection.js';
+
+/** What is uploaded: a verified local file and the facts the object must carry. */
+export interface UploadSource {
+  /** The local file (a sealed `.part`) holding the verified bytes. */
+  file: string;
+  sha256: string;
+  byteSize: number;
+  contentType: string | undefined;
+}
+
+/** Where it goes, and where the multipart upload's id is kept between runs. */
+export interface UploadTarget {
+  bucket: string;
+  key: string;
+  /** JSON file naming the unfinished multipart upload, so a killed run's parts are continued, not sent again. */
+  stateFile: string;
+  /** Bytes per part (S3: at least 5 MiB, at most 10,000 parts). Files up to this size go in one PUT. */
+  partSize: number;
+  /** Stops the upload between requests and aborts the one in flight (Ctrl-C): what was sent stays for the next run. */
+  signal?: AbortSignal | undefined;
+}
+
+/** What an unfinished multipart upload is remembered by. */
+interface UploadState {
+  uploadId: string;
+  key: string;
+  sha256: string;
+  byteSize: number;
+  partSize: number;
+}
+
+/** The most parts S3 allows in one upload: larger files get larger parts. */
+const MAX_PARTS = 10_000;
+
+/** What the upload sent and what the server kept of it. */
+export interface UploadReport {
+  /** Bytes sent in this call (parts kept from an earlier run are not sent again). */
+  bytesSent: number;
+  /** Parts found uploaded by an earlier run and kept. */
+  partsKept: number;
+  /** Whether it went as a multipart upload (the server assembled the object from parts). */
+  multipart: boolean;
+}
+
+/**
+ * Put a verified file under `key`, the object appearing only whole: one PUT for a small file, else a
+ * multipart upload that S3 completes atomically. Each request carries the SHA-256 of its bytes
+ * (`x-amz-checksum-sha256`), which servers that support it check on arrival; every part's MD5 ETag is
+ * checked too where the server returns one. The object carries the file's SHA-256 as metadata
+ * (`x-amz-meta-sha256`). An upload a killed run left unfinished is continued: its parts are listed
+ * (ListParts) and only those missing or different are sent. A server without ListParts (s3rver) starts over.
+ * @throws DownloadError `STORE`
+ */
+export async function uploadFile(s3: S3Connection, source: UploadSource, target: UploadTarget): Promise<UploadReport> {
+  const partSize = Math.max(target.partSize, Math.ceil(source.byteSize / MAX_PARTS));
+  if (source.byteSize <= partSize) {
+    const body = await readRange(source.file, 0, source.byteSize);
+    if (sha256Hex(body) !== source.sha256) throw changedOnDisk(source.file);
+    await send(`PutObject`, target, (options) =>
+      s3.client.send(
+        new s3.sdk.PutObjectCommand({
+          Bucket: target.bucket,
+          Key: target.key,
+          Body: body,
+          ContentLength: body.length,
+          ContentMD5: createHash('md5').update(body).digest('base64'),
+          ChecksumSHA256: hexToBase64(source.sha256),
+          ...(source.contentType ? { ContentType: source.contentType } : {}),
+          Metadata: { sha256: source.sha256 },
+        }),
+        options,
+      ),
+    );
+    await fs.rm(target.stateFile, { force: true });
+    return { bytesSent: body.length, partsKept: 0, multipart: false };
+  }
+  return uploadInParts(s3, source, target, partSize);
+}
+
+async function uploadInParts(s3: S3Connection, source: UploadSource, target: UploadTarget, partSize: number): Promise<UploadReport> {
+  const { uploadId, listed } = await openUpload(s3, source, target, partSize);
+  const parts: CompletedPart[] = [];
+  const whole = createHash('sha256');
+  let bytesSent = 0;
+  let partsKept = 0;
+  for (let offset = 0, number = 1; offset < source.byteSize; offset += partSize, number++) {
+    const body = await readRange(source.file, offset, Math.min(partSize, source.byteSize - offset));
+    whole.update(body);
+    const md5 = createHash('md5').update(body).digest('hex');
+    const checksum = createHash('sha256').update(body).digest('base64');
+    const earlier = listed.get(number);
+    if (earlier && earlier.Size === body.length && sameEtag(earlier.ETag, md5) && (earlier.ChecksumSHA256 === undefined || earlier.ChecksumSHA256 === checksum)) {
+      parts.push({ PartNumber: number, ETag: earlier.ETag, ChecksumSHA256: checksum });
+      partsKept++;
+      continue;
+    }
+    const sent = await send(`UploadPart ${number} of`, target, (options) =>
+      s3.client.send(
+        new s3.sdk.UploadPartCommand({
+          Bucket: target.bucket,
+          Key: target.key,
+          UploadId: uploadId,
+          PartNumber: number,
+          Body: body,
+          ContentLength: body.length,
+          ContentMD5: Buffer.from(md5, 'hex').toString('base64'),
+          ChecksumSHA256: checksum,
+        }),
+        options,
+      ),
+    );
+    if (sent.ETag === undefined || !etagMatches(sent.ETag, md5)) {
+      throw new DownloadError('STORE', `UploadPart ${number} of s3://${target.bucket}/${target.key}: the server's ETag ${sent.ETag ?? '(none)'} is not the part's MD5 ${md5}`, {
+        retryable: true,
+      });
+    }
+    parts.push({ PartNumber: number, ETag: sent.ETag, ChecksumSHA256: checksum });
+    bytesSent += body.length;
+  }
+  // The bytes read for the parts must be the verified ones: a file changed on disk since is not completed.
+  if (whole.digest('hex') !== source.sha256) {
+    await abortUpload(s3, target, uploadId);
+    throw changedOnDisk(source.file);
+  }
+  await send('CompleteMultipartUpload', target, (options) =>
+    s3.client.send(new s3.sdk.CompleteMultipartUploadCommand({ Bucket: target.bucket, Key: target.key, UploadId: uploadId, MultipartUpload: { Parts: parts } }), options),
+  );
+  await fs.rm(target.stateFile, { force: true });
+  return { bytesSent, partsKept, multipart: true };
+}
+
+/** The upload to send parts to: the one a killed run left (with its parts), or a new one. */
+async function openUpload(s3: S3Connection, source: UploadSource, target: UploadTarget, partSize: number): Promise<{ uploadId: string; listed: Map<number, Part> }> {
+  const earlier = await readState(target.stateFile);
+  if (earlier && earlier.key === target.key && earlier.sha256 === source.sha256 && earlier.byteSize === source.byteSize && earlier.partSize === partSize) {
+    const listed = await listParts(s3, target, earlier.uploadId);
+    if (listed) return { uploadId: earlier.uploadId, listed };
+  }
+  // Another file's upload, or one the server forgot or cannot list: it will never be completed.
+  if (earlier) await abortUpload(s3, { ...target, key: earlier.key }, earlier.uploadId);
+  const created = await send('CreateMultipartUpload', target, (options) =>
+    s3.client.send(
+      new s3.sdk.CreateMultipartUploadCommand({
+        Bucket: target.bucket,
+        Key: target.key,
+        ChecksumAlgorithm: 'SHA256',
+        ...(source.contentType ? { ContentType: source.contentType } : {}),
+        Metadata: { sha256: source.sha256 },
+      }),
+      options,
+    ),
+  );
+  if (!created.UploadId) throw new DownloadError('STORE', `CreateMultipartUpload s3://${target.bucket}/${target.key}: the server gave no upload id`);
+  const state: UploadState = { uploadId: created.UploadId, key: target.key, sha256: source.sha256, byteSize: source.byteSize, partSize };
+  await writeState(target.stateFile, state);
+  return { uploadId: created.UploadId, listed: new Map() };
+}
+
+/** The parts of an unfinished upload, by number; `undefined` when the upload is gone or cannot be listed. */
+async function listParts(s3: S3Connection, target: UploadTarget, uploadId: string): Promise<Map<number, Part> | undefined> {
+  const parts = new Map<number, Part>();
+  let marker: string | undefined;
+  try {
+    do {
+      const page = await s3.client.send(new s3.sdk.ListPartsCommand({ Bucket: target.bucket, Key: target.key, UploadId: uploadId, PartNumberMarker: marker }));
+      for (const part of page.Parts ?? []) if (part.PartNumber !== undefined) parts.set(part.PartNumber, part);
+      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+    } while (marker !== undefined);
+    return parts;
+  } catch (error) {
+    if (isAbsent(error) || isNotImplemented(error)) return undefined;
+    throw storeError('ListParts', `s3://${target.bucket}/${target.key}`, error);
+  }
+}
+
+/** Abort an upload that will not be completed; a server that cannot (or already forgot it) is no failure. */
+export async function abortUpload(s3: S3Connection, target: Pick<UploadTarget, 'bucket' | 'key'>, uploadId: string): Promise<void> {
+  try {
+    await s3.client.send(new s3.sdk.AbortMultipartUploadCommand({ Bucket: target.bucket, Key: target.key, UploadId: uploadId }));
+  } catch (error) {
+    if (!isAbsent(error) && !isNotImplemented(error)) throw storeError('AbortMultipartUpload', `s3://${target.bucket}/${target.key}`, error);
+  }
+}
+
+/** Forget an unfinished upload kept for `stateFile` (the bytes failed or went elsewhere): abort it, remove its state. */
+export async function dropUpload(s3: S3Connection, bucket: string, stateFile: string): Promise<void> {
+  const state = await readState(stateFile);
+  if (state) await abortUpload(s3, { bucket, key: state.key }, state.uploadId).catch(() => undefined);
+  await fs.rm(stateFile, { force: true });
+}
+
+/** The SDK's per-request options: the upload's abort signal, when it has one. */
+type SendOptions = { abortSignal?: AbortSignal };
+
+/**
+ * One request of the upload, its failure as a `STORE` error; a request cut short by the upload's signal (Ctrl-C)
+ * is `ABORTED`, as an aborted download is, so a worker puts its job back and the next run continues the upload.
+ */
+async function send<T>(action: string, target: Pick<UploadTarget, 'bucket' | 'key' | 'signal'>, call: (options: SendOptions) => Promise<T>): Promise<T> {
+  const where = `s3://${target.bucket}/${target.key}`;
+  if (target.signal?.aborted) throw aborted(where, target.signal);
+  try {
+    return await call(target.signal ? { abortSignal: target.signal } : {});
+  } catch (error) {
+    if (target.signal?.aborted) throw aborted(where, target.signal);
+    throw storeError(action, where, error);
+  }
+}
+
+function aborted(where: string, signal: AbortSignal): DownloadError {
+  return new DownloadError('ABORTED', `Upload to ${where} stopped; the next run continues it`, { cause: signal.reason });
+}
+
+async function readRange(file: string, offset: number, length: number): Promise<Buffer> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(length);
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + filled);
+      if (bytesRead === 0) throw changedOnDisk(file);
+      filled += bytesRead;
+    }
+    return buffer;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readState(stateFile: string): Promise<UploadState | undefined> {
+  try {
+    const state = JSON.parse(await fs.readFile(stateFile, 'utf8')) as Partial<UploadState>;
+    const complete = typeof state.uploadId === 'string' && typeof state.key === 'string' && typeof state.sha256 === 'string';
+    return complete && typeof state.byteSize === 'number' && typeof state.partSize === 'number' ? (state as UploadState) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Temp file and rename: a crash never leaves half a state, which would strand the upload it names. */
+async function writeState(stateFile: string, state: UploadState): Promise<void> {
+  const temp = `${stateFile}.tmp`;
+  await fs.writeFile(temp, JSON.stringify(state));
+  await fs.rename(temp, stateFile);
+}
+
+function sha256Hex(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function hexToBase64(hex: string): string {
+  return Buffer.from(hex, 'hex').toString('base64');
+}
+
+/** An ETag that is a plain MD5 (not a multipart or an encrypted object's) must be the part's. */
+function etagMatches(etag: string, md5: string): boolean {
+  const bare = etag.replace(/"/g, '');
+  return !/^[0-9a-f]{32}$/i.test(bare) || bare.toLowerCase() === md5;
+}
+
+/** A listed part is kept only when its ETag is its MD5 (some servers' ETags are not: those parts are sent again). */
+function sameEtag(etag: string | undefined, md5: string): boolean {
+  return etag !== undefined && etag.replace(/"/g, '').toLowerCase() === md5;
+}
+
+function changedOnDisk(file: string): DownloadError {
+  return new DownloadError('STORE', `${file} changed on disk after it was verified: not uploaded`);
+}
