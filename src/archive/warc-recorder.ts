@@ -101,13 +101,14 @@ export class WarcRecorder implements ArchiveRecorder {
     // Awaited last: a page that fails to write must not be an unhandled rejection meanwhile.
     pages.catch(() => undefined);
     // The exchange whose body completed the file: the last that brought bytes.
-    const final = exchanges.filter((e) => e.body === undefined && (e.response.status === 200 || e.response.status === 206)).at(-1);
+    // A 416 ends a file an earlier run had already fetched whole (its range asked past the end).
+    const final = exchanges.filter((e) => e.body === undefined && (e.response.status === 200 || e.response.status === 206 || e.response.status === 416)).at(-1);
     if (final) {
       const earlier = known.get(digest);
       // A file assembled from several exchanges is a resource even when its bytes are known: a revisit
       // carries one response's head, and a 206's would disagree with the whole payload it stands for.
       const recorded =
-        final.fromByte > 0 || final.response.status === 206
+        final.fromByte > 0 || final.response.status === 206 || final.response.status === 416
           ? this.writeAssembled(writer, download, final, exchanges, digest, known)
           : earlier
             ? this.writeRevisit(writer, final, digest, earlier)
@@ -307,7 +308,8 @@ export class WarcRecorder implements ArchiveRecorder {
   ): Promise<string> {
     const url = final.request.url;
     const resourceId = recordId();
-    const mime = mimeOf(final);
+    // A 416 says nothing of the file's type: the type the file was first served with stands.
+    const mime = final.response.status === 416 ? (essenceOf(download.contentType) ?? 'application/octet-stream') : mimeOf(final);
     const headers: Array<[string, string]> = [['WARC-Payload-Digest', digest]];
     if (digest.startsWith('sha256:')) headers.push(['WARC-Block-Digest', digest]);
     const transfers = exchanges.filter((e) => e.body === undefined);

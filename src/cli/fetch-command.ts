@@ -6,7 +6,7 @@ import { downloaderModule } from '../module.js';
 import { countLines } from './count-lines.js';
 import type { FetchOptions } from './fetch-options.js';
 import { collisionWarning, parseFilenameTemplate } from '../naming/filename-template.js';
-import { failer, configOrProblem, downloadRunProblem, inputProblem } from './run-setup.js';
+import { bucketProblem, failer, configOrProblem, downloadRunProblem, inputProblem } from './run-setup.js';
 import { closeRun, openRun, type OpenRun } from './open-run.js';
 import { inputKind, readInput } from './input/read-input.js';
 import { describePosition, lineOf, type BadRow, type MediaRow } from './input/input-entry.js';
@@ -21,7 +21,7 @@ import { explain } from './explain-fs-error.js';
 import { EXIT } from './exit-codes.js';
 import { downloadRow, errorResult, refusedResult, unsupportedResult } from './download-row.js';
 import { MediaStore } from '../store/media-store.js';
-import type { BucketStore } from '../store/s3/bucket-store.js';
+import { BucketStore } from '../store/s3/bucket-store.js';
 import { objectUrl } from '../store/s3/s3-location.js';
 
 /** Where the command talks to. */
@@ -61,17 +61,12 @@ export async function fetchCommand(options: FetchOptions, io: CommandIo): Promis
   }
   const { downloader } = opened;
   const store = container.get(MediaStore);
-  if (config.store.url !== '') {
-    // Where the ledger and the downloads under way are: the user needs it to run verify or the next run elsewhere.
-    if (!options.quiet) io.stdout.write(`Saving to ${store.location} (state in ${config.outputDir})\n`);
-    const bucketProblem = await (store as BucketStore).checkAccess().then(
-      () => (options.s3Cleanup ? cleanUpBucket(store as BucketStore, config.outputDir, io.stdout) : undefined),
-      (error: unknown) => `cannot write to ${store.location}: ${(error as Error).message}`,
-    );
-    if (bucketProblem) {
-      await closeRun(opened);
-      return fail(bucketProblem);
-    }
+  const unusableBucket =
+    (await bucketProblem(store, config.outputDir, options.quiet ? undefined : io.stdout)) ??
+    (options.s3Cleanup && store instanceof BucketStore ? await cleanUpBucket(store, config.outputDir, io.stdout) : undefined);
+  if (unusableBucket) {
+    await closeRun(opened);
+    return fail(unusableBucket);
   }
   let results: ResultsFile;
   try {
@@ -214,7 +209,7 @@ async function cleanUpBucket(store: BucketStore, stateFolder: string, out: Displ
     const report = await cleanUpUploads(store, stateFolder, Date.now());
     if (report.unsupported) out.write(`--s3-cleanup: this server cannot list unfinished uploads: nothing done\n`);
     for (const upload of report.aborted)
-      out.write(`aborted unfinished upload ${objectUrl(store.bucket, upload.key)} (started ${upload.initiated?.toISOString() ?? 'at an unknown time'})\n`);
+      out.write(`aborted unfinished upload ${objectUrl(store.s3Location, upload.key)} (started ${upload.initiated?.toISOString() ?? 'at an unknown time'})\n`);
     if (!report.unsupported) out.write(`--s3-cleanup: ${report.aborted.length} aborted, ${report.kept} kept (resumable here, or < ${CLEANUP_MIN_AGE_MS / 3_600_000} h old)\n`);
     return undefined;
   } catch (error) {

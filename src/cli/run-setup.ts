@@ -5,6 +5,8 @@ import { explain } from './explain-fs-error.js';
 import { NativeModuleMissingError, openSqlite } from '../ledger/open-sqlite.js';
 import { flagForConfigError } from './fetch-options.js';
 import { folderProblem } from './output-folder.js';
+import type { MediaStore } from '../store/media-store.js';
+import { BucketStore } from '../store/s3/bucket-store.js';
 
 /**
  * A command's way to give up: one line on `stderr`, `tumblr-dl: <message>`, and the exit code to return
@@ -66,4 +68,18 @@ export async function inputProblem(input: string): Promise<string | undefined> {
   }
   // A pipe (`fetch <(grep … urls.txt)`) is read line by line as a file is.
   return found.isFile() || found.isFIFO() ? undefined : `cannot read ${input}: it is neither a file nor a folder`;
+}
+
+/**
+ * With a bucket store, say where the run saves and keeps its state, then ask the bucket once (HeadBucket) whether
+ * it can be written to: why not in one line, or `undefined`. A folder store is not asked anything.
+ */
+export async function bucketProblem(store: MediaStore, stateFolder: string, out: { write(text: string): unknown } | undefined): Promise<string | undefined> {
+  if (!(store instanceof BucketStore)) return undefined;
+  // Where the ledger and the downloads under way are: the user needs it for verify, or to run again elsewhere.
+  out?.write(`Saving to ${store.location} (state in ${stateFolder})\n`);
+  return store.checkAccess().then(
+    () => undefined,
+    (error: unknown) => `cannot write to ${store.location}: ${(error as Error).message}`,
+  );
 }

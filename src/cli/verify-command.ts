@@ -114,6 +114,13 @@ export async function verifyCommand(options: VerifyOptions, out: NodeJS.Writable
     err.write(`tumblr-dl verify: ${(error as Error).message}\n`);
     return EXIT.usage;
   }
+  try {
+    await checker.ready();
+  } catch (error) {
+    await Promise.all([ledger.close(), checker.close()]);
+    err.write(`tumblr-dl verify: cannot read ${options.bucket?.url ?? options.dir}: ${(error as Error).message}\n`);
+    return EXIT.usage;
+  }
   const tally = { intact: 0, damaged: 0, missing: 0, outside: 0 };
   const report = (file: SavedFile, check: FileCheck): void => {
     const record = { bytes: file.bytes, sha256: file.sha256 };
@@ -174,6 +181,8 @@ export async function verifyCommand(options: VerifyOptions, out: NodeJS.Writable
 
 /** How the recorded files are checked: one at a time on disk, or several at once in a bucket. */
 interface Checker {
+  /** Whether the files can be reached at all (a bucket that is not there is one problem, not N missing files). */
+  ready(): Promise<void>;
   /** Checks in flight at once. */
   concurrency: number;
   check(record: RecordedFile): Promise<FileCheck>;
@@ -188,9 +197,9 @@ function checkerFor(config: DownloaderConfig, options: VerifyOptions): Checker {
   if (config.store.url === '') {
     const files = new RecordedFileChecker({ blocking: true });
     const checkOptions = { hash: !options.quick };
-    return { concurrency: 1, check: (record) => files.check(record, checkOptions), close: async () => {} };
+    return { ready: async () => {}, concurrency: 1, check: (record) => files.check(record, checkOptions), close: async () => {} };
   }
   const bucket = new BucketStore(config, new LocalTwinRegistry());
   const checkOptions = { hash: !options.quick, trustMtime: !options.deep };
-  return { concurrency: 16, check: (record) => bucket.check(record, checkOptions), close: () => bucket.close() };
+  return { ready: () => bucket.checkAccess(), concurrency: 16, check: (record) => bucket.check(record, checkOptions), close: () => bucket.close() };
 }

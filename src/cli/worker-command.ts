@@ -13,9 +13,9 @@ import { oncePerOutage, openRedis, probeRedis, redactRedisUrl } from '../scale-o
 import { RedisRateLimiter, RedisRateLimiterOptions } from '../scale-out/redis-rate-limiter.js';
 import { RedisBandwidthLimiter, RedisBandwidthOptions } from '../scale-out/redis-bandwidth-limiter.js';
 import { checkJobData } from '../scale-out/check-job-data.js';
-import { RedisTwinRegistry, RedisTwinRegistryOptions } from '../scale-out/redis-twin-registry.js';
+import { RedisTwinRegistry, RedisTwinRegistryOptions, twinRegistryKey } from '../scale-out/redis-twin-registry.js';
+import { parseS3Url } from '../store/s3/s3-location.js';
 import { MediaStore } from '../store/media-store.js';
-import { BucketStore } from '../store/s3/bucket-store.js';
 import { TwinRegistry } from '../store/twin-registry.js';
 import { noSuchQueue, queueExists } from '../scale-out/known-queues.js';
 import { downloadRow, errorResult, refusedResult } from './download-row.js';
@@ -24,7 +24,7 @@ import { trackLiveBytes, type CommandIo } from './fetch-command.js';
 import { collisionWarning, parseFilenameTemplate } from '../naming/filename-template.js';
 import { resultRow } from './result-row.js';
 import { writeItemSidecar } from './write-sidecar.js';
-import { failer, configOrProblem, downloadRunProblem } from './run-setup.js';
+import { bucketProblem, failer, configOrProblem, downloadRunProblem } from './run-setup.js';
 import { closeRun, openRun, type OpenRun } from './open-run.js';
 import { announcePauses } from './pause-notice.js';
 import { ProgressDisplay } from './progress-display.js';
@@ -77,7 +77,8 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
   }
   // Workers writing into one bucket keep identical bytes once: the first complete object for a SHA-256 wins.
   if (config.store.url !== '') {
-    container.bind(RedisTwinRegistryOptions).toConstantValue({ redis, key: `tumblr-dl:${scaleOut.queueName}:objects:${config.store.url}` });
+    const { bucket, prefix } = parseS3Url(config.store.url);
+    container.bind(RedisTwinRegistryOptions).toConstantValue({ redis, key: twinRegistryKey(scaleOut.queueName, config.store.endpoint, `s3://${bucket}/${prefix}`) });
     container.rebind(TwinRegistry).to(RedisTwinRegistry).inSingletonScope();
   }
   let opened: OpenRun;
@@ -90,17 +91,11 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
   }
   const { downloader } = opened;
   const store = container.get(MediaStore);
-  if (store instanceof BucketStore) {
-    if (!options.quiet) io.stdout.write(`Saving to ${store.location} (state in ${config.outputDir})\n`);
-    const unreachable = await store.checkAccess().then(
-      () => undefined,
-      (error: unknown) => error as Error,
-    );
-    if (unreachable) {
-      await closeRun(opened);
-      redis.disconnect();
-      return fail(`cannot write to ${store.location}: ${unreachable.message}`);
-    }
+  const unusableBucket = await bucketProblem(store, config.outputDir, options.quiet ? undefined : io.stdout);
+  if (unusableBucket) {
+    await closeRun(opened);
+    redis.disconnect();
+    return fail(unusableBucket);
   }
 
   let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
@@ -115,6 +110,11 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
       // Not this item's failure: the worker is stopping. The job goes back for whichever worker comes next.
       await job.moveToWait(token);
       throw new WaitingError();
+    }
+    if (result.status === 'error' && result.errorCode === 'STORE') {
+      // The bucket refused the upload: the bytes were fine, the store was not. The job goes back to the queue for
+      // another try (BullMQ's attempts, with backoff) instead of completing as this item's failure.
+      throw new Error(result.errorMessage ?? 'the bucket refused the upload');
     }
     tally.total++;
     countResult(tally, result);

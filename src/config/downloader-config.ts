@@ -387,6 +387,7 @@ function checkStore(store: StoreConfig): void {
   if (typeof store.endpoint !== 'string' || (store.endpoint !== '' && !isHttpUrl(store.endpoint)))
     fail('store.endpoint', `must be an http(s) URL, got ${JSON.stringify(store.endpoint)}`);
   if (store.endpoint !== '' && store.url === '') fail('store.endpoint', 'needs store.url (an s3:// bucket to write to)');
+  if (/^[a-z]+:\/\/[^/]*@/i.test(store.endpoint)) fail('store.endpoint', 'must not carry credentials: give them in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE');
   if (typeof store.region !== 'string' || !/^[a-z0-9-]{0,64}$/.test(store.region))
     fail('store.region', `must be a region name such as us-east-1, got ${JSON.stringify(store.region)}`);
   // Each part is read into memory (one per upload under way): 256 MiB still takes 10,000 parts to 2.5 TB.

@@ -7,7 +7,7 @@ import 'reflect-metadata';
 
 export { RedisRateLimiter, RedisRateLimiterOptions } from './redis-rate-limiter.js';
 export { RedisBandwidthLimiter, RedisBandwidthOptions } from './redis-bandwidth-limiter.js';
-export { RedisTwinRegistry, RedisTwinRegistryOptions } from './redis-twin-registry.js';
+export { RedisTwinRegistry, RedisTwinRegistryOptions, twinRegistryKey } from './redis-twin-registry.js';
 export { jobIdFor, type MediaJob, type WorkerResult } from './media-job.js';
 export { openMediaQueue, enqueueBatch, MEDIA_JOB, type MediaQueue, type EnqueueCounts } from './media-queue.js';
 export { checkJobData } from './check-job-data.js';

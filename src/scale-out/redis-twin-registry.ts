@@ -10,9 +10,15 @@ export const RedisTwinRegistryOptions: ServiceToken<RedisTwinRegistryOptions> = 
 export interface RedisTwinRegistryOptions {
   /** A connected ioredis client; the registry never closes it. */
   redis: Redis;
-  /** The Redis hash (one per bucket and prefix): field the SHA-256, value the key of the object holding it. */
+  /** The Redis hash (one per endpoint, bucket and prefix: see {@link twinRegistryKey}): field the SHA-256, value the key of the object holding it. */
   key: string;
 }
+
+/** Claim a field unless it is taken, and answer with what it holds now: one step, so no claim is lost between two. */
+const CLAIM = `
+redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+return redis.call('HGET', KEYS[1], ARGV[1])
+`;
 
 /** Delete a field only while it still names the object being forgotten: a newer winner is never dropped. */
 const FORGET = `
@@ -36,13 +42,18 @@ export class RedisTwinRegistry implements TwinRegistry {
   }
 
   async claim(sha256: string, key: string): Promise<string> {
-    const { redis } = this.options;
-    if ((await redis.hsetnx(this.options.key, sha256, key)) === 1) return key;
-    // Someone was first; should their entry vanish between the two calls (forgotten), this one stands.
-    return (await redis.hget(this.options.key, sha256)) ?? key;
+    return (await this.options.redis.eval(CLAIM, 1, this.options.key, sha256, key)) as string;
   }
 
   async forget(sha256: string, key: string): Promise<void> {
     await this.options.redis.eval(FORGET, 1, this.options.key, sha256, key);
   }
+}
+
+/**
+ * The Redis hash of the objects of one bucket and prefix on one server: `s3://b/p` and `s3://b/p/` are one
+ * archive, and the same bucket name on two servers is two.
+ */
+export function twinRegistryKey(queueName: string, endpoint: string, location: string): string {
+  return `tumblr-dl:${queueName}:objects:${endpoint === '' ? 'aws' : new URL(endpoint).host}:${location}`;
 }

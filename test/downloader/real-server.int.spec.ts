@@ -142,7 +142,7 @@ describe('MediaDownloader against a real loopback server', function () {
     const kept = statSync(path.join(rig.dir, 'big.jpg.part')).size;
     expect(kept).to.equal(3 * MiB);
     const sidecar = JSON.parse(readFileSync(path.join(rig.dir, 'big.jpg.part.json'), 'utf8')) as Record<string, unknown>;
-    expect(sidecar).to.deep.equal({ url: `${base}/big.jpg`, etag: '"big-v1"', contentLength: bigSize, bytes: kept });
+    expect(sidecar).to.deep.equal({ url: `${base}/big.jpg`, etag: '"big-v1"', contentLength: bigSize, contentType: 'image/jpeg', bytes: kept });
 
     big();
     const resumed = await rig.downloader.downloadWithResume(`${base}/big.jpg`, 'big.jpg');

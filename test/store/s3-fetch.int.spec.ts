@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { WARCParser } from 'warcio';
 import { ensureBuilt } from '../support/built-package.js';
 import { FaultServer } from '../support/fault-server.js';
 import { jpegBytes, mp4Bytes, pngBytes, sha256, tempDir } from '../support/fixtures.js';
@@ -143,6 +144,12 @@ for (const kind of S3_SERVERS) {
       // The next fetch puts it back.
       expect((await fetch(list)).code).to.equal(0);
       expect((await verify()).code).to.equal(0);
+
+      // A bucket that is not there is one problem, said once, not every file missing.
+      const nowhere = await runCli(['verify', 's3://no-such-bucket/run1', '--s3-endpoint', s3.endpoint, '--state', state()], undefined, s3.env);
+      expect(nowhere.code).to.equal(2);
+      expect(nowhere.stdout).to.equal('');
+      expect(nowhere.stderr).to.equal(`tumblr-dl verify: cannot read s3://no-such-bucket/run1: no bucket "no-such-bucket" at ${s3.endpoint}\n`);
     });
 
     it('should leave no object when killed mid-upload, and complete it on the re-run without a byte from the origin', async () => {
@@ -164,14 +171,22 @@ for (const kind of S3_SERVERS) {
       const requestsBefore = origin.requests.length;
       const s3Before = s3.requests.length;
 
-      const rerun = await fetch(list, '--s3-part-size', '5M');
+      // Kept as a web archive this time: the file the 416 found whole is recorded too, as the resource it is.
+      const rerun = await fetch(list, '--s3-part-size', '5M', '--warc');
       expect(rerun.code, rerun.stderr).to.equal(0);
       // The whole file was on disk: one range request past its end, answered 416, no body.
       expect(origin.requests.slice(requestsBefore).map((r) => [r.range, r.status])).to.deep.equal([[`bytes=${video.length}-`, 416]]);
       expect(origin.bytesServed).to.equal(servedBefore);
-      const [key] = await keys();
-      expect(sha256(await bytesOf(key!))).to.equal(sha256(video));
-      const partsSent = s3.requests.slice(s3Before).filter((r) => r.method === 'PUT' && /[?&]partNumber=/.test(r.url)).length;
+      const media = (await keys()).filter((k) => !k.startsWith('run1/warc/'));
+      expect(media).to.have.length(1);
+      expect(sha256(await bytesOf(media[0]!))).to.equal(sha256(video));
+      const head = await s3.client.send(new HeadObjectCommand({ Bucket: bucket, Key: media[0]! }));
+      expect(head.ContentType, 'the type the origin first served it with').to.equal('video/mp4');
+      const warc = (await keys()).find((k) => k.endsWith('.warc.gz'))!;
+      const resources = await resourcesOf(await bytesOf(warc));
+      expect(resources.map((r) => [r.uri, r.contentType, sha256(r.payload)])).to.deep.equal([[`${base}/big.mp4`, 'video/mp4', sha256(video)]]);
+      // The video's parts (the WARC that now holds it goes up in parts of its own).
+      const partsSent = s3.requests.slice(s3Before).filter((r) => r.method === 'PUT' && /[?&]partNumber=/.test(r.url) && !r.url.includes('/warc/')).length;
       if (kind.name === 'moto') {
         // ListParts: the part the killed run completed is kept, not sent again.
         expect(partsSent).to.be.below(5);
@@ -179,6 +194,35 @@ for (const kind of S3_SERVERS) {
         // s3rver has no ListParts: the upload starts over, all five parts.
         expect(partsSent).to.equal(5);
       }
+    });
+
+    it('should never overwrite an object another writer put at the key between its look and its write', async function () {
+      // s3rver ignores If-None-Match, so there the window between the HEAD and the PUT stays open (docs/object-storage.md).
+      if (kind.name !== 'moto') this.skip();
+      const photo = jpegBytes(30_000, 9);
+      origin.script('/race.jpg', { body: photo });
+      const list = writeList([JSON.stringify({ url: `${base}/race.jpg`, postId: '900' })]);
+      const theirs = Buffer.from('another writer got here first');
+      // The PUT waits at the proxy while another writer takes the key; then it goes on, If-None-Match and all.
+      let raced: Promise<unknown> | undefined;
+      s3.holdWhen = (request) => request.method === 'PUT' && request.url.includes('/run1/900_0_');
+      s3.seen.on('request', (request) => {
+        if (!s3.holdWhen?.(request) || raced) return;
+        const key = decodeURIComponent(new URL(request.url, 'http://x').pathname.slice(`/${bucket}/`.length));
+        raced = s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: theirs })).then(() => {
+          s3.holdWhen = undefined;
+          s3.release();
+        });
+      });
+      const run = await fetch(list);
+      s3.seen.removeAllListeners('request');
+      await raced;
+      expect(run.code, run.stderr).to.equal(0);
+      const [row] = readResults(path.join(state(), 'results.jsonl'));
+      expect(row!.filename).to.match(/^900_0_[0-9a-f]{8}_1\.jpg$/);
+      const [ours, other] = [`run1/${row!.filename}`, `run1/${row!.filename.replace('_1.jpg', '.jpg')}`];
+      expect(sha256(await bytesOf(ours))).to.equal(sha256(photo));
+      expect((await bytesOf(other)).toString()).to.equal(theirs.toString());
     });
 
     it('should stop at Ctrl-C in the middle of an upload, leave no object, and continue the upload on the next run', async () => {
@@ -243,6 +287,16 @@ for (const kind of S3_SERVERS) {
       });
     }
   });
+}
+
+/** The `resource` records of WARC bytes, read with warcio (an independent reader). */
+async function resourcesOf(warc: Buffer): Promise<Array<{ uri: string; contentType: string | null; payload: Buffer }>> {
+  const found: Array<{ uri: string; contentType: string | null; payload: Buffer }> = [];
+  for await (const record of WARCParser.iterRecords([warc])) {
+    const payload = Buffer.from(await record.readFully(false));
+    if (record.warcType === 'resource') found.push({ uri: record.warcTargetURI ?? '', contentType: record.warcContentType ?? null, payload });
+  }
+  return found;
 }
 
 /** Bytes of the staged `.part` files under the state folder. */

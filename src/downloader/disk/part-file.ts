@@ -10,6 +10,8 @@ export interface PartState {
   lastModified?: string;
   /** Size of the whole resource as the server announced it. */
   contentLength?: number;
+  /** Content-Type of that response, if any: a file found whole on a later run (a 416) keeps it. */
+  contentType?: string;
   /** Bytes on disk when the sidecar was written (the `.part` file's size is the truth). */
   bytes: number;
 }

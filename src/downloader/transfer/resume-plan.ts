@@ -95,10 +95,11 @@ function isAlreadyWhole(response: Response, candidate: ResumeCandidate): boolean
 /**
  * Whether a fresh `.part` is worth keeping for a later resume: resume is on, the server gave a
  * validator for If-Range, the body is not re-encoded, and it is not so small that fetching it
- * again costs less than the sidecar.
+ * again costs less than the sidecar (`anySize`: keep it whatever its size, as for a bucket, where a
+ * verified file waits in its `.part` for its upload).
  */
-export function worthKeeping(response: Response, plan: WritePlan, resume: boolean): boolean {
+export function worthKeeping(response: Response, plan: WritePlan, resume: boolean, anySize = false): boolean {
   const validator = ifRangeValidator(header(response.headers, 'etag'), header(response.headers, 'last-modified'));
-  const largeEnough = plan.declaredSize === undefined || plan.declaredSize >= RESUMABLE_MIN_BYTES;
+  const largeEnough = anySize || plan.declaredSize === undefined || plan.declaredSize >= RESUMABLE_MIN_BYTES;
   return resume && validator !== undefined && plan.encoding === undefined && largeEnough;
 }

@@ -93,6 +93,11 @@ export interface TransferOutcome {
 export class Transfer {
   /** The host's client with what correctness needs fixed once: merging these per request was a profile hot spot. */
   private readonly client: HttpClient;
+  /**
+   * With a bucket, a verified file waits in its `.part` for its upload: a sidecar for every size lets a run killed
+   * (or a bucket failing) before the upload find it whole on the next run, instead of fetching it again.
+   */
+  private readonly keepSmallParts: boolean;
 
   constructor(
     http: HttpClient,
@@ -104,6 +109,7 @@ export class Transfer {
     /** Paces bodies when a bandwidth cap is set. */
     private readonly bandwidth: BandwidthLimiter,
   ) {
+    this.keepSmallParts = config.store.url !== '';
     this.client = http.extend({
       decompress: false,
       throwHttpErrors: false,
@@ -144,7 +150,7 @@ export class Transfer {
         observer.resumed(plan.offset);
         keepPart = true;
       } else {
-        keepPart = worthKeeping(response, plan, request.resume);
+        keepPart = worthKeeping(response, plan, request.resume, this.keepSmallParts);
         if (keepPart) await this.startSidecar(partBase, url, response, plan, observer);
         // A stale sidecar would let a later run "resume" bytes that are being overwritten now.
         else if (range.candidate) await discardPart(partBase);
@@ -179,7 +185,7 @@ export class Transfer {
         sha256: hash.digest('hex'),
         byteSize,
         probe,
-        contentType: plan.complete ? undefined : response.headers['content-type'],
+        contentType: plan.complete ? range.candidate?.state.contentType : response.headers['content-type'],
         declaredSize: plan.encoding === undefined ? plan.declaredSize : undefined,
         resumedFrom: plan.offset,
         finalUrl: response.url,
@@ -207,7 +213,8 @@ export class Transfer {
    * (the page that said so), read before the body is thrown away.
    */
   private async describe(response: Response, stream: ReturnType<HttpClient['stream']>, sentAt: number, askedFrom: number, observer: TransferObserver): Promise<void> {
-    const fromByte = response.statusCode === 206 ? askedFrom : 0;
+    // A 206 continues the kept bytes; a 416 to the same range says they were the whole file.
+    const fromByte = response.statusCode === 206 || response.statusCode === 416 ? askedFrom : 0;
     const missing = judgeStatus(response.statusCode, response.headers, this.clock.now()).kind === 'missing';
     // A media body is decoded as it is written; a missing one's page is kept as it came.
     const exchange = describeExchange(response, sentAt, fromByte, missing ? undefined : header(response.headers, 'content-encoding'));
@@ -236,7 +243,8 @@ export class Transfer {
   private async startSidecar(partBase: string, url: string, response: Response, plan: WritePlan, observer: TransferObserver): Promise<void> {
     const etag = header(response.headers, 'etag');
     const lastModified = header(response.headers, 'last-modified');
-    await writeSidecar(partBase, { url, etag, lastModified, contentLength: plan.declaredSize, bytes: 0 });
+    const contentType = response.headers['content-type'];
+    await writeSidecar(partBase, { url, etag, lastModified, contentLength: plan.declaredSize, ...(contentType === undefined ? {} : { contentType }), bytes: 0 });
     await observer.partKept(partPaths(partBase).part);
   }
 

@@ -12,8 +12,9 @@ import type { MediaStore, PlaceContext } from '../media-store.js';
 import { sha256OfFile } from '../../verify/file-digest.js';
 import { TwinRegistry } from '../twin-registry.js';
 import { connectS3, isAbsent, storeError, type S3Connection } from './s3-connection.js';
+import { redactCredentials } from '../../http/redact.js';
 import { objectUrl, parseS3Url, type S3Location } from './s3-location.js';
-import { dropUpload, uploadFile } from './object-upload.js';
+import { dropUpload, KeyTakenError, uploadFile } from './object-upload.js';
 
 /** What a HEAD tells of an object. */
 interface ObjectFacts {
@@ -76,7 +77,8 @@ export class BucketStore implements MediaStore {
       }
       // HeadBucket's errors have no body: its status is all the server says.
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 404) throw new DownloadError('STORE', `no bucket "${this.where.bucket}" at ${this.config.store.endpoint || 'AWS S3'}`, { cause: error });
+      if (status === 404) throw new DownloadError('STORE', `no bucket "${this.where.bucket}" at ${redactCredentials(this.config.store.endpoint) || 'AWS S3'}`, { cause: error });
+      if (status === 301) throw new DownloadError('STORE', `bucket "${this.where.bucket}" is in another region: give it with --s3-region (or AWS_REGION)`, { cause: error });
       if (status === 403)
         throw new DownloadError('STORE', `access to bucket "${this.where.bucket}" denied: check the credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE) and their policy`, {
           cause: error,
@@ -86,7 +88,7 @@ export class BucketStore implements MediaStore {
   }
 
   /** The bucket and prefix. */
-  get bucket(): S3Location {
+  get s3Location(): S3Location {
     return this.where;
   }
 
@@ -94,37 +96,52 @@ export class BucketStore implements MediaStore {
     const { partBase } = request.target;
     const s3 = await this.s3();
     if (request.target.replaces !== undefined) {
-      const modifiedMs = await this.upload(s3, request, this.keyOf(request.reservation.path));
+      // A repair: the verified bytes replace what the recorded key holds, in one atomic write.
+      const modifiedMs = await this.upload(s3, request, this.keyOf(request.reservation.path), false);
       return this.settle(partBase, { reservation: request.reservation, filename: request.reservation.path, ownBytes: true, mtimeMs: modifiedMs });
     }
-    if (context.dedupe !== 'off') {
-      const twin = await this.findTwin(s3, request, context);
-      if (twin && context.dedupe !== 'copy') {
-        await dropUpload(s3, this.where.bucket, `${partBase}${UPLOAD_STATE_SUFFIX}`);
-        return this.settle(partBase, { reservation: request.reservation, filename: twin.filename, ownBytes: false, deduplicatedFrom: twin.filename, mtimeMs: twin.modifiedMs });
-      }
+    const twin = context.dedupe === 'off' ? undefined : await this.findTwin(s3, request, context);
+    if (twin && context.dedupe !== 'copy') {
+      await this.dropUploadOf(s3, partBase);
+      return this.settle(partBase, { reservation: request.reservation, filename: twin.filename, ownBytes: false, deduplicatedFrom: twin.filename, mtimeMs: twin.modifiedMs });
     }
+    // Names given up for a later variant stay held until the end: the first is the `.part`'s own.
+    const superseded: Reservation[] = [];
     let reservation = request.reservation;
-    // No clobber: a key holding other bytes (another run's, another worker's) is never overwritten.
-    for (;;) {
-      const there = await this.head(s3, this.keyOf(reservation.path));
-      if (!there) break;
-      if (request.adoptIdentical && there.size === request.byteSize && there.sha256 === request.sha256) {
-        await dropUpload(s3, this.where.bucket, `${partBase}${UPLOAD_STATE_SUFFIX}`);
-        return this.settle(partBase, { reservation, filename: reservation.path, ownBytes: false, deduplicatedFrom: reservation.path, mtimeMs: there.modifiedMs });
+    try {
+      for (;;) {
+        const key = this.keyOf(reservation.path);
+        const there = await this.head(s3, key);
+        if (there && request.adoptIdentical && holds(there, request)) {
+          // These bytes are at the name already (a run killed before its ledger row, another worker's twin).
+          await this.dropUploadOf(s3, partBase);
+          const named = await this.settleTwin(s3, request, context, key, there.modifiedMs);
+          return this.settle(partBase, { reservation, ...named });
+        }
+        if (there) {
+          superseded.push(reservation);
+          reservation = context.reservations.reserve(reservation.requested, reservation.variant + 1);
+          continue;
+        }
+        let modifiedMs: number | undefined;
+        try {
+          // Written only if the key is still free (If-None-Match): a worker that took it since is never overwritten.
+          modifiedMs = await this.upload(s3, request, key, true);
+        } catch (error) {
+          if (error instanceof KeyTakenError) continue;
+          throw error;
+        }
+        const named = await this.settleOwn(s3, request, context, key, modifiedMs);
+        if (twin && named.ownBytes) named.deduplicatedFrom = twin.filename;
+        return this.settle(partBase, { reservation, ...named });
       }
-      reservation = nextVariant(reservation, context);
+    } catch (error) {
+      if (reservation !== request.reservation) reservation.release();
+      throw error;
+    } finally {
+      // The caller lets go of the reservation it gets back (or, on failure, of the one it gave).
+      for (const given of superseded) given.release();
     }
-    const key = this.keyOf(reservation.path);
-    const modifiedMs = await this.upload(s3, request, key);
-    const winner = context.dedupe === 'off' ? key : await this.twins.claim(request.sha256, key);
-    if (winner !== key && context.dedupe !== 'copy') {
-      // Another worker completed the same bytes first: theirs is the one object, ours goes.
-      await this.send(s3, 'DeleteObject', key, (c) => c.client.send(new c.sdk.DeleteObjectCommand({ Bucket: this.where.bucket, Key: key })));
-      const filename = this.filenameOf(winner);
-      return this.settle(partBase, { reservation, filename, ownBytes: false, deduplicatedFrom: filename });
-    }
-    return this.settle(partBase, { reservation, filename: reservation.path, ownBytes: true, mtimeMs: modifiedMs });
   }
 
   async check(record: RecordedFile, options: CheckOptions): Promise<FileCheck> {
@@ -156,7 +173,8 @@ export class BucketStore implements MediaStore {
     await uploadFile(
       s3,
       { file, sha256, byteSize: size, contentType: contentTypeOf(file) },
-      { bucket: this.where.bucket, key, stateFile: `${file}${UPLOAD_STATE_SUFFIX}`, partSize: this.config.store.partSize },
+      // A file of the run's own (a metadata file rewritten, a WARC file named by its time) replaces what is there.
+      { bucket: this.where.bucket, key, stateFile: `${file}${UPLOAD_STATE_SUFFIX}`, partSize: this.config.store.partSize, noClobber: false },
     );
     await fs.rm(file, { force: true });
   }
@@ -186,12 +204,12 @@ export class BucketStore implements MediaStore {
    * needs no such look, since the server checked the body's Content-MD5 before it answered.
    * @returns the object's Last-Modified, when it was read back
    */
-  private async upload(s3: S3Connection, request: PlaceRequest, key: string): Promise<number | undefined> {
+  private async upload(s3: S3Connection, request: PlaceRequest, key: string, noClobber: boolean): Promise<number | undefined> {
     const { partBase } = request.target;
     const sent = await uploadFile(
       s3,
       { file: partPaths(partBase).part, sha256: request.sha256, byteSize: request.byteSize, contentType: request.contentType },
-      { bucket: this.where.bucket, key, stateFile: `${partBase}${UPLOAD_STATE_SUFFIX}`, partSize: this.config.store.partSize, signal: request.signal },
+      { bucket: this.where.bucket, key, stateFile: `${partBase}${UPLOAD_STATE_SUFFIX}`, partSize: this.config.store.partSize, signal: request.signal, noClobber },
     );
     if (!sent.multipart) return undefined;
     const there = await this.head(s3, key);
@@ -207,17 +225,16 @@ export class BucketStore implements MediaStore {
 
   /** An intact object with these bytes: the one the workers registered, else the oldest the ledger names. */
   private async findTwin(s3: S3Connection, request: PlaceRequest, context: PlaceContext): Promise<{ filename: string; modifiedMs: number } | undefined> {
-    const holds = (there: ObjectFacts | undefined): there is ObjectFacts => there !== undefined && there.size === request.byteSize && there.sha256 === request.sha256;
     const registered = await this.twins.find(request.sha256);
     if (registered !== undefined) {
       const there = await this.head(s3, registered);
-      if (holds(there)) return { filename: this.filenameOf(registered), modifiedMs: there.modifiedMs };
+      if (there && holds(there, request)) return { filename: this.filenameOf(registered), modifiedMs: there.modifiedMs };
       await this.twins.forget(request.sha256, registered);
     }
     for (const candidate of await context.ledger.findBySha256(request.sha256)) {
       if (candidate.bytes !== request.byteSize) continue;
       const there = await this.head(s3, this.keyOf(candidate.filename)).catch(() => undefined);
-      if (holds(there)) return { filename: candidate.filename, modifiedMs: there.modifiedMs };
+      if (there && holds(there, request)) return { filename: candidate.filename, modifiedMs: there.modifiedMs };
     }
     return undefined;
   }
@@ -228,6 +245,50 @@ export class BucketStore implements MediaStore {
    * disk): the `.part` stays for it, and it lets the `.part` go once the record is written. A run killed
    * meanwhile leaves it beside a recorded name, which the next run clears.
    */
+  /**
+   * Our object for these bytes is complete under `key`: register it, unless another object was registered first
+   * and still holds them (another worker's). Then ours goes, and the item names theirs; with dedupe `copy` both
+   * stay. A registered object that is gone or changed is forgotten, and ours takes its place.
+   */
+  private async settleOwn(s3: S3Connection, request: PlaceRequest, context: PlaceContext, key: string, modifiedMs: number | undefined): Promise<Omit<FinalName, 'reservation'>> {
+    const own = { filename: this.filenameOf(key), ownBytes: true, mtimeMs: modifiedMs };
+    if (context.dedupe === 'off') return own;
+    const winner = await this.winnerFor(s3, request, key);
+    if (winner === undefined || winner.key === key) return own;
+    const filename = this.filenameOf(winner.key);
+    if (context.dedupe === 'copy') return { ...own, deduplicatedFrom: filename };
+    await this.send(s3, 'DeleteObject', key, (c) => c.client.send(new c.sdk.DeleteObjectCommand({ Bucket: this.where.bucket, Key: key })));
+    return { filename, ownBytes: false, deduplicatedFrom: filename, mtimeMs: winner.modifiedMs };
+  }
+
+  /**
+   * These bytes were found at `key` (not uploaded by us): the item names the object every worker agrees holds
+   * them, which is `key` unless another was registered first. Nothing is deleted: the object at `key` is not ours.
+   */
+  private async settleTwin(s3: S3Connection, request: PlaceRequest, context: PlaceContext, key: string, modifiedMs: number): Promise<Omit<FinalName, 'reservation'>> {
+    const winner = context.dedupe === 'off' ? undefined : await this.winnerFor(s3, request, key);
+    const chosen = winner ?? { key, modifiedMs };
+    const filename = this.filenameOf(chosen.key);
+    return { filename, ownBytes: false, deduplicatedFrom: filename, mtimeMs: chosen.modifiedMs };
+  }
+
+  /** The registered object for these bytes after claiming `key` for them, checked to still hold them (else forgotten, and claimed again). */
+  private async winnerFor(s3: S3Connection, request: PlaceRequest, key: string): Promise<{ key: string; modifiedMs: number | undefined } | undefined> {
+    for (let tries = 0; tries < 3; tries++) {
+      const winner = await this.twins.claim(request.sha256, key);
+      if (winner === key) return { key, modifiedMs: undefined };
+      const there = await this.head(s3, winner);
+      if (there && holds(there, request)) return { key: winner, modifiedMs: there.modifiedMs };
+      await this.twins.forget(request.sha256, winner);
+    }
+    return undefined;
+  }
+
+  /** The unfinished multipart upload a killed run left for this `.part`, if any: aborted, since its bytes will not be uploaded. */
+  private dropUploadOf(s3: S3Connection, partBase: string): Promise<void> {
+    return dropUpload(s3, this.where.bucket, `${partBase}${UPLOAD_STATE_SUFFIX}`);
+  }
+
   private async settle(partBase: string, name: FinalName): Promise<FinalName> {
     if (!this.config.archive.warc) {
       await discardPart(partBase);
@@ -250,7 +311,12 @@ export class BucketStore implements MediaStore {
   private async hashObject(s3: S3Connection, key: string): Promise<string> {
     const got = await this.send(s3, 'GetObject', key, (c) => c.client.send(new c.sdk.GetObjectCommand({ Bucket: this.where.bucket, Key: key })));
     const hash = createHash('sha256');
-    for await (const chunk of got.Body as AsyncIterable<Uint8Array>) hash.update(chunk);
+    try {
+      for await (const chunk of got.Body as AsyncIterable<Uint8Array>) hash.update(chunk);
+    } catch (error) {
+      // The connection broke mid-body: a failure to read, not a verdict on the object.
+      throw storeError('GetObject', objectUrl(this.where, key), error);
+    }
     return hash.digest('hex');
   }
 
@@ -263,11 +329,9 @@ export class BucketStore implements MediaStore {
   }
 }
 
-/** The next `name_N.ext` after a taken one, holding it before the old one is let go. */
-function nextVariant(reservation: Reservation, context: PlaceContext): Reservation {
-  const next = context.reservations.reserve(reservation.requested, reservation.variant + 1);
-  reservation.release();
-  return next;
+/** Whether an object holds the bytes being placed: their size, and the SHA-256 it carries. */
+function holds(there: ObjectFacts, request: Pick<PlaceRequest, 'byteSize' | 'sha256'>): boolean {
+  return there.size === request.byteSize && there.sha256 === request.sha256;
 }
 
 /** Content-Type of a file the store publishes beside the media: metadata sidecars, WARC files and their indexes. */

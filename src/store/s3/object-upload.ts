@@ -8,14 +8,19 @@ import { isAbsent, isNotImplemented, storeError, type S3Connection } from './s3-
 export interface UploadSource {
   /** The local file (a sealed `.part`) holding the verified bytes. */
   file: string;
+  /** SHA-256 (hex) the bytes were verified to have: the object carries it, and the parts must add up to it. */
   sha256: string;
+  /** Size of the file. */
   byteSize: number;
+  /** Content-Type the object gets, if known. */
   contentType: string | undefined;
 }
 
 /** Where it goes, and where the multipart upload's id is kept between runs. */
 export interface UploadTarget {
+  /** Bucket name. */
   bucket: string;
+  /** The object's key, prefix included. */
   key: string;
   /** JSON file naming the unfinished multipart upload, so a killed run's parts are continued, not sent again. */
   stateFile: string;
@@ -23,6 +28,19 @@ export interface UploadTarget {
   partSize: number;
   /** Stops the upload between requests and aborts the one in flight (Ctrl-C): what was sent stays for the next run. */
   signal?: AbortSignal | undefined;
+  /**
+   * Write only if no object has the key (`If-None-Match: *` on the PUT or the completion): another process that
+   * took the key meanwhile is never overwritten, and the upload fails with {@link KeyTakenError}. A server that
+   * ignores the condition (s3rver) overwrites; one that refuses it gets the write without it.
+   */
+  noClobber: boolean;
+}
+
+/** The key was taken by another object while this one was being uploaded (a `412` to `If-None-Match: *`). */
+export class KeyTakenError extends DownloadError {
+  constructor(readonly where: string) {
+    super('STORE', `${where} was written by someone else meanwhile`, { retryable: true });
+  }
 }
 
 /** What an unfinished multipart upload is remembered by. */
@@ -37,12 +55,8 @@ interface UploadState {
 /** The most parts S3 allows in one upload: larger files get larger parts. */
 const MAX_PARTS = 10_000;
 
-/** What the upload sent and what the server kept of it. */
+/** How the upload went. */
 export interface UploadReport {
-  /** Bytes sent in this call (parts kept from an earlier run are not sent again). */
-  bytesSent: number;
-  /** Parts found uploaded by an earlier run and kept. */
-  partsKept: number;
   /** Whether it went as a multipart upload (the server assembled the object from parts). */
   multipart: boolean;
 }
@@ -61,23 +75,29 @@ export async function uploadFile(s3: S3Connection, source: UploadSource, target:
   if (source.byteSize <= partSize) {
     const body = await readRange(source.file, 0, source.byteSize);
     if (sha256Hex(body) !== source.sha256) throw changedOnDisk(source.file);
-    await send(`PutObject`, target, (options) =>
-      s3.client.send(
-        new s3.sdk.PutObjectCommand({
-          Bucket: target.bucket,
-          Key: target.key,
-          Body: body,
-          ContentLength: body.length,
-          ContentMD5: createHash('md5').update(body).digest('base64'),
-          ChecksumSHA256: hexToBase64(source.sha256),
-          ...(source.contentType ? { ContentType: source.contentType } : {}),
-          Metadata: { sha256: source.sha256 },
-        }),
-        options,
-      ),
+    // A multipart upload an earlier run left for this file (it was larger parts then) will not be completed.
+    await dropUpload(s3, target.bucket, target.stateFile);
+    await send(
+      `PutObject`,
+      target,
+      (options, condition) =>
+        s3.client.send(
+          new s3.sdk.PutObjectCommand({
+            ...condition,
+            Bucket: target.bucket,
+            Key: target.key,
+            Body: body,
+            ContentLength: body.length,
+            ContentMD5: createHash('md5').update(body).digest('base64'),
+            ChecksumSHA256: hexToBase64(source.sha256),
+            ...(source.contentType ? { ContentType: source.contentType } : {}),
+            Metadata: { sha256: source.sha256 },
+          }),
+          options,
+        ),
+      true,
     );
-    await fs.rm(target.stateFile, { force: true });
-    return { bytesSent: body.length, partsKept: 0, multipart: false };
+    return { multipart: false };
   }
   return uploadInParts(s3, source, target, partSize);
 }
@@ -86,8 +106,6 @@ async function uploadInParts(s3: S3Connection, source: UploadSource, target: Upl
   const { uploadId, listed } = await openUpload(s3, source, target, partSize);
   const parts: CompletedPart[] = [];
   const whole = createHash('sha256');
-  let bytesSent = 0;
-  let partsKept = 0;
   for (let offset = 0, number = 1; offset < source.byteSize; offset += partSize, number++) {
     const body = await readRange(source.file, offset, Math.min(partSize, source.byteSize - offset));
     whole.update(body);
@@ -96,7 +114,6 @@ async function uploadInParts(s3: S3Connection, source: UploadSource, target: Upl
     const earlier = listed.get(number);
     if (earlier && earlier.Size === body.length && sameEtag(earlier.ETag, md5) && (earlier.ChecksumSHA256 === undefined || earlier.ChecksumSHA256 === checksum)) {
       parts.push({ PartNumber: number, ETag: earlier.ETag, ChecksumSHA256: checksum });
-      partsKept++;
       continue;
     }
     const sent = await send(`UploadPart ${number} of`, target, (options) =>
@@ -120,18 +137,24 @@ async function uploadInParts(s3: S3Connection, source: UploadSource, target: Upl
       });
     }
     parts.push({ PartNumber: number, ETag: sent.ETag, ChecksumSHA256: checksum });
-    bytesSent += body.length;
   }
   // The bytes read for the parts must be the verified ones: a file changed on disk since is not completed.
   if (whole.digest('hex') !== source.sha256) {
     await abortUpload(s3, target, uploadId);
     throw changedOnDisk(source.file);
   }
-  await send('CompleteMultipartUpload', target, (options) =>
-    s3.client.send(new s3.sdk.CompleteMultipartUploadCommand({ Bucket: target.bucket, Key: target.key, UploadId: uploadId, MultipartUpload: { Parts: parts } }), options),
+  await send(
+    'CompleteMultipartUpload',
+    target,
+    (options, condition) =>
+      s3.client.send(
+        new s3.sdk.CompleteMultipartUploadCommand({ ...condition, Bucket: target.bucket, Key: target.key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+        options,
+      ),
+    true,
   );
   await fs.rm(target.stateFile, { force: true });
-  return { bytesSent, partsKept, multipart: true };
+  return { multipart: true };
 }
 
 /** The upload to send parts to: the one a killed run left (with its parts), or a new one. */
@@ -197,18 +220,38 @@ export async function dropUpload(s3: S3Connection, bucket: string, stateFile: st
 /** The SDK's per-request options: the upload's abort signal, when it has one. */
 type SendOptions = { abortSignal?: AbortSignal };
 
+/** The write's condition, for the requests that make the object appear (PUT, completion). */
+type WriteCondition = { IfNoneMatch?: string };
+
 /**
  * One request of the upload, its failure as a `STORE` error; a request cut short by the upload's signal (Ctrl-C)
  * is `ABORTED`, as an aborted download is, so a worker puts its job back and the next run continues the upload.
+ * With `noClobber`, a `412` is {@link KeyTakenError}, and a server that refuses the condition (`501`) is asked
+ * again without it.
  */
-async function send<T>(action: string, target: Pick<UploadTarget, 'bucket' | 'key' | 'signal'>, call: (options: SendOptions) => Promise<T>): Promise<T> {
+async function send<T>(
+  action: string,
+  target: Pick<UploadTarget, 'bucket' | 'key' | 'signal' | 'noClobber'>,
+  call: (options: SendOptions, condition: WriteCondition) => Promise<T>,
+  makesTheObject = false,
+): Promise<T> {
   const where = `s3://${target.bucket}/${target.key}`;
-  if (target.signal?.aborted) throw aborted(where, target.signal);
-  try {
-    return await call(target.signal ? { abortSignal: target.signal } : {});
-  } catch (error) {
+  const options: SendOptions = target.signal ? { abortSignal: target.signal } : {};
+  let condition: WriteCondition = makesTheObject && target.noClobber ? { IfNoneMatch: '*' } : {};
+  for (;;) {
     if (target.signal?.aborted) throw aborted(where, target.signal);
-    throw storeError(action, where, error);
+    try {
+      return await call(options, condition);
+    } catch (error) {
+      if (target.signal?.aborted) throw aborted(where, target.signal);
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (condition.IfNoneMatch !== undefined && status === 412) throw new KeyTakenError(where);
+      if (condition.IfNoneMatch !== undefined && isNotImplemented(error)) {
+        condition = {};
+        continue;
+      }
+      throw storeError(action, where, error);
+    }
   }
 }
 

@@ -45,7 +45,7 @@ export async function cleanUpUploads(store: BucketStore, stateFolder: string, no
   for (const upload of unfinished) {
     const young = upload.initiated === undefined || nowMs - upload.initiated.getTime() < CLEANUP_MIN_AGE_MS;
     if (continued.has(upload.uploadId) || young) continue;
-    await abortUpload(s3, { bucket: store.bucket.bucket, key: upload.key }, upload.uploadId);
+    await abortUpload(s3, { bucket: store.s3Location.bucket, key: upload.key }, upload.uploadId);
     aborted.push(upload);
   }
   return { aborted, kept: unfinished.length - aborted.length, unsupported: false };
@@ -54,7 +54,7 @@ export async function cleanUpUploads(store: BucketStore, stateFolder: string, no
 /** Every unfinished upload under the prefix (ListMultipartUploads, page by page). */
 export async function listUnfinishedUploads(store: BucketStore): Promise<UnfinishedUpload[]> {
   const s3 = await store.s3();
-  const { bucket, prefix } = store.bucket;
+  const { bucket, prefix } = store.s3Location;
   const found: UnfinishedUpload[] = [];
   let keyMarker: string | undefined;
   let uploadIdMarker: string | undefined;
@@ -73,7 +73,7 @@ export async function listUnfinishedUploads(store: BucketStore): Promise<Unfinis
   }
 }
 
-/** Upload ids named by upload states whose `.part` is still in the state folder: the next run continues those. */
+/** Upload ids named by upload states whose file is still in the state folder: the next run continues those. */
 async function uploadsContinuedIn(stateFolder: string): Promise<Set<string>> {
   const ids = new Set<string>();
   let entries: string[];
@@ -85,13 +85,17 @@ async function uploadsContinuedIn(stateFolder: string): Promise<Set<string>> {
   for (const entry of entries) {
     if (!entry.endsWith(UPLOAD_STATE_SUFFIX)) continue;
     const stateFile = path.join(stateFolder, entry);
-    const part = stateFile.slice(0, -UPLOAD_STATE_SUFFIX.length) + '.part';
+    // Named after what it uploads: a media file's staged `.part`, or a file handed to the bucket as it is (a WARC).
+    const subject = stateFile.slice(0, -UPLOAD_STATE_SUFFIX.length);
     try {
       const state = JSON.parse(await fs.readFile(stateFile, 'utf8')) as { uploadId?: unknown };
-      await fs.access(part);
-      if (typeof state.uploadId === 'string') ids.add(state.uploadId);
+      const present = await Promise.any([fs.access(`${subject}.part`), fs.access(subject)]).then(
+        () => true,
+        () => false,
+      );
+      if (present && typeof state.uploadId === 'string') ids.add(state.uploadId);
     } catch {
-      // No .part (or an unreadable state): nothing will continue it.
+      // An unreadable state names no upload anyone will continue.
     }
   }
   return ids;
