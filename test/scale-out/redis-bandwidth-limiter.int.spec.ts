@@ -5,6 +5,7 @@ import { RedisBandwidthLimiter, type RedisBandwidthOptions } from '../../src/sca
 import { SystemClock } from '../../src/time/clock.js';
 import { startRedis, type RedisUnderTest } from '../support/redis-server.js';
 import { waitUntil } from '../support/wait-until.js';
+import { abortWaiter, settledYet } from '../support/settling.js';
 
 /**
  * The real clock, whose sleeps end early, resolved, when this file's tests do. A test that shows a host waiting
@@ -101,25 +102,6 @@ describe(RedisBandwidthLimiter.name, () => {
     return { limiter: new RedisBandwidthLimiter({ redis, ...options }, new EndingClock(ended.signal)), calls };
   };
 
-  /** Whether `promise` has settled yet. */
-  const settledYet = (promise: Promise<unknown>): (() => boolean) => {
-    let settled = false;
-    promise.then(
-      () => (settled = true),
-      () => (settled = true),
-    );
-    return () => settled;
-  };
-
-  /** Abort a take that must not have been granted, and check that it ends rejected with the signal's reason. */
-  const abortTake = async (take: Promise<unknown>, stop: AbortController): Promise<void> => {
-    stop.abort(new Error('stopped'));
-    await take.then(
-      () => expect.fail('a take that should still wait was granted'),
-      (error: Error) => expect(error.message).to.equal('stopped'),
-    );
-  };
-
   it('should hold three processes to one overall cap between them, within 10 % plus the allowed burst', async () => {
     const shared = `t${++prefix}`;
     const cap = 4 * MiB;
@@ -173,8 +155,8 @@ describe(RedisBandwidthLimiter.name, () => {
     const xGranted = settledYet(nextOfX);
     await b!.limiter.take(CHUNK, { key: 'y.example' });
     expect(xGranted(), "process b's take of x.example came before its take of y.example").to.equal(false);
-    await abortTake(nextOfX, stopX);
-    await abortTake(hog, stopHog);
+    await abortWaiter(nextOfX, stopX);
+    await abortWaiter(hog, stopHog);
   });
 
   it('should pass bytes at once, and never call Redis, when no cap is set', async () => {
@@ -195,7 +177,7 @@ describe(RedisBandwidthLimiter.name, () => {
     // A fresh schedule: the first lease (the chunk, 0.65 s of the cap) is due 0.45 s from now, so both wait.
     const first = capped.take(CHUNK, { key: 'h.example', signal: stop.signal });
     const second = capped.take(CHUNK, { key: 'h.example' });
-    await abortTake(first, stop);
+    await abortWaiter(first, stop);
     // The lease the first one asked for is paid for: the second gets it.
     await second;
     await capped.take(1, { signal: stop.signal }).then(

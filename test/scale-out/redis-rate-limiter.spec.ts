@@ -5,6 +5,7 @@ import { RedisRateLimiter, type RedisRateLimiterOptions } from '../../src/scale-
 import { SystemClock } from '../../src/time/clock.js';
 import { startRedis, type RedisUnderTest } from '../support/redis-server.js';
 import { waitUntil } from '../support/wait-until.js';
+import { abortWaiter, settledYet } from '../support/settling.js';
 
 /**
  * The real clock, whose sleeps all end when this file's tests do. A test that shows a host waiting gives it a wait far
@@ -58,25 +59,6 @@ describe(RedisRateLimiter.name, () => {
     let until: string | null = null;
     await waitUntil(async () => (until = await clients[0]!.get(key)) !== null, { what: `the cooldown of ${host} in Redis (${key})` });
     return Number(until);
-  };
-
-  /** Whether `promise` has settled yet. */
-  const settledYet = (promise: Promise<unknown>): (() => boolean) => {
-    let settled = false;
-    promise.then(
-      () => (settled = true),
-      () => (settled = true),
-    );
-    return () => settled;
-  };
-
-  /** Abort a waiter that must not have been granted, and check that it ends rejected, not granted. */
-  const abortWaiter = async (waiter: Promise<unknown>, stop: AbortController): Promise<void> => {
-    stop.abort(new Error('stopped'));
-    await waiter.then(
-      () => expect.fail('a waiter that should still wait was granted'),
-      (error: Error) => expect(error.message).to.equal('stopped'),
-    );
   };
 
   it('should hold two processes to one rate per host between them', async () => {

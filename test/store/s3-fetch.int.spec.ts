@@ -4,13 +4,13 @@ import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { WARCParser } from 'warcio';
-import { ensureBuilt } from '../support/built-package.js';
-import { FaultServer } from '../support/fault-server.js';
-import { jpegBytes, mp4Bytes, pngBytes, sha256, tempDir } from '../support/fixtures.js';
+import type { FaultServer } from '../support/fault-server.js';
+import { jpegBytes, mp4Bytes, pngBytes, sha256 } from '../support/fixtures.js';
 import { useRealSockets } from '../support/nock-helpers.js';
 import { readResults, runCli, type Run } from '../support/run-cli.js';
 import { S3_SERVERS, type S3UnderTest } from '../support/s3-servers.js';
 import { waitUntil } from '../support/wait-until.js';
+import { s3CliSuite } from '../support/s3-cli-suite.js';
 
 const MiB = 1024 * 1024;
 
@@ -18,35 +18,13 @@ for (const kind of S3_SERVERS) {
   describe(`CLI: fetch -o s3:// into a real ${kind.name}`, function () {
     this.timeout(90_000);
     useRealSockets();
+    const suite = s3CliSuite(kind, 'arch');
     let s3: S3UnderTest;
     let origin: FaultServer;
     let base: string;
     let work: { dir: string; cleanup: () => void };
     let bucket: string;
-    let bucketNumber = 0;
-
-    before(async function () {
-      if (!kind.available) {
-        // moto_server is a Python tool: the suite runs against it where it is installed.
-        this.skip();
-      }
-      ensureBuilt();
-      s3 = await kind.start();
-    });
-    after(async () => s3?.stop());
-
-    beforeEach(async () => {
-      // A bucket per test: what one test leaves (an unfinished upload) is never another's to find.
-      bucket = `arch${++bucketNumber}`;
-      await s3.createBucket(bucket);
-      origin = new FaultServer();
-      base = await origin.start();
-      work = tempDir();
-    });
-    afterEach(async () => {
-      await origin.stop();
-      work.cleanup();
-    });
+    beforeEach(() => ({ s3, origin, base, work, bucket } = suite));
 
     const state = (): string => path.join(work.dir, 'state');
     const fetch = (list: string, ...extra: string[]): Promise<Run> =>

@@ -3,12 +3,12 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFi
 import * as path from 'node:path';
 import { DeleteBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { WARCParser } from 'warcio';
-import { ensureBuilt } from '../support/built-package.js';
-import { FaultServer } from '../support/fault-server.js';
-import { filler, jpegBytes, sha256, tempDir } from '../support/fixtures.js';
+import type { FaultServer } from '../support/fault-server.js';
+import { filler, jpegBytes, sha256 } from '../support/fixtures.js';
 import { useRealSockets } from '../support/nock-helpers.js';
 import { runCli, type Run } from '../support/run-cli.js';
 import { S3_SERVERS, type S3UnderTest } from '../support/s3-servers.js';
+import { s3CliSuite } from '../support/s3-cli-suite.js';
 
 /** A response record as warcio (an independent reader) reads it: its target, status and payload. */
 interface ReadResponse {
@@ -50,35 +50,13 @@ for (const kind of S3_SERVERS) {
   describe(`CLI: fetch --warc -o s3:// into a real ${kind.name}`, function () {
     this.timeout(90_000);
     useRealSockets();
+    const suite = s3CliSuite(kind, 'warc');
     let s3: S3UnderTest;
     let origin: FaultServer;
     let base: string;
     let work: { dir: string; cleanup: () => void };
     let bucket: string;
-    let bucketNumber = 0;
-
-    before(async function () {
-      if (!kind.available) {
-        // moto_server is a Python tool: the suite runs against it where it is installed.
-        this.skip();
-      }
-      ensureBuilt();
-      s3 = await kind.start();
-    });
-    after(async () => s3?.stop());
-
-    beforeEach(async () => {
-      // A bucket per test: what one test leaves is never another's to find.
-      bucket = `warc${++bucketNumber}`;
-      await s3.createBucket(bucket);
-      origin = new FaultServer();
-      base = await origin.start();
-      work = tempDir();
-    });
-    afterEach(async () => {
-      await origin.stop();
-      work.cleanup();
-    });
+    beforeEach(() => ({ s3, origin, base, work, bucket } = suite));
 
     const state = (): string => path.join(work.dir, 'state');
     const stateWarc = (): string => path.join(state(), 'warc');

@@ -45,7 +45,7 @@ export class Placement {
 
   /**
    * @param adoptIdentical a file already at the name with the same bytes is the download's own (see
-   * `PlaceRequest.adoptIdentical` of {@link placeFile}); false when the caller forces a second copy
+   * `PlaceRequest.adoptIdentical` of `placeFile`); false when the caller forces a second copy
    */
   constructor(
     /** Where verified files are kept: the folder, or a bucket. */
