@@ -8,6 +8,7 @@ import { DEFAULT_PLACEHOLDER_SHA256 } from '../verify/known-placeholders.js';
 import { parseCommandArgs, UsageError, type OptionsConfig, type ParsedFlags } from './command-args.js';
 import { explain } from './explain-fs-error.js';
 import { isS3Url, parseS3Url, type S3Location } from '../store/s3/s3-location.js';
+import { endpointFromEnvironment } from '../store/s3/s3-connection.js';
 
 /** What `tumblr-dl fetch` was asked to do. */
 export interface FetchOptions {
@@ -177,7 +178,7 @@ export function configFromFlags(values: ParsedFlags<typeof DOWNLOADER_FLAGS>): D
   if (isS3Url(values.output)) {
     config.store = {
       url: values.output,
-      endpoint: values['s3-endpoint'],
+      endpoint: values['s3-endpoint'] ?? endpointFromEnvironment(),
       region: values['s3-region'],
       partSize: byteCount('s3-part-size', values['s3-part-size'], 'a size such as 8M or 64M'),
     };
@@ -315,7 +316,7 @@ function stateOrOutputFolder(values: ParsedFlags<typeof DOWNLOADER_FLAGS>): stri
   } catch (error) {
     throw new UsageError(`-o ${(error as Error).message.replace(/^Invalid S3 location "[^"]*": /, `${output}: `)}`);
   }
-  return values.state ?? defaultStateFolder(location, values['s3-endpoint']);
+  return values.state ?? defaultStateFolder(location, values['s3-endpoint'] ?? endpointFromEnvironment());
 }
 
 /** `~/.local/state/tumblr-dl/s3/<endpoint host or aws>/<bucket>/<prefix>`: one state per bucket and prefix, as a user would look for it. */

@@ -7,6 +7,7 @@ import type { SavedFile } from '../ledger/download-ledger.js';
 import { BucketStore } from '../store/s3/bucket-store.js';
 import { LocalTwinRegistry } from '../store/twin-registry.js';
 import { isS3Url, parseS3Url } from '../store/s3/s3-location.js';
+import { endpointFromEnvironment } from '../store/s3/s3-connection.js';
 import { isInside, SqliteDownloadLedger } from '../ledger/sqlite-download-ledger.js';
 import { EXIT } from './exit-codes.js';
 import { parseCommandArgs, UsageError } from './command-args.js';
@@ -76,13 +77,14 @@ export function parseVerifyOptions(args: string[]): VerifyOptions {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const dir = path.resolve(values.state ?? defaultStateFolder(location, values['s3-endpoint']));
+  const endpoint = values['s3-endpoint'] ?? endpointFromEnvironment() ?? '';
+  const dir = path.resolve(values.state ?? defaultStateFolder(location, endpoint));
   return {
     dir,
     ledgerPath: path.resolve(values.ledger ?? defaultLedgerPath(dir)),
     quick: values.quick ?? false,
     deep: values.deep ?? false,
-    bucket: { url: target, endpoint: values['s3-endpoint'] ?? '', region: values['s3-region'] ?? '' },
+    bucket: { url: target, endpoint, region: values['s3-region'] ?? '' },
   };
 }
 

@@ -86,3 +86,55 @@ describe('parseVerifyOptions', () => {
       .with.property('message', '');
   });
 });
+
+describe('parseFetchOptions with a bucket output', () => {
+  const saved = { ...process.env };
+  beforeEach(() => {
+    process.env.XDG_STATE_HOME = '/state-home';
+    delete process.env.AWS_ENDPOINT_URL;
+    delete process.env.AWS_ENDPOINT_URL_S3;
+  });
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('should keep the ledger and the downloads under way in a state folder per server, bucket and prefix, unless --state names one', () => {
+    const options = parseFetchOptions(['list.txt', '-o', 's3://arch/run1/', '--s3-endpoint', 'http://minio.lan:9000']);
+    const state = path.join('/state-home', 'tumblr-dl', 's3', 'minio.lan_9000', 'arch', 'run1');
+    expect(options.config.outputDir).to.equal(state);
+    expect(options.config.ledger?.path).to.equal(path.join(state, '.tumblr-dl', 'ledger.sqlite'));
+    expect(options.resultsFile).to.equal(`${state}/results.jsonl`);
+    expect(options.config.store).to.deep.equal({ url: 's3://arch/run1/', endpoint: 'http://minio.lan:9000' });
+    expect(parseFetchOptions(['list.txt', '-o', 's3://arch', '--state', 'here']).config.outputDir).to.equal('here');
+    expect(parseFetchOptions(['list.txt', '-o', 's3://arch']).config.outputDir).to.equal(path.join('/state-home', 'tumblr-dl', 's3', 'aws', 'arch'));
+  });
+
+  it("should take the AWS environment's endpoint as --s3-endpoint, for the client and the state folder alike", () => {
+    process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9000';
+    const options = parseFetchOptions(['list.txt', '-o', 's3://arch/run1']);
+    expect(options.config.store?.endpoint).to.equal('http://127.0.0.1:9000');
+    expect(options.config.outputDir).to.equal(path.join('/state-home', 'tumblr-dl', 's3', '127.0.0.1_9000', 'arch', 'run1'));
+    expect(parseVerifyOptions(['s3://arch/run1']).dir).to.equal(options.config.outputDir);
+  });
+
+  it('should refuse bucket flags without a bucket, and a bucket URL that could leave its prefix, in one line', () => {
+    const refused: Array<[string[], string]> = [
+      [['-o', 'dir', '--state', 's'], '--state is for a bucket output (-o s3://bucket/prefix); -o dir is a folder'],
+      [['-o', 'dir', '--s3-endpoint', 'http://h'], '--s3-endpoint is for a bucket output (-o s3://bucket/prefix); -o dir is a folder'],
+      [['-o', 'dir', '--s3-cleanup'], '--s3-cleanup is for a bucket output (-o s3://bucket/prefix)'],
+      [['-o', 's3://arch/a/../b'], '-o s3://arch/a/../b: its prefix has an empty, "." or ".." segment'],
+      [['-o', 's3://Arch_1/x'], '-o s3://Arch_1/x: "Arch_1" is not a bucket name (3 to 63 lower-case letters, digits, "." and "-")'],
+    ];
+    for (const [args, message] of refused) {
+      expect(() => parseFetchOptions(['list.txt', ...args]), args.join(' '))
+        .to.throw(UsageError)
+        .with.property('message', message);
+    }
+    expect(() => resolveDownloaderConfig(parseFetchOptions(['list.txt', '-o', 's3://arch/x', '--s3-part-size', '1M']).config)).to.throw(
+      /store\.partSize must be a number from 5242880/,
+    );
+    expect(() => resolveDownloaderConfig(parseFetchOptions(['list.txt', '-o', 's3://arch/x', '--s3-endpoint', 'http://key:secret@h:9000']).config)).to.throw(
+      /must not carry credentials/,
+    );
+  });
+});

@@ -45,15 +45,24 @@ export async function connectS3(where: S3Endpoint): Promise<S3Connection> {
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 5,
   };
-  if (where.endpoint !== '') {
-    config.endpoint = where.endpoint;
+  const endpoint = where.endpoint || endpointFromEnvironment() || '';
+  if (endpoint !== '') {
+    config.endpoint = endpoint;
     config.forcePathStyle = true;
   }
   const region = where.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
   // The SDK reads the shared config's region itself; an S3-compatible server rarely cares, so sign for us-east-1.
   if (region) config.region = region;
-  else if (where.endpoint !== '') config.region = 'us-east-1';
+  else if (endpoint !== '') config.region = 'us-east-1';
   return { sdk, client: new sdk.S3Client(config) };
+}
+
+/**
+ * The server the AWS environment names for S3 (`AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`), if any: it counts
+ * as `--s3-endpoint` when that is not given, path-style addressing included (such servers want it).
+ */
+export function endpointFromEnvironment(): string | undefined {
+  return process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
 }
 
 /** S3 error names that mean the thing asked about is not there. */
