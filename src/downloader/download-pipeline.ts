@@ -106,6 +106,9 @@ export class DownloadPipeline {
       const onDisk = await skipPolicy.decide(request);
       if (onDisk.kind === 'kept') {
         await this.stages.placement.clearLeftovers(onDisk.filename);
+        // The `.part` was staged under the name first reserved; the file may have been named otherwise (by its
+        // bytes' format, a suffix, a twin). A run killed before that `.part` went left it there.
+        if (request.intendedPath !== onDisk.filename) await this.stages.placement.clearLeftovers(request.intendedPath);
         return await reporter.skipped(request, onDisk);
       }
       return await this.download(request, onDisk.kind === 'damaged' ? onDisk.replaces : undefined, signal);

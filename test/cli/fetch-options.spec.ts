@@ -88,14 +88,17 @@ describe('parseVerifyOptions', () => {
 });
 
 describe('parseFetchOptions with a bucket output', () => {
-  const saved = { ...process.env };
+  // Only the variables these tests set are put back: other suites set their own when their modules load.
+  const touched = ['XDG_STATE_HOME', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3'] as const;
+  let saved: Array<string | undefined>;
   beforeEach(() => {
+    saved = touched.map((name) => process.env[name]);
     process.env.XDG_STATE_HOME = '/state-home';
     delete process.env.AWS_ENDPOINT_URL;
     delete process.env.AWS_ENDPOINT_URL_S3;
   });
   afterEach(() => {
-    process.env = { ...saved };
+    touched.forEach((name, i) => (saved[i] === undefined ? delete process.env[name] : (process.env[name] = saved[i])));
   });
 
   it('should keep the ledger and the downloads under way in a state folder per server, bucket and prefix, unless --state names one', () => {

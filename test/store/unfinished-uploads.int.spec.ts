@@ -15,18 +15,21 @@ for (const kind of S3_SERVERS) {
     this.timeout(60_000);
     useRealSockets();
     let s3: S3UnderTest;
-    let saved: NodeJS.ProcessEnv;
+    let saved: Record<string, string | undefined> | undefined;
     const work = tempDir('tdl-cleanup-');
 
     before(async function () {
       if (!kind.available) this.skip();
       s3 = await kind.start();
       // The store reads its credentials as a user's run does: from the AWS environment.
-      saved = { ...process.env };
+      saved = Object.fromEntries(Object.keys(s3.env).map((name) => [name, process.env[name]]));
       Object.assign(process.env, s3.env);
     });
     after(async () => {
-      if (saved) process.env = saved;
+      for (const [name, value] of Object.entries(saved ?? {})) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
       await s3?.stop();
       work.cleanup();
     });
