@@ -104,7 +104,7 @@ export { parseS3Url, isS3Url, type S3Location } from './store/s3/s3-location.js'
 export type { FinalName, PlaceRequest } from './downloader/disk/place-file.js';
 export type { PathReservations, Reservation } from './downloader/disk/path-reservations.js';
 export type { DownloadTarget } from './downloader/download-target.js';
-export type { S3Connection, S3Sdk, S3Endpoint } from './store/s3/s3-connection.js';
+export { UPLOAD_STATE_SUFFIX, CLEANUP_MIN_AGE_MS, type CleanupReport, type UnfinishedUpload } from './store/s3/upload-state.js';
 export { WarcWriter, type WarcWriterOptions, type WarcRecoverOptions } from './archive/warc-writer.js';
 export type { FinishedWarc } from './archive/warc-files.js';
 export type { WarcRecordSpec, WarcRecordType, FilePayload, CdxjFields, WrittenRecord } from './archive/warc-record.js';

@@ -9,7 +9,7 @@
  * what failed.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,13 +94,34 @@ function refusedBesideInversify7(tarball) {
   process.stdout.write('beside inversify 7: refused at install (ERESOLVE), as it should be\n');
 }
 
+/**
+ * The install above ran no scripts: compiling better-sqlite3 from source (no prebuilt binary can be fetched here)
+ * took two of CI's minutes, and `npm ci` has just compiled the same version for this checkout. Its build is
+ * copied when the versions match, and the module is built as npm would otherwise.
+ */
+function reuseCompiledSqlite(appDir) {
+  const version = (dir) => JSON.parse(readFileSync(path.join(dir, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8')).version;
+  const built = path.join(ROOT, 'node_modules', 'better-sqlite3', 'build');
+  if (version(ROOT) === version(appDir) && existsSync(path.join(built, 'Release', 'better_sqlite3.node'))) {
+    cpSync(built, path.join(appDir, 'node_modules', 'better-sqlite3', 'build'), { recursive: true });
+    process.stdout.write(`better-sqlite3 ${version(appDir)}: this checkout's build reused\n`);
+  } else run('npm', ['rebuild', 'better-sqlite3'], appDir);
+}
+
 try {
   run('npm', ['pack', '--pack-destination', work, '--silent'], ROOT);
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
   run('mkdir', ['-p', app]);
   writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'pack-check-app', private: true, type: 'module', allowScripts: { 'better-sqlite3': true } }, null, 2));
-  // The README's install line: the package and its peer dependencies, which the host shares.
-  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(work, tarball), 'inversify@^8', 'reflect-metadata@^0.2'], app);
+  // The README's install line: the package and its peer dependencies, which the host shares. Without the optional
+  // S3 SDK: a host that never writes to a bucket must install, load and type-check (skipLibCheck off) without it.
+  run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--omit=optional', '--ignore-scripts', path.join(work, tarball), 'inversify@^8', 'reflect-metadata@^0.2'],
+    app,
+  );
+  reuseCompiledSqlite(app);
+  if (existsSync(path.join(app, 'node_modules', '@aws-sdk', 'client-s3'))) throw new Error('--omit=optional still installed @aws-sdk/client-s3');
   if (existsSync(path.join(app, 'node_modules', 'tumblr-media-downloader', 'node_modules', 'inversify'))) {
     throw new Error("the package brought a nested copy of inversify: its ContainerModule would not be the host's");
   }
@@ -118,6 +139,21 @@ try {
   const scaleOut =
     "const m = await import('tumblr-media-downloader/scale-out'); if (typeof m.RedisRateLimiter !== 'function') throw new Error('no RedisRateLimiter'); console.log('scale-out subpath: ok');";
   process.stdout.write(run(process.execPath, ['--input-type=module', '-e', scaleOut], app));
+  // Asked for a bucket without the optional SDK: one line that says what to install, exit 2, no stack trace.
+  writeFileSync(path.join(app, 'list.txt'), 'http://127.0.0.1:9/x.jpg\n');
+  const bucket = spawnSync(path.join(app, 'node_modules', '.bin', 'tumblr-dl'), ['fetch', 'list.txt', '-o', 's3://arch/run1', '--state', 'state', '-q'], {
+    cwd: app,
+    encoding: 'utf8',
+  });
+  if (
+    bucket.status !== 2 ||
+    !/^tumblr-dl: cannot write to s3:\/\/arch\/run1\/: Writing to S3 needs @aws-sdk\/client-s3@[\d.]+, which is not installed: npm install @aws-sdk\/client-s3@[\d.]+\n$/.test(
+      bucket.stderr,
+    )
+  ) {
+    throw new Error(`a bucket output without the SDK did not say what to install (exit ${bucket.status}):\n${bucket.stderr}`);
+  }
+  process.stdout.write(`without the SDK: ${bucket.stderr}`);
   process.stdout.write('pack-check: ok\n');
 } catch (error) {
   process.stderr.write(`pack-check failed: ${error.message}\n${error.stdout ?? ''}`);

@@ -23,6 +23,7 @@ import { downloadRow, errorResult, refusedResult, unsupportedResult } from './do
 import { MediaStore } from '../store/media-store.js';
 import { BucketStore } from '../store/s3/bucket-store.js';
 import { objectUrl } from '../store/s3/s3-location.js';
+import { CLEANUP_MIN_AGE_MS } from '../store/s3/upload-state.js';
 
 /** Where the command talks to. */
 export interface CommandIo {
@@ -204,9 +205,8 @@ function retryLine(url: string, delayMs: number, attempt: number, reason: string
 
 /** `--s3-cleanup`: abort the bucket's forgotten unfinished uploads, one line each; the problem in one line, if any. */
 async function cleanUpBucket(store: BucketStore, stateFolder: string, out: DisplayStream): Promise<string | undefined> {
-  const { cleanUpUploads, CLEANUP_MIN_AGE_MS } = await import('../store/s3/unfinished-uploads.js');
   try {
-    const report = await cleanUpUploads(store, stateFolder, Date.now());
+    const report = await store.cleanUpUploads(stateFolder, Date.now());
     if (report.unsupported) out.write(`--s3-cleanup: this server cannot list unfinished uploads: nothing done\n`);
     for (const upload of report.aborted)
       out.write(`aborted unfinished upload ${objectUrl(store.s3Location, upload.key)} (started ${upload.initiated?.toISOString() ?? 'at an unknown time'})\n`);

@@ -3,8 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { resolveDownloaderConfig } from '../../src/config/downloader-config.js';
-import { BucketStore, UPLOAD_STATE_SUFFIX } from '../../src/store/s3/bucket-store.js';
-import { CLEANUP_MIN_AGE_MS, cleanUpUploads } from '../../src/store/s3/unfinished-uploads.js';
+import { BucketStore } from '../../src/store/s3/bucket-store.js';
+import { CLEANUP_MIN_AGE_MS, UPLOAD_STATE_SUFFIX } from '../../src/store/s3/upload-state.js';
 import { LocalTwinRegistry } from '../../src/store/twin-registry.js';
 import { tempDir } from '../support/fixtures.js';
 import { useRealSockets } from '../support/nock-helpers.js';
@@ -51,7 +51,7 @@ for (const kind of S3_SERVERS) {
         const listed = await s3.client.send(new ListMultipartUploadsCommand({ Bucket: 'tidy' })).catch(() => undefined);
         const started = listed?.Uploads?.find((u) => u.Key === 'run1/b.jpg')?.Initiated?.getTime() ?? Date.now();
         // An hour old: another machine's worker may be uploading it right now.
-        const now = await cleanUpUploads(store, state, started + 3_600_000);
+        const now = await store.cleanUpUploads(state, started + 3_600_000);
         if (kind.name === 's3rver') {
           // s3rver cannot list unfinished uploads: the cleanup says so, and touches nothing.
           expect(now).to.deep.equal({ aborted: [], kept: 0, unsupported: true });
@@ -60,7 +60,7 @@ for (const kind of S3_SERVERS) {
         expect(now).to.include({ kept: 2, unsupported: false });
         expect(now.aborted).to.deep.equal([]);
 
-        const later = await cleanUpUploads(store, state, started + CLEANUP_MIN_AGE_MS + 60_000);
+        const later = await store.cleanUpUploads(state, started + CLEANUP_MIN_AGE_MS + 60_000);
         expect(later.aborted.map((u) => u.key)).to.deep.equal(['run1/b.jpg']);
         expect(later.kept).to.equal(1);
         const left = await s3.client.send(new ListMultipartUploadsCommand({ Bucket: 'tidy' }));

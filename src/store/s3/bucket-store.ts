@@ -15,6 +15,7 @@ import { connectS3, isAbsent, storeError, type S3Connection } from './s3-connect
 import { redactCredentials } from '../../http/redact.js';
 import { objectUrl, parseS3Url, type S3Location } from './s3-location.js';
 import { dropUpload, KeyTakenError, uploadFile } from './object-upload.js';
+import { UPLOAD_STATE_SUFFIX, type CleanupReport } from './upload-state.js';
 
 /** What a HEAD tells of an object. */
 interface ObjectFacts {
@@ -24,9 +25,6 @@ interface ObjectFacts {
   /** Last-Modified, epoch ms. */
   modifiedMs: number;
 }
-
-/** Suffix of the file beside a staged `.part` that names its unfinished multipart upload. */
-export const UPLOAD_STATE_SUFFIX = '.part.upload.json';
 
 /**
  * Keeps files in an S3 bucket under a prefix. Downloads are staged in the local state folder (the
@@ -56,8 +54,8 @@ export class BucketStore implements MediaStore {
     this.stagingRoot = config.outputDir;
   }
 
-  /** The client, made on first use (the SDK loads only when a bucket is written to). */
-  s3(): Promise<S3Connection> {
+  /** The client, made on first use (the SDK loads only when a bucket is written to). Private: no public declaration may name the SDK's types. */
+  private s3(): Promise<S3Connection> {
     this.connection ??= connectS3(this.config.store);
     return this.connection;
   }
@@ -90,6 +88,15 @@ export class BucketStore implements MediaStore {
   /** The bucket and prefix. */
   get s3Location(): S3Location {
     return this.where;
+  }
+
+  /**
+   * `--s3-cleanup`: abort the unfinished multipart uploads under the prefix that no run will complete (see
+   * `cleanUpUploads` in `unfinished-uploads.ts`). @throws DownloadError `STORE` when the bucket refuses the listing
+   */
+  async cleanUpUploads(stateFolder: string, nowMs: number): Promise<CleanupReport> {
+    const { cleanUpUploads } = await import('./unfinished-uploads.js');
+    return cleanUpUploads(await this.s3(), this.where, stateFolder, nowMs);
   }
 
   async place(request: PlaceRequest, context: PlaceContext): Promise<FinalName> {

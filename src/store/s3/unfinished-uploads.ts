@@ -1,60 +1,39 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { isNotImplemented, storeError } from './s3-connection.js';
+import { isNotImplemented, storeError, type S3Connection } from './s3-connection.js';
 import { abortUpload } from './object-upload.js';
-import { UPLOAD_STATE_SUFFIX, type BucketStore } from './bucket-store.js';
-
-/** An unfinished multipart upload the bucket holds under the prefix. */
-export interface UnfinishedUpload {
-  key: string;
-  uploadId: string;
-  /** When it was started, if the server says. */
-  initiated: Date | undefined;
-}
-
-/** What `--s3-cleanup` did. */
-export interface CleanupReport {
-  aborted: UnfinishedUpload[];
-  /** Left alone: this state folder continues them, or they may belong to a run still going elsewhere. */
-  kept: number;
-  /** The server cannot list unfinished uploads (s3rver): nothing was done. */
-  unsupported: boolean;
-}
-
-/** Younger uploads may be a worker's on another machine, still running: they are left alone. */
-export const CLEANUP_MIN_AGE_MS = 24 * 60 * 60 * 1000;
+import type { S3Location } from './s3-location.js';
+import { CLEANUP_MIN_AGE_MS, UPLOAD_STATE_SUFFIX, type CleanupReport, type UnfinishedUpload } from './upload-state.js';
 
 /**
- * Abort the unfinished multipart uploads under the store's prefix that no run will complete: those not
+ * Abort the unfinished multipart uploads under the prefix that no run will complete: those not
  * named by an upload state beside a `.part` in this state folder, and started at least
  * {@link CLEANUP_MIN_AGE_MS} before `nowMs`. An unfinished upload costs storage until it is aborted
  * (or a bucket lifecycle rule expires it).
  * @throws DownloadError `STORE` when the bucket refuses the listing
  */
-export async function cleanUpUploads(store: BucketStore, stateFolder: string, nowMs: number): Promise<CleanupReport> {
+export async function cleanUpUploads(s3: S3Connection, where: S3Location, stateFolder: string, nowMs: number): Promise<CleanupReport> {
   const continued = await uploadsContinuedIn(stateFolder);
   let unfinished: UnfinishedUpload[];
   try {
-    unfinished = await listUnfinishedUploads(store);
+    unfinished = await listUnfinishedUploads(s3, where);
   } catch (error) {
     if (isNotImplemented((error as { cause?: unknown }).cause ?? error)) return { aborted: [], kept: 0, unsupported: true };
     throw error;
   }
   const aborted: UnfinishedUpload[] = [];
-  const s3 = await store.s3();
   for (const upload of unfinished) {
     const young = upload.initiated === undefined || nowMs - upload.initiated.getTime() < CLEANUP_MIN_AGE_MS;
     if (continued.has(upload.uploadId) || young) continue;
-    await abortUpload(s3, { bucket: store.s3Location.bucket, key: upload.key }, upload.uploadId);
+    await abortUpload(s3, { bucket: where.bucket, key: upload.key }, upload.uploadId);
     aborted.push(upload);
   }
   return { aborted, kept: unfinished.length - aborted.length, unsupported: false };
 }
 
 /** Every unfinished upload under the prefix (ListMultipartUploads, page by page). */
-export async function listUnfinishedUploads(store: BucketStore): Promise<UnfinishedUpload[]> {
-  const s3 = await store.s3();
-  const { bucket, prefix } = store.s3Location;
+export async function listUnfinishedUploads(s3: S3Connection, where: S3Location): Promise<UnfinishedUpload[]> {
+  const { bucket, prefix } = where;
   const found: UnfinishedUpload[] = [];
   let keyMarker: string | undefined;
   let uploadIdMarker: string | undefined;
