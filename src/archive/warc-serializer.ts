@@ -7,12 +7,13 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, crc32, createGzip, gzipSync } from 'node:zlib';
 import { DownloadError } from '../errors/download-error.js';
 import type { FilePayload, WarcRecordSpec } from './warc-record.js';
 import { writeFullyAt } from '../downloader/disk/write-fully.js';
+import { readRange } from '../downloader/disk/read-range.js';
 
 /** Options of {@link serializeWarcRecord}. */
 export interface SerializeOptions {
@@ -204,7 +205,7 @@ export async function serializeSmallRecord(spec: WarcRecordSpec, options: Serial
 }
 
 async function smallMember(spec: WarcRecordSpec, header: Buffer, options: SerializeOptions): Promise<Buffer> {
-  const payload = spec.payload === undefined ? undefined : Buffer.isBuffer(spec.payload) ? spec.payload : await readRange(spec.payload);
+  const payload = spec.payload === undefined ? undefined : Buffer.isBuffer(spec.payload) ? spec.payload : await readPayload(spec.payload);
   const parts = [header, ...(spec.head ? [spec.head] : []), ...(payload ? [payload] : []), RECORD_END];
   const level = levelFor(spec, options);
   return level === 0 ? storedMember(parts) : gzipSync(Buffer.concat(parts), { level });
@@ -256,22 +257,12 @@ function storedMember(parts: Buffer[]): Buffer {
 }
 
 /** A file's range read whole (small records only); fails when the file holds fewer bytes than stated. */
-async function readRange(payload: FilePayload): Promise<Buffer> {
+async function readPayload(payload: FilePayload): Promise<Buffer> {
   const start = payload.offset ?? 0;
-  const handle = await open(payload.file, 'r');
-  try {
-    const buffer = Buffer.alloc(payload.length);
-    let read = 0;
-    while (read < payload.length) {
-      const { bytesRead } = await handle.read(buffer, read, payload.length - read, start + read);
-      if (bytesRead === 0) break;
-      read += bytesRead;
-    }
-    if (read !== payload.length) throw new DownloadError('FILESYSTEM', `WARC payload ${payload.file} gave ${read} bytes from ${start}, not the ${payload.length} stated`);
-    return buffer;
-  } finally {
-    await handle.close();
-  }
+  const buffer = await readRange(payload.file, start, payload.length);
+  if (buffer.length !== payload.length)
+    throw new DownloadError('FILESYSTEM', `WARC payload ${payload.file} gave ${buffer.length} bytes from ${start}, not the ${payload.length} stated`);
+  return buffer;
 }
 
 /** The zlib level of a record: {@link SerializeOptions.filePayloadLevel} for a file payload. */

@@ -14,7 +14,7 @@ import { RedisRateLimiter, RedisRateLimiterOptions } from '../scale-out/redis-ra
 import { RedisBandwidthLimiter, RedisBandwidthOptions } from '../scale-out/redis-bandwidth-limiter.js';
 import { checkJobData } from '../scale-out/check-job-data.js';
 import { RedisTwinRegistry, RedisTwinRegistryOptions, twinRegistryKey } from '../scale-out/redis-twin-registry.js';
-import { parseS3Url } from '../store/s3/s3-location.js';
+import { parseS3Url, prefixUrl } from '../store/s3/s3-location.js';
 import { MediaStore } from '../store/media-store.js';
 import { TwinRegistry } from '../store/twin-registry.js';
 import { noSuchQueue, queueExists } from '../scale-out/known-queues.js';
@@ -77,8 +77,8 @@ export async function workerCommand(options: WorkerOptions, io: CommandIo): Prom
   }
   // Workers writing into one bucket keep identical bytes once: the first complete object for a SHA-256 wins.
   if (config.store.url !== '') {
-    const { bucket, prefix } = parseS3Url(config.store.url);
-    container.bind(RedisTwinRegistryOptions).toConstantValue({ redis, key: twinRegistryKey(scaleOut.queueName, config.store.endpoint, `s3://${bucket}/${prefix}`) });
+    const location = prefixUrl(parseS3Url(config.store.url));
+    container.bind(RedisTwinRegistryOptions).toConstantValue({ redis, key: twinRegistryKey(scaleOut.queueName, config.store.endpoint, location) });
     container.rebind(TwinRegistry).to(RedisTwinRegistry).inSingletonScope();
   }
   let opened: OpenRun;

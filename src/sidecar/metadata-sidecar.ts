@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { DownloadResult } from '../model/download-result.js';
 import type { DetectedFormat } from '../model/media-type.js';
 import { KeyedTurns } from '../concurrency/keyed-turns.js';
+import { writeAtomically } from '../downloader/disk/write-atomically.js';
 
 /**
  * What `<file>.json` beside a saved media file holds (the gallery-dl convention: `photo.jpg` →
@@ -112,30 +113,6 @@ export async function writeMetadataSidecar(result: DownloadResult, item: Sidecar
 
 /** Writers of metadata files, one per path at a time. */
 const writers = new KeyedTurns();
-
-/**
- * `text` at `target` through `<target>.tmp`, flushed, then renamed: a crash leaves the old file or the new
- * one. The temporary name is fixed, so one a crash left is overwritten by the next write, not left to pile up.
- */
-async function writeAtomically(target: string, text: string): Promise<void> {
-  const temp = `${target}.tmp`;
-  const handle = await fs.open(temp, 'w');
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await fs.rm(temp, { force: true });
-    throw error;
-  }
-  await handle.close();
-  try {
-    await fs.rename(temp, target);
-  } catch (error) {
-    await fs.rm(temp, { force: true });
-    throw error;
-  }
-}
 
 /**
  * The metadata file's text. A post's numeric `id` above 2^53 (every post id of recent years) lost its last

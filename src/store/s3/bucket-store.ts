@@ -13,7 +13,7 @@ import { sha256OfFile } from '../../verify/file-digest.js';
 import { TwinRegistry } from '../twin-registry.js';
 import { connectS3, isAbsent, storeError, type S3Connection } from './s3-connection.js';
 import { redactCredentials } from '../../http/redact.js';
-import { objectUrl, parseS3Url, type S3Location } from './s3-location.js';
+import { objectUrl, parseS3Url, prefixUrl, type S3Location } from './s3-location.js';
 import { dropUpload, KeyTakenError, uploadFile } from './object-upload.js';
 import { UPLOAD_STATE_SUFFIX, type CleanupReport } from './upload-state.js';
 
@@ -50,7 +50,7 @@ export class BucketStore implements MediaStore {
     @inject(TwinRegistry) private readonly twins: TwinRegistry,
   ) {
     this.where = parseS3Url(config.store.url);
-    this.location = `s3://${this.where.bucket}/${this.where.prefix}`;
+    this.location = prefixUrl(this.where);
     this.stagingRoot = config.outputDir;
   }
 
@@ -221,11 +221,9 @@ export class BucketStore implements MediaStore {
     if (!sent.multipart) return undefined;
     const there = await this.head(s3, key);
     if (!there || there.size !== request.byteSize || (there.sha256 !== undefined && there.sha256 !== request.sha256)) {
-      throw new DownloadError(
-        'STORE',
-        `s3://${this.where.bucket}/${key} does not hold the ${request.byteSize} bytes just uploaded (${there ? `${there.size} bytes` : 'no object'})`,
-        { retryable: true },
-      );
+      throw new DownloadError('STORE', `${objectUrl(this.where, key)} does not hold the ${request.byteSize} bytes just uploaded (${there ? `${there.size} bytes` : 'no object'})`, {
+        retryable: true,
+      });
     }
     return there.modifiedMs;
   }

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readRange } from '../../downloader/disk/read-range.js';
+import { writeAtomically } from '../../downloader/disk/write-atomically.js';
 import { promises as fs } from 'node:fs';
 import type { CompletedPart, Part } from '@aws-sdk/client-s3';
 import { DownloadError } from '../../errors/download-error.js';
@@ -73,7 +75,7 @@ export interface UploadReport {
 export async function uploadFile(s3: S3Connection, source: UploadSource, target: UploadTarget): Promise<UploadReport> {
   const partSize = Math.max(target.partSize, Math.ceil(source.byteSize / MAX_PARTS));
   if (source.byteSize <= partSize) {
-    const body = await readRange(source.file, 0, source.byteSize);
+    const body = await readVerified(source.file, 0, source.byteSize);
     if (sha256Hex(body) !== source.sha256) throw changedOnDisk(source.file);
     // A multipart upload an earlier run left for this file (it was larger parts then) will not be completed.
     await dropUpload(s3, target.bucket, target.stateFile);
@@ -107,12 +109,12 @@ async function uploadInParts(s3: S3Connection, source: UploadSource, target: Upl
   const parts: CompletedPart[] = [];
   const whole = createHash('sha256');
   for (let offset = 0, number = 1; offset < source.byteSize; offset += partSize, number++) {
-    const body = await readRange(source.file, offset, Math.min(partSize, source.byteSize - offset));
+    const body = await readVerified(source.file, offset, Math.min(partSize, source.byteSize - offset));
     whole.update(body);
     const md5 = createHash('md5').update(body).digest('hex');
     const checksum = createHash('sha256').update(body).digest('base64');
     const earlier = listed.get(number);
-    if (earlier && earlier.Size === body.length && sameEtag(earlier.ETag, md5) && (earlier.ChecksumSHA256 === undefined || earlier.ChecksumSHA256 === checksum)) {
+    if (earlier && earlier.Size === body.length && md5OfEtag(earlier.ETag) === md5 && (earlier.ChecksumSHA256 === undefined || earlier.ChecksumSHA256 === checksum)) {
       parts.push({ PartNumber: number, ETag: earlier.ETag, ChecksumSHA256: checksum });
       continue;
     }
@@ -131,7 +133,9 @@ async function uploadInParts(s3: S3Connection, source: UploadSource, target: Upl
         options,
       ),
     );
-    if (sent.ETag === undefined || !etagMatches(sent.ETag, md5)) {
+    // A part whose ETag is a plain MD5 must be this part's; some servers' ETags are not MD5s at all.
+    const sentMd5 = md5OfEtag(sent.ETag);
+    if (sent.ETag === undefined || (sentMd5 !== undefined && sentMd5 !== md5)) {
       throw new DownloadError('STORE', `UploadPart ${number} of s3://${target.bucket}/${target.key}: the server's ETag ${sent.ETag ?? '(none)'} is not the part's MD5 ${md5}`, {
         retryable: true,
       });
@@ -180,7 +184,8 @@ async function openUpload(s3: S3Connection, source: UploadSource, target: Upload
   );
   if (!created.UploadId) throw new DownloadError('STORE', `CreateMultipartUpload s3://${target.bucket}/${target.key}: the server gave no upload id`);
   const state: UploadState = { uploadId: created.UploadId, key: target.key, sha256: source.sha256, byteSize: source.byteSize, partSize };
-  await writeState(target.stateFile, state);
+  // Written whole or not at all: half a state would strand the upload it names.
+  await writeAtomically(target.stateFile, JSON.stringify(state));
   return { uploadId: created.UploadId, listed: new Map() };
 }
 
@@ -259,20 +264,11 @@ function aborted(where: string, signal: AbortSignal): DownloadError {
   return new DownloadError('ABORTED', `Upload to ${where} stopped; the next run continues it`, { cause: signal.reason });
 }
 
-async function readRange(file: string, offset: number, length: number): Promise<Buffer> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(length);
-    let filled = 0;
-    while (filled < length) {
-      const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + filled);
-      if (bytesRead === 0) throw changedOnDisk(file);
-      filled += bytesRead;
-    }
-    return buffer;
-  } finally {
-    await handle.close();
-  }
+/** The `length` bytes of the verified file from `offset`: a file cut short since it was verified is not uploaded. */
+async function readVerified(file: string, offset: number, length: number): Promise<Buffer> {
+  const bytes = await readRange(file, offset, length);
+  if (bytes.length !== length) throw changedOnDisk(file);
+  return bytes;
 }
 
 async function readState(stateFile: string): Promise<UploadState | undefined> {
@@ -285,13 +281,6 @@ async function readState(stateFile: string): Promise<UploadState | undefined> {
   }
 }
 
-/** Temp file and rename: a crash never leaves half a state, which would strand the upload it names. */
-async function writeState(stateFile: string, state: UploadState): Promise<void> {
-  const temp = `${stateFile}.tmp`;
-  await fs.writeFile(temp, JSON.stringify(state));
-  await fs.rename(temp, stateFile);
-}
-
 function sha256Hex(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -300,15 +289,10 @@ function hexToBase64(hex: string): string {
   return Buffer.from(hex, 'hex').toString('base64');
 }
 
-/** An ETag that is a plain MD5 (not a multipart or an encrypted object's) must be the part's. */
-function etagMatches(etag: string, md5: string): boolean {
-  const bare = etag.replace(/"/g, '');
-  return !/^[0-9a-f]{32}$/i.test(bare) || bare.toLowerCase() === md5;
-}
-
-/** A listed part is kept only when its ETag is its MD5 (some servers' ETags are not: those parts are sent again). */
-function sameEtag(etag: string | undefined, md5: string): boolean {
-  return etag !== undefined && etag.replace(/"/g, '').toLowerCase() === md5;
+/** The MD5 (hex) an ETag is, when it is a plain one; a multipart or an encrypted object's ETag is not. */
+function md5OfEtag(etag: string | undefined): string | undefined {
+  const bare = etag?.replace(/"/g, '').toLowerCase();
+  return bare !== undefined && /^[0-9a-f]{32}$/.test(bare) ? bare : undefined;
 }
 
 function changedOnDisk(file: string): DownloadError {

@@ -36,6 +36,11 @@ export function parseS3Url(value: string): S3Location {
   return { bucket, prefix: segments.length === 0 ? '' : `${segments.join('/')}/` };
 }
 
+/** `s3://bucket/prefix/`: how messages name the whole store, and what the workers' twin registry is keyed by. */
+export function prefixUrl(location: S3Location): string {
+  return `s3://${location.bucket}/${location.prefix}`;
+}
+
 /** `s3://bucket/prefix/key`: how messages and results name an object. */
 export function objectUrl(location: S3Location, key: string): string {
   return `s3://${location.bucket}/${key}`;

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { isNotImplemented, storeError, type S3Connection } from './s3-connection.js';
 import { abortUpload } from './object-upload.js';
-import type { S3Location } from './s3-location.js';
+import { prefixUrl, type S3Location } from './s3-location.js';
 import { CLEANUP_MIN_AGE_MS, UPLOAD_STATE_SUFFIX, type CleanupReport, type UnfinishedUpload } from './upload-state.js';
 
 /**
@@ -48,7 +48,7 @@ export async function listUnfinishedUploads(s3: S3Connection, where: S3Location)
       uploadIdMarker = page.NextUploadIdMarker;
     }
   } catch (error) {
-    throw storeError('ListMultipartUploads', `s3://${bucket}/${prefix}`, error);
+    throw storeError('ListMultipartUploads', prefixUrl(where), error);
   }
 }
 
